@@ -1,0 +1,98 @@
+// Arrow data types as the engine sees them: parsed once per schema from the C Data Interface's
+// format strings, rendered as pyarrow renders them ("int64", "timestamp[us, tz=UTC]", ...), and
+// serialized inside partial profiles so merges can check for schema drift.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "truthound/arrow/c_abi.hpp"
+#include "truthound/util/bytes.hpp"
+
+namespace truthound {
+
+enum class TypeId : uint8_t {
+  kNull,
+  kBool,
+  kInt8,
+  kInt16,
+  kInt32,
+  kInt64,
+  kUInt8,
+  kUInt16,
+  kUInt32,
+  kUInt64,
+  kFloat16,
+  kFloat32,
+  kFloat64,
+  kUtf8,
+  kLargeUtf8,
+  kUtf8View,
+  kBinary,
+  kLargeBinary,
+  kBinaryView,
+  kFixedSizeBinary,
+  kDate32,
+  kDate64,
+  kTimestamp,
+  kTime32,
+  kTime64,
+  kDuration,
+  kDecimal,  // width 32, 64, 128 or 256 bits
+  kList,
+  kLargeList,
+  kFixedSizeList,
+  kStruct,
+  kMap,
+  kDictionary,
+  kOther,  // intervals, unions, run-end encoded, list views: counted, not profiled
+  kCount_
+};
+
+enum class TimeUnit : uint8_t { kSecond, kMilli, kMicro, kNano };
+
+struct Field;
+
+struct DataType {
+  TypeId id = TypeId::kNull;
+  TimeUnit unit = TimeUnit::kSecond;
+  std::string timezone;      // timestamps only; empty = naive
+  int32_t width = 0;         // fixed_size_binary bytes, fixed_size_list size, decimal bits
+  int32_t precision = 0;     // decimals
+  int32_t scale = 0;         // decimals
+  TypeId index_id = TypeId::kNull;  // dictionary index type
+  bool ordered = false;      // dictionary
+  std::string format;        // the Arrow format string, kept for kOther
+  std::vector<Field> children;  // list item, struct fields, map entries, dictionary value type
+
+  std::string to_string() const;
+  bool operator==(const DataType& other) const;
+
+  bool is_integer() const { return id >= TypeId::kInt8 && id <= TypeId::kUInt64; }
+  bool is_floating() const { return id >= TypeId::kFloat16 && id <= TypeId::kFloat64; }
+  bool is_string_like() const { return id >= TypeId::kUtf8 && id <= TypeId::kFixedSizeBinary; }
+  bool is_utf8() const { return id >= TypeId::kUtf8 && id <= TypeId::kUtf8View; }
+  bool is_temporal() const { return id >= TypeId::kDate32 && id <= TypeId::kDuration; }
+  bool is_list_like() const {
+    return id == TypeId::kList || id == TypeId::kLargeList || id == TypeId::kFixedSizeList ||
+           id == TypeId::kMap;
+  }
+
+  void serialize(ByteWriter& out) const;
+  static DataType deserialize(ByteReader& in, int depth = 0);
+};
+
+struct Field {
+  std::string name;
+  DataType type;
+  bool operator==(const Field& other) const = default;
+};
+
+// Parses a schema tree (format strings, children, dictionary). Throws ArrowImportError on a
+// malformed format string.
+Field parse_field(const ArrowSchema& schema);
+
+const char* time_unit_suffix(TimeUnit unit);  // "s", "ms", "us", "ns"
+
+}  // namespace truthound

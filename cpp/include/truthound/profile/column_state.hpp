@@ -1,0 +1,147 @@
+// ColumnState: the mergeable statistics of one column over a set of rows.
+//
+// Three verbs, as Arrow's Consume/MergeFrom/Finalize and DuckDB's Operation/Combine/Finalize:
+// `consume` a batch, `merge` another state of the same column, `finalize` to the result model.
+// Dispatch on the Arrow type happens once per batch; the loops below it are typed.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "truthound/arrow/c_abi.hpp"
+#include "truthound/arrow/data_type.hpp"
+#include "truthound/patterns/patterns.hpp"
+#include "truthound/profile/options.hpp"
+#include "truthound/sketch/frequent_items.hpp"
+#include "truthound/sketch/hll.hpp"
+#include "truthound/sketch/kll.hpp"
+#include "truthound/stats/moments.hpp"
+#include "truthound/util/bytes.hpp"
+#include "truthound/util/json.hpp"
+
+namespace truthound {
+
+// How a column's values are represented in min/max and top values.
+enum class ValueDomain : uint8_t {
+  kNone,     // null type: only counts
+  kBool,     // true/false counts
+  kInt,      // signed integers up to 64 bits, uint8..uint32, dates, times, timestamps, durations
+  kUInt,     // uint64
+  kFloat,    // float16/32/64, decimal256 (as double)
+  kDecimal,  // decimal32/64/128 (exact, as a 128-bit integer and the scale)
+  kBytes,    // strings and binaries
+  kList,     // list, large_list, fixed_size_list, map: element-count statistics
+  kOther,    // unions, intervals, run-end encoded: only counts
+};
+
+ValueDomain domain_of(const DataType& type);
+
+// One leaf column of one record batch, as the kernels see it.
+struct BatchColumn {
+  const ArrowArray* array = nullptr;
+  const DataType* type = nullptr;
+  int64_t length = 0;                 // rows in the batch
+  int64_t offset = 0;                 // added to the array's own offset (enclosing structs' offsets)
+  const uint8_t* parent_valid = nullptr;  // rows whose enclosing structs are valid (bit i, from 0)
+};
+
+// Buffers reused across batches, owned by the caller (one per PartialProfile), so the hot path
+// does not allocate.
+struct Scratch {
+  std::vector<uint64_t> hashes;
+  std::vector<double> doubles;
+  std::vector<int64_t> positions;
+  std::vector<uint8_t> validity;
+  std::vector<uint8_t> validity2;
+};
+
+class ColumnState {
+ public:
+  ColumnState(std::string name, DataType type, const ProfileOptions& options);
+
+  const std::string& name() const { return name_; }
+  const DataType& type() const { return type_; }
+  ValueDomain domain() const { return domain_; }
+  uint64_t row_count() const { return rows_; }
+  uint64_t memory_bytes() const { return memory_bytes_; }
+
+  // Consumes every row of `col`. When `row_hashes` is not null, each row's hash is combined with
+  // this column's value hash (or kNullHash). Throws ArrowImportError on malformed arrays.
+  void consume(const BatchColumn& col, Scratch& scratch, uint64_t* row_hashes);
+
+  // Rows in which the column is absent (schema drift): they count as nulls.
+  void add_null_rows(uint64_t n) {
+    rows_ += n;
+    nulls_ += n;
+  }
+
+  // Writes each row's value as a double, NaN for nulls and non-finite values (for correlations).
+  void row_doubles(const BatchColumn& col, Scratch& scratch, double* out) const;
+
+  // Whether this column can take part in correlations and in the row hash.
+  bool is_numeric() const;
+  bool hashes_rows() const { return domain_ != ValueDomain::kList && domain_ != ValueDomain::kOther; }
+
+  // Merges another state of the same column (same rows or other rows). Promotes losslessly
+  // compatible types; throws SchemaError otherwise.
+  void merge(const ColumnState& other);
+
+  void serialize(ByteWriter& out) const;
+  static ColumnState deserialize(ByteReader& in, const ProfileOptions& options);
+
+  void finalize(JsonWriter& out, const ProfileOptions& options) const;
+
+ private:
+  template <typename Acc>
+  void consume_ints(const Acc& acc, size_t n, Scratch& s);
+  template <typename Acc>
+  void consume_uints(const Acc& acc, size_t n, Scratch& s);
+  template <typename Acc>
+  void consume_floats(const Acc& acc, size_t n, Scratch& s);
+  template <typename Acc>
+  void consume_decimals(const Acc& acc, size_t n, Scratch& s);
+  template <typename Acc>
+  void consume_strings(const Acc& acc, size_t n, Scratch& s, bool utf8);
+  // Values of `array` at logical positions: the first `n` valid rows (positions in s.positions
+  // when `indexed`, else rows base .. base + n).
+  void consume_values(const ArrowArray& array, const DataType& type, int64_t base, size_t n,
+                      bool indexed, Scratch& s);
+  void note_patterns(std::string_view v, uint32_t mask);
+  void promote_to(const DataType& type);
+  bool has_quantiles() const;
+  void render_value(JsonWriter& out, std::string_view encoded) const;
+  void render_quantile(JsonWriter& out, double v) const;
+  std::string inferred_type(double distinct, bool unique) const;
+
+  std::string name_;
+  DataType type_;
+  ValueDomain domain_;
+  uint32_t pattern_samples_;
+  bool detect_patterns_;
+
+  uint64_t rows_ = 0, nulls_ = 0, nan_ = 0, inf_ = 0, zero_ = 0, negative_ = 0, empty_ = 0;
+  uint64_t true_ = 0, false_ = 0;
+  uint64_t memory_bytes_ = 0;
+
+  bool has_minmax_ = false;
+  int64_t imin_ = 0, imax_ = 0;
+  uint64_t umin_ = 0, umax_ = 0;
+  double fmin_ = 0, fmax_ = 0;
+  __int128 dmin_ = 0, dmax_ = 0;
+  std::string smin_, smax_;
+
+  uint64_t len_min_ = UINT64_MAX, len_max_ = 0, len_sum_ = 0, len_count_ = 0;
+
+  Moments moments_;
+  KllSketch kll_;
+  HyperLogLog hll_;
+  FrequentItems freq_;
+
+  uint64_t pattern_checked_ = 0;
+  std::array<uint64_t, kPatternCount> pattern_counts_{};
+  std::array<std::vector<std::string>, kPatternCount> pattern_samples_list_;
+};
+
+}  // namespace truthound

@@ -1,0 +1,90 @@
+// PartialProfile: the mergeable state of a set of columns over a set of rows (DESIGN.md §2).
+//
+//   PartialProfile p(options);
+//   p.consume_stream(stream);          // or consume_batch(schema, array) per record batch
+//   q.merge(p);                        // rows of another partition (or columns, MergeMode::kColumns)
+//   auto bytes = p.serialize();        // ship it; PartialProfile::deserialize(bytes) on the driver
+//   std::string json = p.finalize_json();
+//
+// Not thread-safe: each worker owns its partial; merge once at the end.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "truthound/arrow/c_abi.hpp"
+#include "truthound/profile/column_state.hpp"
+#include "truthound/profile/duplicates.hpp"
+#include "truthound/profile/options.hpp"
+#include "truthound/stats/moments.hpp"
+
+namespace truthound {
+
+enum class MergeMode : uint8_t {
+  kRows,     // the other partial holds other rows of the same table (columns missing on one side
+             // count as null there; types promote losslessly or raise SchemaError)
+  kColumns,  // the other partial holds other columns of the same rows (disjoint column sets)
+};
+
+class PartialProfile {
+ public:
+  static constexpr uint8_t kFormatVersion = 1;
+
+  explicit PartialProfile(ProfileOptions options = {});
+
+  const ProfileOptions& options() const { return options_; }
+  uint64_t row_count() const { return rows_; }
+  std::vector<std::string> column_names() const;
+  const std::vector<std::string>& sources() const { return sources_; }
+  void add_source(std::string source);
+
+  // One record batch: `array` is the struct array exported with `schema`. Struct columns are
+  // flattened to parent.child leaves. Neither is released here.
+  void consume_batch(const ArrowSchema& schema, const ArrowArray& array);
+  // Every batch of the stream; the stream is not released here.
+  void consume_stream(ArrowArrayStream& stream);
+
+  void merge(const PartialProfile& other, MergeMode mode = MergeMode::kRows);
+
+  // Framed, little-endian, checksummed bytes (layout in partial.cpp).
+  std::vector<uint8_t> serialize() const;
+  // Throws CorruptProfileError on truncated, corrupted or unknown bytes.
+  static PartialProfile deserialize(const void* data, size_t size);
+
+  std::string finalize_json() const;
+
+ private:
+  struct Leaf {
+    std::string name;
+    const DataType* type;
+    const ArrowArray* array;
+    int64_t offset;
+    const uint8_t* parent_valid;
+  };
+  void flatten(const Field& field, const ArrowArray& array, const std::string& prefix, int64_t offset,
+               int64_t length, const uint8_t* parent_valid, std::vector<Leaf>& out, int depth);
+  ColumnState& column_for(const std::string& name, const DataType& type);
+  void add_null_rows(ColumnState& c, uint64_t n);
+
+  ProfileOptions options_;
+  uint64_t rows_ = 0;
+  std::vector<ColumnState> columns_;
+  std::unordered_map<std::string, size_t> index_;
+  std::vector<std::string> sources_;
+  DuplicateCounter duplicates_;
+  bool duplicates_available_ = true;
+  std::map<std::pair<std::string, std::string>, CoMoments> correlations_;
+
+  // reused across batches
+  Scratch scratch_;
+  std::vector<uint64_t> row_hashes_;
+  std::vector<std::unique_ptr<std::vector<uint8_t>>> masks_;
+  std::vector<std::vector<double>> corr_values_;
+};
+
+}  // namespace truthound

@@ -1,0 +1,194 @@
+// FrequentItems: top-k and bottom-k values of a column, keyed by the values' 64-bit hashes.
+//
+// The Misra-Gries / Space-Saving family, as in Apache DataSketches' frequent_items: a map from
+// hash to counter holds at most `capacity` items. When a new item would make it hold more, the
+// sketch purges: it subtracts the median of the counters from every counter, drops those that
+// reach zero (at least half of them, so purges cost amortized O(1) per update) and adds what it
+// subtracted to a running total, the offset. Hence, for every item:
+//
+//   counter  <=  true count  <=  counter + offset         (an untracked item: 0 <= true <= offset)
+//   offset = maximum_error()  <=  2 * n() / capacity
+//
+// so an item whose true count exceeds maximum_error() is always tracked. Rows report
+// lower_bound = counter, upper_bound = counter + offset and estimate = counter + offset / 2
+// (the midpoint: off by at most offset / 2). While no purge has happened (at most `capacity`
+// distinct items seen) the offset is 0 and every count is exact: is_exact().
+//
+// Each tracked item keeps a representative value as bytes (the caller's canonical encoding: the
+// 8 bytes of an int64, the UTF-8 of a string, possibly truncated by the caller). The caller
+// supplies it only when the hash is new to the map, so the hot path for items already present
+// does no allocation and no copy. Values live in one arena, not one heap block per item.
+//
+// Merge: the counters of the two sketches are added item by item and the offsets are added;
+// if more than `capacity` items result, the smallest counter value that brings them down to
+// `capacity` is subtracted from all (and added to the offset). The result depends only on the
+// two inputs, not on which one is merged into which: a.merge(b) and b.merge(a) give the same
+// rows. Merges are associative within the bounds above. An empty sketch adopts the other's
+// capacity; otherwise the result keeps the smaller capacity of the two.
+//
+// Serialized layout (little-endian). Deserialize checks every field against the bytes and the
+// invariants above and throws CorruptProfileError ("expected X, got Y"), never reads out of
+// bounds:
+//
+//   offset  size        field
+//   ------  ----------  --------------------------------------------------------------------
+//   0       1           family id = 0x46 ('F')
+//   1       1           format version = 1
+//   2       4           u32 capacity, 1..kMaxCapacity
+//   6       8           u64 n: total weight seen
+//   14      8           u64 offset (maximum_error); offset * capacity <= 2 * n
+//   22      8           u64 item count c, c <= capacity
+//   30      ...         c items, hashes strictly increasing (canonical: same state, same bytes):
+//                         8  u64 hash
+//                         8  u64 counter, >= 1 (sum of counters <= n, == n when offset is 0)
+//                         8  u64 value length L
+//                         L  value bytes
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "truthound/util/bytes.hpp"
+
+namespace truthound {
+
+class FrequentItems {
+ public:
+  static constexpr uint8_t kFamilyId = 0x46;  // 'F'
+  static constexpr uint8_t kFormatVersion = 1;
+  static constexpr uint32_t kDefaultCapacity = 1024;
+  static constexpr uint32_t kMaxCapacity = 1u << 22;
+
+  // capacity outside 1..kMaxCapacity -> InvalidArgumentError.
+  explicit FrequentItems(uint32_t capacity = kDefaultCapacity);
+
+  // The hot path: counts each hash once. value_at(i) returns the value bytes of item i (anything
+  // convertible to std::string_view) and is called only when hashes[i] is new to the map.
+  template <class ValueAt>
+  void update(std::span<const uint64_t> hashes, ValueAt&& value_at);
+  // Counts `hash` with `weight` (0 is ignored). `value` is stored only if the hash is new.
+  void update(uint64_t hash, std::string_view value, uint64_t weight = 1);
+  void merge(const FrequentItems& other);
+
+  bool is_empty() const { return n_ == 0; }
+  // Total weight seen.
+  uint64_t n() const { return n_; }
+  // No purge has happened: every count is exact and every distinct item is present.
+  bool is_exact() const { return offset_ == 0; }
+  // The offset: how far any counter may be below the true count.
+  uint64_t maximum_error() const { return offset_; }
+  uint32_t capacity() const { return capacity_; }
+  // Number of items tracked.
+  size_t num_items() const { return active_; }
+
+  struct Row {
+    uint64_t hash;
+    std::string value;
+    uint64_t estimate, lower_bound, upper_bound;
+    bool operator==(const Row&) const = default;
+  };
+  // The k most frequent tracked items, by estimate descending, ties by value bytes ascending
+  // (then hash), so the order is deterministic.
+  std::vector<Row> top(size_t k) const;
+  // The k least frequent items, by count ascending, ties by value bytes ascending. Only
+  // meaningful when is_exact(); returns an empty vector otherwise.
+  std::vector<Row> bottom(size_t k) const;
+
+  void serialize(ByteWriter& out) const;
+  std::vector<uint8_t> serialize() const;
+  // Reads one sketch from the reader (which may hold more data after it).
+  static FrequentItems deserialize(ByteReader& in);
+  // Reads a buffer that holds exactly one sketch (trailing bytes are an error).
+  static FrequentItems deserialize(const void* data, size_t size);
+
+  std::string to_string() const;
+
+ private:
+  // A slot of the open-addressing table (linear probing). count == 0 marks an empty slot,
+  // whose hash is then 0 too.
+  struct Key {
+    uint64_t hash;
+    uint64_t count;
+  };
+  // Value bytes of all items, back to back; dropped values are reclaimed when a purge rebuilds.
+  class Arena {
+   public:
+    uint64_t append(const char* data, size_t size) {
+      if (size > buf_.size() - used_) grow(size);
+      if (size != 0) std::memcpy(buf_.data() + used_, data, size);
+      const uint64_t at = used_;
+      used_ += size;
+      return at;
+    }
+    const char* data() const { return buf_.data(); }
+    uint64_t size() const { return used_; }
+    void clear() { used_ = 0; }
+    void swap(Arena& other) noexcept {
+      buf_.swap(other.buf_);
+      std::swap(used_, other.used_);
+    }
+
+   private:
+    void grow(size_t size);
+    std::vector<char> buf_;
+    size_t used_ = 0;
+  };
+  // Where a slot's value bytes are in the arena.
+  struct ValueRef {
+    uint64_t offset;
+    uint64_t size;
+  };
+  // An item on its way into a rebuilt table; data points into some arena or buffer.
+  struct Entry {
+    uint64_t hash;
+    uint64_t count;
+    const char* data;
+    uint64_t size;
+  };
+
+  size_t slot_of(uint64_t hash) const {
+    return static_cast<size_t>((hash * 0x9e3779b97f4a7c15ULL) >> shift_);
+  }
+  size_t find(uint64_t hash) const;  // slot index or SIZE_MAX
+  // Puts a new item into the empty `slot` (inline: the all-distinct stream lives here), then
+  // purges or grows the table when needed, which moves every slot.
+  void insert_new(size_t slot, uint64_t hash, uint64_t count, std::string_view value);
+  void after_insert();
+  void resize_table(size_t slots);
+  void purge();
+  // Drops counters <= amount, subtracts it from the rest, adds it to the offset, then rebuilds
+  // table and arena from the survivors plus `extra` (minus amount too).
+  void subtract_and_rebuild(uint64_t amount, std::span<const Entry> extra);
+  void rebuild(std::span<const Entry> entries);
+  std::vector<Entry> entries() const;
+  Row row_of(const Entry& e) const;
+
+  uint32_t capacity_;
+  uint64_t n_ = 0;
+  uint64_t offset_ = 0;
+  size_t active_ = 0;
+  std::vector<Key> keys_;
+  std::vector<ValueRef> refs_;
+  // The occupied slots, densely: purges and iteration walk these instead of every slot, which
+  // avoids a hard-to-predict branch per slot.
+  std::vector<uint32_t> occupied_;
+  int shift_ = 64;
+  size_t mask_ = 0;
+  // Insert beyond this many items calls after_insert(): min(capacity, 3/4 of the slots).
+  size_t insert_limit_ = 0;
+  Arena arena_;
+  // Scratch space reused across purges so the steady state does not allocate.
+  Arena spare_arena_;
+  std::vector<uint64_t> scratch_counts_;
+  std::vector<Entry> scratch_entries_;
+};
+
+}  // namespace truthound
+
+#include "truthound/sketch/frequent_items_impl.hpp"

@@ -1,0 +1,764 @@
+// ColumnState::consume: type dispatch once per batch, then typed loops over Arrow buffers.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "truthound/arrow/bitmap.hpp"
+#include "truthound/profile/column_state.hpp"
+#include "truthound/util/error.hpp"
+#include "truthound/util/hash.hpp"
+#include "truthound/util/utf8.hpp"
+
+namespace truthound {
+
+namespace {
+
+constexpr size_t kBlock = 2048;  // values per block: hashes and doubles stay in L1/L2
+
+// ---- positions: which element of the array the k-th valid value is ----
+struct Identity {
+  int64_t base;
+  int64_t operator()(size_t k) const { return base + static_cast<int64_t>(k); }
+};
+struct Lookup {
+  const int64_t* pos;
+  int64_t base;
+  int64_t operator()(size_t k) const { return base + pos[k]; }
+};
+
+// ---- accessors: the k-th valid value ----
+template <typename T, typename P>
+struct Num {
+  const T* p;
+  P pos;
+  T get(size_t k) const { return p[pos(k)]; }
+};
+
+inline double half_to_double(uint16_t h) {
+  const int exp = (h >> 10) & 0x1f;
+  const int mant = h & 0x3ff;
+  double v;
+  if (exp == 0) {
+    v = std::ldexp(static_cast<double>(mant), -24);
+  } else if (exp == 31) {
+    v = mant ? std::numeric_limits<double>::quiet_NaN() : std::numeric_limits<double>::infinity();
+  } else {
+    v = std::ldexp(static_cast<double>(mant | 0x400), exp - 25);
+  }
+  return (h & 0x8000) ? -v : v;
+}
+
+template <typename P>
+struct Half {
+  const uint16_t* p;
+  P pos;
+  double get(size_t k) const { return half_to_double(p[pos(k)]); }
+};
+
+inline __int128 load_i128(const uint8_t* p) {
+  uint64_t lo, hi;
+  std::memcpy(&lo, p, 8);
+  std::memcpy(&hi, p + 8, 8);
+  return static_cast<__int128>((static_cast<unsigned __int128>(hi) << 64) | lo);
+}
+
+template <typename P>
+struct Dec128 {
+  const uint8_t* p;
+  P pos;
+  __int128 get(size_t k) const { return load_i128(p + 16 * pos(k)); }
+};
+
+template <typename T, typename P>
+struct DecNarrow {
+  const T* p;
+  P pos;
+  __int128 get(size_t k) const { return static_cast<__int128>(p[pos(k)]); }
+};
+
+// decimal256 is profiled through doubles (see README: exact only within 2^53 units)
+template <typename P>
+struct Dec256 {
+  const uint8_t* p;
+  P pos;
+  double scale;
+  double get(size_t k) const {
+    const uint8_t* q = p + 32 * pos(k);
+    uint64_t limb[4];
+    std::memcpy(limb, q, 32);
+    const bool neg = (limb[3] >> 63) != 0;
+    if (neg) {  // two's complement negate
+      unsigned carry = 1;
+      for (auto& l : limb) {
+        l = ~l + carry;
+        carry = (carry && l == 0) ? 1 : 0;
+      }
+    }
+    long double v = 0;
+    for (int i = 3; i >= 0; --i) v = v * 18446744073709551616.0L + static_cast<long double>(limb[i]);
+    v /= scale;
+    return static_cast<double>(neg ? -v : v);
+  }
+};
+
+template <typename O, typename P>
+struct Str {
+  const O* off;
+  const char* data;
+  P pos;
+  std::string_view get(size_t k) const {
+    const int64_t i = pos(k);
+    return {data + off[i], static_cast<size_t>(off[i + 1] - off[i])};
+  }
+};
+
+template <typename P>
+struct FixedStr {
+  const char* data;
+  int64_t width;
+  P pos;
+  std::string_view get(size_t k) const {
+    return {data + pos(k) * width, static_cast<size_t>(width)};
+  }
+};
+
+template <typename P>
+struct ViewStr {
+  const uint8_t* views;
+  const void* const* data_buffers;
+  const int64_t* data_sizes;
+  int64_t n_data;
+  P pos;
+  std::string_view get(size_t k) const {
+    const uint8_t* v = views + 16 * pos(k);
+    int32_t size;
+    std::memcpy(&size, v, 4);
+    if (size < 0) throw ArrowImportError("malformed string_view array: negative length");
+    if (size <= 12) return {reinterpret_cast<const char*>(v + 4), static_cast<size_t>(size)};
+    int32_t buf, off;
+    std::memcpy(&buf, v + 8, 4);
+    std::memcpy(&off, v + 12, 4);
+    if (buf < 0 || buf >= n_data || off < 0 || off + static_cast<int64_t>(size) > data_sizes[buf]) {
+      throw ArrowImportError("malformed string_view array: view points outside its data buffers");
+    }
+    return {static_cast<const char*>(data_buffers[buf]) + off, static_cast<size_t>(size)};
+  }
+};
+
+template <typename T>
+const T* buffer(const ArrowArray& a, int i, const std::string& column) {
+  if (a.n_buffers <= i || a.buffers == nullptr || a.buffers[i] == nullptr) {
+    throw ArrowImportError("column '" + column + "': malformed Arrow array, buffer " +
+                           std::to_string(i) + " is missing");
+  }
+  return static_cast<const T*>(a.buffers[i]);
+}
+
+// Appends base + i for every set bit i in [0, length) of `valid` (bit 0 aligned).
+void append_set_positions(const uint8_t* valid, int64_t length, int64_t base, std::vector<int64_t>& out) {
+  int64_t i = 0;
+  for (; i + 64 <= length; i += 64) {
+    uint64_t w;
+    std::memcpy(&w, valid + (i >> 3), 8);
+    while (w) {
+      out.push_back(base + i + std::countr_zero(w));
+      w &= w - 1;
+    }
+  }
+  for (; i < length; ++i) {
+    if (get_bit(valid, i)) out.push_back(base + i);
+  }
+}
+
+inline uint64_t hash_i128(__int128 v) {
+  if (v >= INT64_MIN && v <= INT64_MAX) return hash_int(static_cast<int64_t>(v));
+  const auto u = static_cast<unsigned __int128>(v);
+  return mix64(static_cast<uint64_t>(u) ^ mix64(static_cast<uint64_t>(u >> 64) ^ kHashSeed));
+}
+
+inline long double pow10l_int(int scale) {
+  long double p = 1;
+  for (int i = 0; i < scale; ++i) p *= 10;
+  for (int i = 0; i > scale; --i) p /= 10;
+  return p;
+}
+
+inline double canonical_double(double x) {
+  if (x == 0) return 0.0;
+  if (std::isnan(x)) return std::numeric_limits<double>::quiet_NaN();
+  return x;
+}
+
+int fixed_byte_width(TypeId id) {
+  switch (id) {
+    case TypeId::kInt8: case TypeId::kUInt8: return 1;
+    case TypeId::kInt16: case TypeId::kUInt16: case TypeId::kFloat16: return 2;
+    case TypeId::kInt32: case TypeId::kUInt32: case TypeId::kFloat32: case TypeId::kDate32:
+    case TypeId::kTime32: return 4;
+    case TypeId::kInt64: case TypeId::kUInt64: case TypeId::kFloat64: case TypeId::kDate64:
+    case TypeId::kTimestamp: case TypeId::kTime64: case TypeId::kDuration: return 8;
+    default: return 0;
+  }
+}
+
+int64_t index_at(const ArrowArray& a, TypeId index_id, int64_t i, const std::string& column) {
+  switch (index_id) {
+    case TypeId::kInt8: return buffer<int8_t>(a, 1, column)[i];
+    case TypeId::kInt16: return buffer<int16_t>(a, 1, column)[i];
+    case TypeId::kInt32: return buffer<int32_t>(a, 1, column)[i];
+    case TypeId::kInt64: return buffer<int64_t>(a, 1, column)[i];
+    case TypeId::kUInt8: return buffer<uint8_t>(a, 1, column)[i];
+    case TypeId::kUInt16: return buffer<uint16_t>(a, 1, column)[i];
+    case TypeId::kUInt32: return buffer<uint32_t>(a, 1, column)[i];
+    case TypeId::kUInt64: {
+      uint64_t v = buffer<uint64_t>(a, 1, column)[i];
+      return v > static_cast<uint64_t>(INT64_MAX) ? -1 : static_cast<int64_t>(v);
+    }
+    default: throw ArrowImportError("column '" + column + "': bad dictionary index type");
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- typed kernels
+
+template <typename Acc>
+void ColumnState::consume_ints(const Acc& acc, size_t n, Scratch& s) {
+  const bool with_moments = !type_.is_temporal() &&
+                            !(type_.id == TypeId::kDictionary && type_.children[0].type.is_temporal());
+  s.hashes.resize(n);
+  s.doubles.resize(std::min(n, kBlock));
+  char buf[9];
+  for (size_t b = 0; b < n; b += kBlock) {
+    const size_t m = std::min(kBlock, n - b);
+    uint64_t* h = s.hashes.data() + b;
+    double* d = s.doubles.data();
+    int64_t mn = INT64_MAX, mx = INT64_MIN;
+    uint64_t zeros = 0, negatives = 0;
+    for (size_t k = 0; k < m; ++k) {
+      const auto v = static_cast<int64_t>(acc.get(b + k));
+      h[k] = hash_int(v);
+      d[k] = static_cast<double>(v);
+      mn = v < mn ? v : mn;
+      mx = v > mx ? v : mx;
+      zeros += v == 0;
+      negatives += v < 0;
+    }
+    if (!has_minmax_) {
+      imin_ = mn;
+      imax_ = mx;
+      has_minmax_ = true;
+    } else {
+      imin_ = std::min(imin_, mn);
+      imax_ = std::max(imax_, mx);
+    }
+    zero_ += zeros;
+    negative_ += negatives;
+    std::span<const uint64_t> hs(h, m);
+    hll_.update(hs);
+    freq_.update(hs, [&](size_t k) {
+      buf[0] = 'i';
+      const auto v = static_cast<int64_t>(acc.get(b + k));
+      std::memcpy(buf + 1, &v, 8);
+      return std::string_view(buf, 9);
+    });
+    std::span<const double> ds(d, m);
+    if (with_moments) moments_.update(ds);
+    kll_.update(ds);
+  }
+}
+
+template <typename Acc>
+void ColumnState::consume_uints(const Acc& acc, size_t n, Scratch& s) {
+  s.hashes.resize(n);
+  s.doubles.resize(std::min(n, kBlock));
+  char buf[9];
+  for (size_t b = 0; b < n; b += kBlock) {
+    const size_t m = std::min(kBlock, n - b);
+    uint64_t* h = s.hashes.data() + b;
+    double* d = s.doubles.data();
+    uint64_t mn = UINT64_MAX, mx = 0, zeros = 0;
+    for (size_t k = 0; k < m; ++k) {
+      const uint64_t v = acc.get(b + k);
+      h[k] = hash_uint(v);
+      d[k] = static_cast<double>(v);
+      mn = v < mn ? v : mn;
+      mx = v > mx ? v : mx;
+      zeros += v == 0;
+    }
+    if (!has_minmax_) {
+      umin_ = mn;
+      umax_ = mx;
+      has_minmax_ = true;
+    } else {
+      umin_ = std::min(umin_, mn);
+      umax_ = std::max(umax_, mx);
+    }
+    zero_ += zeros;
+    std::span<const uint64_t> hs(h, m);
+    hll_.update(hs);
+    freq_.update(hs, [&](size_t k) {
+      buf[0] = 'u';
+      const uint64_t v = acc.get(b + k);
+      std::memcpy(buf + 1, &v, 8);
+      return std::string_view(buf, 9);
+    });
+    std::span<const double> ds(d, m);
+    moments_.update(ds);
+    kll_.update(ds);
+  }
+}
+
+template <typename Acc>
+void ColumnState::consume_floats(const Acc& acc, size_t n, Scratch& s) {
+  s.hashes.resize(n);
+  s.doubles.resize(std::min(n, kBlock));
+  char buf[9];
+  for (size_t b = 0; b < n; b += kBlock) {
+    const size_t m = std::min(kBlock, n - b);
+    uint64_t* h = s.hashes.data() + b;
+    double* d = s.doubles.data();
+    size_t f = 0;
+    double mn = std::numeric_limits<double>::infinity(), mx = -mn;
+    uint64_t zeros = 0, negatives = 0, nans = 0, infs = 0;
+    for (size_t k = 0; k < m; ++k) {
+      double x = static_cast<double>(acc.get(b + k));
+      h[k] = hash_double(x);
+      if (std::isfinite(x)) [[likely]] {
+        x += 0.0;  // -0.0 -> 0.0
+        d[f++] = x;
+        mn = x < mn ? x : mn;
+        mx = x > mx ? x : mx;
+        zeros += x == 0;
+        negatives += x < 0;
+      } else if (std::isnan(x)) {
+        ++nans;
+      } else {
+        ++infs;
+      }
+    }
+    if (f > 0) {
+      if (!has_minmax_) {
+        fmin_ = mn;
+        fmax_ = mx;
+        has_minmax_ = true;
+      } else {
+        fmin_ = std::min(fmin_, mn);
+        fmax_ = std::max(fmax_, mx);
+      }
+    }
+    zero_ += zeros;
+    negative_ += negatives;
+    nan_ += nans;
+    inf_ += infs;
+    std::span<const uint64_t> hs(h, m);
+    hll_.update(hs);
+    freq_.update(hs, [&](size_t k) {
+      buf[0] = 'f';
+      const double v = canonical_double(static_cast<double>(acc.get(b + k)));
+      std::memcpy(buf + 1, &v, 8);
+      return std::string_view(buf, 9);
+    });
+    std::span<const double> ds(d, f);
+    moments_.update(ds);
+    kll_.update(ds);
+  }
+}
+
+template <typename Acc>
+void ColumnState::consume_decimals(const Acc& acc, size_t n, Scratch& s) {
+  const DataType& vt = type_.id == TypeId::kDictionary ? type_.children[0].type : type_;
+  const long double divisor = pow10l_int(vt.scale);
+  s.hashes.resize(n);
+  s.doubles.resize(std::min(n, kBlock));
+  char buf[17];
+  for (size_t b = 0; b < n; b += kBlock) {
+    const size_t m = std::min(kBlock, n - b);
+    uint64_t* h = s.hashes.data() + b;
+    double* d = s.doubles.data();
+    for (size_t k = 0; k < m; ++k) {
+      const __int128 v = acc.get(b + k);
+      h[k] = hash_i128(v);
+      d[k] = static_cast<double>(static_cast<long double>(v) / divisor);
+      if (!has_minmax_) {
+        dmin_ = dmax_ = v;
+        has_minmax_ = true;
+      } else {
+        dmin_ = v < dmin_ ? v : dmin_;
+        dmax_ = v > dmax_ ? v : dmax_;
+      }
+      zero_ += v == 0;
+      negative_ += v < 0;
+    }
+    std::span<const uint64_t> hs(h, m);
+    hll_.update(hs);
+    freq_.update(hs, [&](size_t k) {
+      buf[0] = 'd';
+      const __int128 v = acc.get(b + k);
+      std::memcpy(buf + 1, &v, 16);
+      return std::string_view(buf, 17);
+    });
+    std::span<const double> ds(d, m);
+    moments_.update(ds);
+    kll_.update(ds);
+  }
+}
+
+void ColumnState::note_patterns(std::string_view v, uint32_t mask) {
+  while (mask) {
+    const int bit = std::countr_zero(mask);
+    mask &= mask - 1;
+    ++pattern_counts_[bit];
+    auto& samples = pattern_samples_list_[bit];
+    if (samples.size() < pattern_samples_ &&
+        std::find(samples.begin(), samples.end(), v) == samples.end()) {
+      samples.emplace_back(v.substr(0, 200));
+    }
+  }
+}
+
+template <typename Acc>
+void ColumnState::consume_strings(const Acc& acc, size_t n, Scratch& s, bool utf8) {
+  s.hashes.resize(n);
+  const bool patterns = utf8 && detect_patterns_;
+  for (size_t b = 0; b < n; b += kBlock) {
+    const size_t m = std::min(kBlock, n - b);
+    uint64_t* h = s.hashes.data() + b;
+    std::string_view bmin = acc.get(b), bmax = bmin;
+    uint64_t lmin = UINT64_MAX, lmax = 0, lsum = 0, empties = 0;
+    for (size_t k = 0; k < m; ++k) {
+      const std::string_view v = acc.get(b + k);
+      h[k] = hash_bytes(v.data(), v.size());
+      const uint64_t len = utf8 ? utf8_length(v.data(), v.size()) : v.size();
+      lmin = len < lmin ? len : lmin;
+      lmax = len > lmax ? len : lmax;
+      lsum += len;
+      empties += v.empty();
+      if (v < bmin) bmin = v;
+      if (v > bmax) bmax = v;
+      if (patterns) {
+        if (const uint32_t mask = match_patterns(v)) note_patterns(v, mask);
+      }
+    }
+    if (!has_minmax_) {
+      smin_.assign(bmin);
+      smax_.assign(bmax);
+      has_minmax_ = true;
+    } else {
+      if (bmin < std::string_view(smin_)) smin_.assign(bmin);
+      if (bmax > std::string_view(smax_)) smax_.assign(bmax);
+    }
+    len_min_ = std::min(len_min_, lmin);
+    len_max_ = std::max(len_max_, lmax);
+    len_sum_ += lsum;
+    len_count_ += m;
+    empty_ += empties;
+    std::span<const uint64_t> hs(h, m);
+    hll_.update(hs);
+    freq_.update(hs, [&](size_t k) { return acc.get(b + k); });
+  }
+  if (patterns) pattern_checked_ += n;
+}
+
+// ---------------------------------------------------------------- dispatch
+
+void ColumnState::consume_values(const ArrowArray& a, const DataType& t, int64_t base, size_t n,
+                                 bool indexed, Scratch& s) {
+  s.hashes.clear();
+  if (n == 0) return;
+  const std::string& c = name_;
+  auto with_pos = [&](auto&& fn) {
+    if (indexed) {
+      fn(Lookup{s.positions.data(), a.offset});
+    } else {
+      fn(Identity{a.offset + base});
+    }
+  };
+  auto ints = [&]<typename T>(const T* p) {
+    with_pos([&](auto pos) { consume_ints(Num<T, decltype(pos)>{p, pos}, n, s); });
+  };
+  switch (t.id) {
+    case TypeId::kInt8: return ints(buffer<int8_t>(a, 1, c));
+    case TypeId::kInt16: return ints(buffer<int16_t>(a, 1, c));
+    case TypeId::kInt32: case TypeId::kDate32: case TypeId::kTime32:
+      return ints(buffer<int32_t>(a, 1, c));
+    case TypeId::kInt64: case TypeId::kDate64: case TypeId::kTimestamp: case TypeId::kTime64:
+    case TypeId::kDuration:
+      return ints(buffer<int64_t>(a, 1, c));
+    case TypeId::kUInt8: return ints(buffer<uint8_t>(a, 1, c));
+    case TypeId::kUInt16: return ints(buffer<uint16_t>(a, 1, c));
+    case TypeId::kUInt32: return ints(buffer<uint32_t>(a, 1, c));
+    case TypeId::kUInt64: {
+      const auto* p = buffer<uint64_t>(a, 1, c);
+      return with_pos([&](auto pos) { consume_uints(Num<uint64_t, decltype(pos)>{p, pos}, n, s); });
+    }
+    case TypeId::kFloat16: {
+      const auto* p = buffer<uint16_t>(a, 1, c);
+      return with_pos([&](auto pos) { consume_floats(Half<decltype(pos)>{p, pos}, n, s); });
+    }
+    case TypeId::kFloat32: {
+      const auto* p = buffer<float>(a, 1, c);
+      return with_pos([&](auto pos) { consume_floats(Num<float, decltype(pos)>{p, pos}, n, s); });
+    }
+    case TypeId::kFloat64: {
+      const auto* p = buffer<double>(a, 1, c);
+      return with_pos([&](auto pos) { consume_floats(Num<double, decltype(pos)>{p, pos}, n, s); });
+    }
+    case TypeId::kDecimal: {
+      if (t.width == 256) {
+        const auto* p = buffer<uint8_t>(a, 1, c);
+        const auto scale = static_cast<double>(pow10l_int(t.scale));
+        return with_pos([&](auto pos) { consume_floats(Dec256<decltype(pos)>{p, pos, scale}, n, s); });
+      }
+      if (t.width == 128) {
+        const auto* p = buffer<uint8_t>(a, 1, c);
+        return with_pos([&](auto pos) { consume_decimals(Dec128<decltype(pos)>{p, pos}, n, s); });
+      }
+      if (t.width == 64) {
+        const auto* p = buffer<int64_t>(a, 1, c);
+        return with_pos([&](auto pos) { consume_decimals(DecNarrow<int64_t, decltype(pos)>{p, pos}, n, s); });
+      }
+      const auto* p = buffer<int32_t>(a, 1, c);
+      return with_pos([&](auto pos) { consume_decimals(DecNarrow<int32_t, decltype(pos)>{p, pos}, n, s); });
+    }
+    case TypeId::kUtf8: case TypeId::kBinary: {
+      const auto* off = buffer<int32_t>(a, 1, c);
+      const char* data = a.n_buffers > 2 && a.buffers[2] ? static_cast<const char*>(a.buffers[2]) : "";
+      return with_pos([&](auto pos) {
+        consume_strings(Str<int32_t, decltype(pos)>{off, data, pos}, n, s, t.id == TypeId::kUtf8);
+      });
+    }
+    case TypeId::kLargeUtf8: case TypeId::kLargeBinary: {
+      const auto* off = buffer<int64_t>(a, 1, c);
+      const char* data = a.n_buffers > 2 && a.buffers[2] ? static_cast<const char*>(a.buffers[2]) : "";
+      return with_pos([&](auto pos) {
+        consume_strings(Str<int64_t, decltype(pos)>{off, data, pos}, n, s, t.id == TypeId::kLargeUtf8);
+      });
+    }
+    case TypeId::kUtf8View: case TypeId::kBinaryView: {
+      const auto* views = buffer<uint8_t>(a, 1, c);
+      if (a.n_buffers < 3) throw ArrowImportError("column '" + c + "': malformed view array");
+      const int64_t n_data = a.n_buffers - 3;
+      const auto* sizes = n_data > 0 ? buffer<int64_t>(a, static_cast<int>(a.n_buffers - 1), c) : nullptr;
+      return with_pos([&](auto pos) {
+        consume_strings(ViewStr<decltype(pos)>{views, a.buffers + 2, sizes, n_data, pos}, n, s,
+                        t.id == TypeId::kUtf8View);
+      });
+    }
+    case TypeId::kFixedSizeBinary: {
+      const char* data = t.width > 0 ? buffer<char>(a, 1, c) : "";
+      return with_pos([&](auto pos) {
+        consume_strings(FixedStr<decltype(pos)>{data, t.width, pos}, n, s, false);
+      });
+    }
+    default:
+      throw UnsupportedTypeError("column '" + c + "': type " + t.to_string() +
+                                 " is not supported as dictionary values");
+  }
+}
+
+void ColumnState::consume(const BatchColumn& col, Scratch& s, uint64_t* row_hashes) {
+  const ArrowArray& a = *col.array;
+  const DataType& t = *col.type;
+  const int64_t len = col.length;
+  if (len <= 0) return;
+  if (a.length < col.offset + len || a.offset < 0) {
+    throw ArrowImportError("column '" + name_ + "': Arrow array is shorter than its batch");
+  }
+  rows_ += static_cast<uint64_t>(len);
+  const int64_t first = a.offset + col.offset;  // element index of row 0
+
+  if (t.id == TypeId::kNull) {
+    nulls_ += static_cast<uint64_t>(len);
+    if (row_hashes) {
+      for (int64_t i = 0; i < len; ++i) row_hashes[i] = combine_hash(row_hashes[i], kNullHash);
+    }
+    return;
+  }
+  const bool has_bitmap = a.null_count != 0 && a.n_buffers > 0 && a.buffers != nullptr &&
+                          a.buffers[0] != nullptr && t.id != TypeId::kOther;
+  const auto* vbits = has_bitmap ? static_cast<const uint8_t*>(a.buffers[0]) : nullptr;
+  const uint8_t* valid =
+      combine_validity(vbits, first, col.parent_valid, len, s.validity) ? s.validity.data() : nullptr;
+  const int64_t n_valid = valid ? count_set_bits(valid, 0, len) : len;
+  nulls_ += static_cast<uint64_t>(len - n_valid);
+
+  // memory footprint of what this batch holds for the column
+  uint64_t mem = vbits ? static_cast<uint64_t>((len + 7) / 8) : 0;
+  if (int w = fixed_byte_width(t.id)) mem += static_cast<uint64_t>(len) * w;
+
+  switch (t.id) {
+    case TypeId::kOther:
+      memory_bytes_ += mem;
+      return;
+    case TypeId::kBool: {
+      const auto* bits = buffer<uint8_t>(a, 1, name_);
+      mem += static_cast<uint64_t>((len + 7) / 8);
+      int64_t trues = 0;
+      if (valid == nullptr) {
+        trues = count_set_bits(bits, first, len);
+      } else {
+        for (int64_t i = 0; i < len; ++i) trues += get_bit(valid, i) && get_bit(bits, first + i);
+      }
+      true_ += static_cast<uint64_t>(trues);
+      false_ += static_cast<uint64_t>(n_valid - trues);
+      if (row_hashes) {
+        for (int64_t i = 0; i < len; ++i) {
+          const bool ok = valid == nullptr || get_bit(valid, i);
+          row_hashes[i] = combine_hash(row_hashes[i], ok ? hash_int(get_bit(bits, first + i)) : kNullHash);
+        }
+      }
+      memory_bytes_ += mem;
+      return;
+    }
+    case TypeId::kList: case TypeId::kLargeList: case TypeId::kMap: case TypeId::kFixedSizeList: {
+      auto note_len = [&](uint64_t l) {
+        len_min_ = std::min(len_min_, l);
+        len_max_ = std::max(len_max_, l);
+        len_sum_ += l;
+        ++len_count_;
+      };
+      if (t.id == TypeId::kFixedSizeList) {
+        for (int64_t i = 0; i < n_valid; ++i) note_len(static_cast<uint64_t>(t.width));
+      } else if (t.id == TypeId::kLargeList) {
+        const auto* off = buffer<int64_t>(a, 1, name_);
+        mem += static_cast<uint64_t>(len + 1) * 8;
+        for (int64_t i = 0; i < len; ++i) {
+          if (valid == nullptr || get_bit(valid, i)) note_len(static_cast<uint64_t>(off[first + i + 1] - off[first + i]));
+        }
+      } else {
+        const auto* off = buffer<int32_t>(a, 1, name_);
+        mem += static_cast<uint64_t>(len + 1) * 4;
+        for (int64_t i = 0; i < len; ++i) {
+          if (valid == nullptr || get_bit(valid, i)) note_len(static_cast<uint64_t>(off[first + i + 1] - off[first + i]));
+        }
+      }
+      memory_bytes_ += mem;
+      return;
+    }
+    case TypeId::kDictionary: {
+      if (a.dictionary == nullptr) {
+        throw ArrowImportError("column '" + name_ + "': dictionary array without its dictionary");
+      }
+      const ArrowArray& dict = *a.dictionary;
+      const DataType& vt = t.children[0].type;
+      const bool dict_bitmap = dict.null_count != 0 && dict.n_buffers > 0 && dict.buffers[0] != nullptr;
+      const auto* dbits = dict_bitmap ? static_cast<const uint8_t*>(dict.buffers[0]) : nullptr;
+      mem += static_cast<uint64_t>(len) * static_cast<uint64_t>(fixed_byte_width(t.index_id));
+      s.positions.clear();
+      s.validity2.assign(static_cast<size_t>((len + 7) / 8), 0);
+      int64_t dict_nulls = 0;
+      for (int64_t i = 0; i < len; ++i) {
+        if (valid != nullptr && !get_bit(valid, i)) continue;
+        const int64_t idx = index_at(a, t.index_id, first + i, name_);
+        if (idx < 0 || idx >= dict.length) {
+          throw ArrowImportError("column '" + name_ + "': dictionary index " + std::to_string(idx) +
+                                 " out of range [0, " + std::to_string(dict.length) + ")");
+        }
+        if (dbits != nullptr && !get_bit(dbits, dict.offset + idx)) {
+          ++dict_nulls;
+          continue;
+        }
+        s.validity2[static_cast<size_t>(i >> 3)] |= static_cast<uint8_t>(1u << (i & 7));
+        s.positions.push_back(idx);
+      }
+      nulls_ += static_cast<uint64_t>(dict_nulls);
+      consume_values(dict, vt, 0, s.positions.size(), true, s);
+      valid = s.validity2.data();
+      break;
+    }
+    default: {
+      if (t.id == TypeId::kUtf8 || t.id == TypeId::kBinary) {
+        const auto* off = buffer<int32_t>(a, 1, name_);
+        mem += static_cast<uint64_t>(len + 1) * 4 + static_cast<uint64_t>(off[first + len] - off[first]);
+      } else if (t.id == TypeId::kLargeUtf8 || t.id == TypeId::kLargeBinary) {
+        const auto* off = buffer<int64_t>(a, 1, name_);
+        mem += static_cast<uint64_t>(len + 1) * 8 + static_cast<uint64_t>(off[first + len] - off[first]);
+      } else if (t.id == TypeId::kUtf8View || t.id == TypeId::kBinaryView) {
+        mem += static_cast<uint64_t>(len) * 16;
+      } else if (t.id == TypeId::kFixedSizeBinary || t.id == TypeId::kDecimal) {
+        mem += static_cast<uint64_t>(len) * (t.id == TypeId::kDecimal ? t.width / 8 : t.width);
+      }
+      if (valid == nullptr) {
+        consume_values(a, t, col.offset, static_cast<size_t>(len), false, s);
+      } else {
+        s.positions.clear();
+        append_set_positions(valid, len, col.offset, s.positions);
+        consume_values(a, t, 0, s.positions.size(), true, s);
+      }
+    }
+  }
+  memory_bytes_ += mem;
+
+  if (row_hashes != nullptr) {
+    const uint64_t* h = s.hashes.data();
+    if (valid == nullptr) {
+      for (int64_t i = 0; i < len; ++i) row_hashes[i] = combine_hash(row_hashes[i], h[i]);
+    } else {
+      size_t k = 0;
+      for (int64_t i = 0; i < len; ++i) {
+        row_hashes[i] = combine_hash(row_hashes[i], get_bit(valid, i) ? h[k++] : kNullHash);
+      }
+    }
+  }
+}
+
+void ColumnState::row_doubles(const BatchColumn& col, Scratch& s, double* out) const {
+  const ArrowArray& a = *col.array;
+  const DataType& t = *col.type;
+  const int64_t len = col.length;
+  const int64_t first = a.offset + col.offset;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const bool has_bitmap = a.null_count != 0 && a.n_buffers > 0 && a.buffers[0] != nullptr;
+  const auto* vbits = has_bitmap ? static_cast<const uint8_t*>(a.buffers[0]) : nullptr;
+  std::vector<uint8_t> vb;
+  const uint8_t* valid = combine_validity(vbits, first, col.parent_valid, len, vb) ? vb.data() : nullptr;
+  (void)s;
+  auto fill = [&](auto get) {
+    for (int64_t i = 0; i < len; ++i) {
+      if (valid != nullptr && !get_bit(valid, i)) {
+        out[i] = nan;
+        continue;
+      }
+      const double v = get(first + i);
+      out[i] = std::isfinite(v) ? v : nan;
+    }
+  };
+  const std::string& c = name_;
+  switch (t.id) {
+    case TypeId::kInt8: { auto p = buffer<int8_t>(a, 1, c); return fill([&](int64_t i) { return double(p[i]); }); }
+    case TypeId::kInt16: { auto p = buffer<int16_t>(a, 1, c); return fill([&](int64_t i) { return double(p[i]); }); }
+    case TypeId::kInt32: { auto p = buffer<int32_t>(a, 1, c); return fill([&](int64_t i) { return double(p[i]); }); }
+    case TypeId::kInt64: { auto p = buffer<int64_t>(a, 1, c); return fill([&](int64_t i) { return double(p[i]); }); }
+    case TypeId::kUInt8: { auto p = buffer<uint8_t>(a, 1, c); return fill([&](int64_t i) { return double(p[i]); }); }
+    case TypeId::kUInt16: { auto p = buffer<uint16_t>(a, 1, c); return fill([&](int64_t i) { return double(p[i]); }); }
+    case TypeId::kUInt32: { auto p = buffer<uint32_t>(a, 1, c); return fill([&](int64_t i) { return double(p[i]); }); }
+    case TypeId::kUInt64: { auto p = buffer<uint64_t>(a, 1, c); return fill([&](int64_t i) { return double(p[i]); }); }
+    case TypeId::kFloat16: { auto p = buffer<uint16_t>(a, 1, c); return fill([&](int64_t i) { return half_to_double(p[i]); }); }
+    case TypeId::kFloat32: { auto p = buffer<float>(a, 1, c); return fill([&](int64_t i) { return double(p[i]); }); }
+    case TypeId::kFloat64: { auto p = buffer<double>(a, 1, c); return fill([&](int64_t i) { return p[i]; }); }
+    case TypeId::kDecimal: {
+      const long double div = pow10l_int(t.scale);
+      if (t.width == 128) {
+        auto p = buffer<uint8_t>(a, 1, c);
+        return fill([&](int64_t i) { return double(static_cast<long double>(load_i128(p + 16 * i)) / div); });
+      }
+      if (t.width == 64) {
+        auto p = buffer<int64_t>(a, 1, c);
+        return fill([&](int64_t i) { return double(static_cast<long double>(p[i]) / div); });
+      }
+      if (t.width == 32) {
+        auto p = buffer<int32_t>(a, 1, c);
+        return fill([&](int64_t i) { return double(static_cast<long double>(p[i]) / div); });
+      }
+      auto p = buffer<uint8_t>(a, 1, c);
+      Dec256<Identity> acc{p, Identity{0}, static_cast<double>(div)};
+      return fill([&](int64_t i) { return acc.get(static_cast<size_t>(i)); });
+    }
+    default:
+      for (int64_t i = 0; i < len; ++i) out[i] = nan;
+  }
+}
+
+}  // namespace truthound

@@ -1,0 +1,196 @@
+// truthound._core: the engine's binding. Lambdas only convert bytes and Arrow capsules; every
+// heavy call releases the GIL. Engine exceptions become the classes of truthound.errors.
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
+
+#include <mutex>
+#include <string>
+
+#include "truthound/arrow/c_abi.hpp"
+#include "truthound/profile/partial.hpp"
+#include "truthound/util/error.hpp"
+
+namespace nb = nanobind;
+using namespace nb::literals;
+
+namespace truthound {
+namespace {
+
+// A partial profile shared with Python: Python threads may call into it while the GIL is
+// released, so every engine call takes the lock.
+struct PyPartialProfile {
+  PartialProfile profile;
+  std::mutex mutex;
+  explicit PyPartialProfile(PartialProfile p) : profile(std::move(p)) {}
+};
+
+void raise_as(const char* name, const char* message) {
+  try {
+    nb::object cls = nb::module_::import_("truthound.errors").attr(name);
+    PyErr_SetString(cls.ptr(), message);
+  } catch (...) {
+    PyErr_Clear();
+    PyErr_SetString(PyExc_RuntimeError, message);
+  }
+}
+
+void translate(const std::exception_ptr& p, void*) {
+  try {
+    std::rethrow_exception(p);
+  } catch (const CorruptProfileError& e) {
+    raise_as("CorruptProfileError", e.what());
+  } catch (const SchemaError& e) {
+    raise_as("SchemaError", e.what());
+  } catch (const UnsupportedTypeError& e) {
+    raise_as("UnsupportedTypeError", e.what());
+  } catch (const InvalidArgumentError& e) {
+    raise_as("ConfigurationError", e.what());
+  } catch (const ArrowImportError& e) {
+    raise_as("ArrowImportError", e.what());
+  } catch (const Error& e) {
+    raise_as("TruthoundError", e.what());
+  } catch (const std::bad_alloc&) {
+    PyErr_SetString(PyExc_MemoryError, "truthound engine: out of memory");
+  }
+}
+
+void* capsule_pointer(nb::handle capsule, const char* expected) {
+  if (!PyCapsule_CheckExact(capsule.ptr())) {
+    throw nb::type_error((std::string("expected a PyCapsule named '") + expected + "'").c_str());
+  }
+  const char* name = PyCapsule_GetName(capsule.ptr());
+  if (name == nullptr || std::string(name) != expected) {
+    PyErr_Clear();
+    throw nb::type_error((std::string("expected a PyCapsule named '") + expected + "', got '" +
+                          (name ? name : "(unnamed)") + "'")
+                             .c_str());
+  }
+  void* ptr = PyCapsule_GetPointer(capsule.ptr(), expected);
+  if (ptr == nullptr) throw nb::python_error();
+  return ptr;
+}
+
+void consume_stream(PyPartialProfile& self, nb::handle source) {
+  nb::object capsule;
+  if (nb::hasattr(source, "__arrow_c_stream__")) {
+    capsule = source.attr("__arrow_c_stream__")();
+  } else {
+    capsule = nb::borrow(source);
+  }
+  auto* raw = static_cast<ArrowArrayStream*>(capsule_pointer(capsule, "arrow_array_stream"));
+  if (raw->release == nullptr) throw nb::value_error("the Arrow stream was already consumed");
+  OwnedStream stream(raw);  // moved out: the capsule's destructor sees it released
+  nb::gil_scoped_release release;
+  std::lock_guard<std::mutex> lock(self.mutex);
+  self.profile.consume_stream(*stream.get());
+}
+
+void consume_batch(PyPartialProfile& self, nb::handle batch) {
+  if (!nb::hasattr(batch, "__arrow_c_array__")) {
+    throw nb::type_error("consume_batch() needs an object with __arrow_c_array__ (a pyarrow.RecordBatch)");
+  }
+  nb::object pair = batch.attr("__arrow_c_array__")();
+  nb::object schema_capsule = pair[0];
+  nb::object array_capsule = pair[1];
+  auto* schema = static_cast<ArrowSchema*>(capsule_pointer(schema_capsule, "arrow_schema"));
+  auto* raw = static_cast<ArrowArray*>(capsule_pointer(array_capsule, "arrow_array"));
+  if (raw->release == nullptr) throw nb::value_error("the Arrow array was already consumed");
+  OwnedArray array(raw);
+  nb::gil_scoped_release release;
+  std::lock_guard<std::mutex> lock(self.mutex);
+  self.profile.consume_batch(*schema, *array.get());
+}
+
+}  // namespace
+}  // namespace truthound
+
+NB_MODULE(_core, m) {
+  using truthound::PartialProfile;
+  using truthound::PyPartialProfile;
+  m.doc() = "truthound engine (C++): partial profiles that consume Arrow data, merge and finalize.";
+  m.attr("FORMAT_VERSION") = PartialProfile::kFormatVersion;
+  nb::register_exception_translator(truthound::translate);
+
+  nb::class_<PyPartialProfile>(m, "PartialProfile",
+                               "Mergeable profile state of a set of columns over a set of rows.")
+      .def(
+          "__init__",
+          [](PyPartialProfile* self, const std::string& options) {
+            new (self) PyPartialProfile(PartialProfile(truthound::ProfileOptions::from_json(options)));
+          },
+          "options"_a = "{}", "Create an empty profile; `options` is a JSON object of engine options.")
+      .def("consume", &truthound::consume_stream, "stream"_a,
+           "Profile every batch of an object with __arrow_c_stream__ (or an 'arrow_array_stream' capsule).")
+      .def("consume_batch", &truthound::consume_batch, "batch"_a,
+           "Profile one record batch (an object with __arrow_c_array__).")
+      .def(
+          "merge",
+          [](PyPartialProfile& self, PyPartialProfile& other, bool columns) {
+            if (&self == &other) throw nb::value_error("cannot merge a profile with itself");
+            nb::gil_scoped_release release;
+            std::scoped_lock lock(self.mutex, other.mutex);
+            self.profile.merge(other.profile,
+                               columns ? truthound::MergeMode::kColumns : truthound::MergeMode::kRows);
+          },
+          "other"_a, "columns"_a = false,
+          "Merge another partial in place: other rows (default) or, with columns=True, other columns.")
+      .def(
+          "to_bytes",
+          [](PyPartialProfile& self) {
+            std::vector<uint8_t> bytes;
+            {
+              nb::gil_scoped_release release;
+              std::lock_guard<std::mutex> lock(self.mutex);
+              bytes = self.profile.serialize();
+            }
+            return nb::bytes(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+          },
+          "Serialize to versioned, checksummed bytes.")
+      .def_static(
+          "from_bytes",
+          [](nb::bytes data) {
+            const char* p = data.c_str();
+            const size_t n = data.size();
+            nb::gil_scoped_release release;
+            return new PyPartialProfile(PartialProfile::deserialize(p, n));
+          },
+          "data"_a, nb::rv_policy::take_ownership,
+          "Load serialized bytes; raises CorruptProfileError on truncated or corrupted input.")
+      .def(
+          "finalize",
+          [](PyPartialProfile& self) {
+            nb::gil_scoped_release release;
+            std::lock_guard<std::mutex> lock(self.mutex);
+            return self.profile.finalize_json();
+          },
+          "The result model as JSON text (docs/engine-interface.md).")
+      .def(
+          "add_source",
+          [](PyPartialProfile& self, const std::string& source) {
+            std::lock_guard<std::mutex> lock(self.mutex);
+            self.profile.add_source(source);
+          },
+          "source"_a, "Record the name of a source (file, table) this profile covers.")
+      .def_prop_ro(
+          "row_count",
+          [](PyPartialProfile& self) {
+            std::lock_guard<std::mutex> lock(self.mutex);
+            return self.profile.row_count();
+          },
+          "Rows consumed so far.")
+      .def_prop_ro(
+          "column_names",
+          [](PyPartialProfile& self) {
+            std::lock_guard<std::mutex> lock(self.mutex);
+            return self.profile.column_names();
+          },
+          "Profiled (leaf) column names, in order of first appearance.")
+      .def_prop_ro(
+          "sources",
+          [](PyPartialProfile& self) {
+            std::lock_guard<std::mutex> lock(self.mutex);
+            return self.profile.sources();
+          },
+          "Names of the sources this profile covers.");
+}

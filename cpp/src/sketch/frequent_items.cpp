@@ -1,0 +1,330 @@
+#include "truthound/sketch/frequent_items.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <sstream>
+
+#include "truthound/util/error.hpp"
+
+namespace truthound {
+
+namespace {
+
+constexpr size_t kInitialSlots = 16;
+
+// Slots for `items` at a load factor of at most 3/4.
+size_t slots_for(size_t items) {
+  size_t slots = kInitialSlots;
+  while (items * 4 > slots * 3) slots *= 2;
+  return slots;
+}
+
+// Rows by estimate descending, ties by value bytes then hash ascending.
+bool more_frequent(const FrequentItems::Row& a, const FrequentItems::Row& b) {
+  if (a.estimate != b.estimate) return a.estimate > b.estimate;
+  if (a.value != b.value) return a.value < b.value;
+  return a.hash < b.hash;
+}
+
+bool less_frequent(const FrequentItems::Row& a, const FrequentItems::Row& b) {
+  if (a.estimate != b.estimate) return a.estimate < b.estimate;
+  if (a.value != b.value) return a.value < b.value;
+  return a.hash < b.hash;
+}
+
+}  // namespace
+
+FrequentItems::FrequentItems(uint32_t capacity) : capacity_(capacity) {
+  if (capacity < 1 || capacity > kMaxCapacity) {
+    throw InvalidArgumentError("FrequentItems: capacity must be in 1.." +
+                               std::to_string(kMaxCapacity) + ", got " + std::to_string(capacity));
+  }
+  resize_table(kInitialSlots);
+}
+
+void FrequentItems::resize_table(size_t slots) {
+  keys_.assign(slots, Key{0, 0});
+  refs_.assign(slots, ValueRef{0, 0});
+  occupied_.clear();
+  mask_ = slots - 1;
+  shift_ = 64 - std::countr_zero(slots);
+  insert_limit_ = std::min<size_t>(capacity_, slots * 3 / 4);
+}
+
+size_t FrequentItems::find(uint64_t hash) const {
+  size_t s = slot_of(hash);
+  for (;;) {
+    const Key& k = keys_[s];
+    if (k.count == 0) return SIZE_MAX;
+    if (k.hash == hash) return s;
+    s = (s + 1) & mask_;
+  }
+}
+
+void FrequentItems::Arena::grow(size_t size) {
+  buf_.resize(std::max({buf_.size() * 2, used_ + size, size_t{256}}));
+}
+
+void FrequentItems::after_insert() {
+  if (active_ > capacity_) {
+    purge();
+  } else if (active_ * 4 > keys_.size() * 3) {
+    // Grow: rebuild into a table twice as large.
+    scratch_entries_ = entries();
+    resize_table(keys_.size() * 2);
+    rebuild(scratch_entries_);
+  }
+}
+
+std::vector<FrequentItems::Entry> FrequentItems::entries() const {
+  std::vector<Entry> out;
+  out.reserve(active_);
+  for (uint32_t s : occupied_) {
+    out.push_back(
+        Entry{keys_[s].hash, keys_[s].count, arena_.data() + refs_[s].offset, refs_[s].size});
+  }
+  return out;
+}
+
+void FrequentItems::rebuild(std::span<const Entry> entries) {
+  // The entries may point into arena_: copy the survivors into the spare arena, then swap.
+  spare_arena_.clear();
+  for (uint32_t s : occupied_) keys_[s] = Key{0, 0};
+  occupied_.clear();
+  for (const Entry& e : entries) {
+    size_t s = slot_of(e.hash);
+    while (keys_[s].count != 0) s = (s + 1) & mask_;
+    occupied_.push_back(static_cast<uint32_t>(s));
+    keys_[s] = Key{e.hash, e.count};
+    refs_[s] = ValueRef{spare_arena_.append(e.data, e.size), e.size};
+  }
+  active_ = entries.size();
+  arena_.swap(spare_arena_);
+}
+
+void FrequentItems::purge() {
+  scratch_counts_.resize(occupied_.size());
+  for (size_t i = 0; i < occupied_.size(); ++i) scratch_counts_[i] = keys_[occupied_[i]].count;
+  // The lower median: at least half of the counters are <= it and go.
+  auto median = scratch_counts_.begin() + (scratch_counts_.size() - 1) / 2;
+  std::nth_element(scratch_counts_.begin(), median, scratch_counts_.end());
+  subtract_and_rebuild(*median, {});
+}
+
+void FrequentItems::subtract_and_rebuild(uint64_t amount, std::span<const Entry> extra) {
+  offset_ += amount;
+  // Branch-free compaction: write every entry, keep it by advancing only if it survives.
+  scratch_entries_.resize(occupied_.size() + extra.size());
+  size_t kept = 0;
+  for (uint32_t s : occupied_) {
+    const Key& k = keys_[s];
+    scratch_entries_[kept] =
+        Entry{k.hash, k.count - amount, arena_.data() + refs_[s].offset, refs_[s].size};
+    kept += k.count > amount;
+  }
+  for (const Entry& e : extra) {
+    scratch_entries_[kept] = Entry{e.hash, e.count - amount, e.data, e.size};
+    kept += e.count > amount;
+  }
+  scratch_entries_.resize(kept);
+  const size_t slots = slots_for(scratch_entries_.size());
+  if (slots > keys_.size()) resize_table(slots);
+  rebuild(scratch_entries_);
+}
+
+void FrequentItems::update(uint64_t hash, std::string_view value, uint64_t weight) {
+  if (weight == 0) return;
+  size_t s = slot_of(hash);
+  for (;;) {
+    Key& k = keys_[s];
+    if (k.count == 0) {
+      insert_new(s, hash, weight, value);
+      break;
+    }
+    if (k.hash == hash) {
+      k.count += weight;
+      break;
+    }
+    s = (s + 1) & mask_;
+  }
+  n_ += weight;
+}
+
+void FrequentItems::merge(const FrequentItems& other) {
+  if (&other == this) {
+    const FrequentItems copy = other;
+    merge(copy);
+    return;
+  }
+  if (other.is_empty()) return;
+  if (is_empty()) {
+    *this = other;
+    return;
+  }
+  capacity_ = std::min(capacity_, other.capacity_);
+  insert_limit_ = std::min<size_t>(capacity_, keys_.size() * 3 / 4);
+  n_ += other.n_;
+  offset_ += other.offset_;
+  // Items of both: add the counters in place. Items new to this sketch wait in `fresh`.
+  std::vector<Entry> fresh;
+  for (const Entry& e : other.entries()) {
+    const size_t s = find(e.hash);
+    if (s != SIZE_MAX) {
+      keys_[s].count += e.count;
+    } else {
+      fresh.push_back(e);
+    }
+  }
+  const size_t total = active_ + fresh.size();
+  if (total <= capacity_) {
+    for (const Entry& e : fresh) {
+      size_t s = slot_of(e.hash);
+      while (keys_[s].count != 0) s = (s + 1) & mask_;
+      insert_new(s, e.hash, e.count, std::string_view(e.data, e.size));
+    }
+    return;
+  }
+  // Subtract the smallest amount that leaves at most `capacity` counters: the (total -
+  // capacity)-th smallest counter. It depends only on the multiset of summed counters, so the
+  // result is the same whichever sketch is merged into which.
+  scratch_counts_.clear();
+  for (uint32_t s : occupied_) scratch_counts_.push_back(keys_[s].count);
+  for (const Entry& e : fresh) scratch_counts_.push_back(e.count);
+  auto kth = scratch_counts_.begin() + (total - capacity_ - 1);
+  std::nth_element(scratch_counts_.begin(), kth, scratch_counts_.end());
+  subtract_and_rebuild(*kth, fresh);
+}
+
+FrequentItems::Row FrequentItems::row_of(const Entry& e) const {
+  return Row{e.hash, std::string(e.data, e.size), e.count + offset_ / 2, e.count,
+             e.count + offset_};
+}
+
+std::vector<FrequentItems::Row> FrequentItems::top(size_t k) const {
+  std::vector<Row> rows;
+  rows.reserve(active_);
+  for (const Entry& e : entries()) rows.push_back(row_of(e));
+  k = std::min(k, rows.size());
+  std::partial_sort(rows.begin(), rows.begin() + k, rows.end(), more_frequent);
+  rows.resize(k);
+  return rows;
+}
+
+std::vector<FrequentItems::Row> FrequentItems::bottom(size_t k) const {
+  if (!is_exact()) return {};
+  std::vector<Row> rows;
+  rows.reserve(active_);
+  for (const Entry& e : entries()) rows.push_back(row_of(e));
+  k = std::min(k, rows.size());
+  std::partial_sort(rows.begin(), rows.begin() + k, rows.end(), less_frequent);
+  rows.resize(k);
+  return rows;
+}
+
+void FrequentItems::serialize(ByteWriter& out) const {
+  std::vector<Entry> items = entries();
+  std::sort(items.begin(), items.end(),
+            [](const Entry& a, const Entry& b) { return a.hash < b.hash; });
+  out.u8(kFamilyId);
+  out.u8(kFormatVersion);
+  out.u32(capacity_);
+  out.u64(n_);
+  out.u64(offset_);
+  out.u64(items.size());
+  for (const Entry& e : items) {
+    out.u64(e.hash);
+    out.u64(e.count);
+    out.str(std::string_view(e.data, e.size));
+  }
+}
+
+std::vector<uint8_t> FrequentItems::serialize() const {
+  ByteWriter out;
+  serialize(out);
+  return out.take();
+}
+
+FrequentItems FrequentItems::deserialize(ByteReader& in) {
+  const uint8_t family = in.u8();
+  if (family != kFamilyId) {
+    in.corrupt("expected FrequentItems family id " + std::to_string(kFamilyId) + ", got " +
+               std::to_string(family));
+  }
+  const uint8_t version = in.u8();
+  if (version != kFormatVersion) {
+    in.corrupt("expected FrequentItems format version " + std::to_string(kFormatVersion) +
+               ", got " + std::to_string(version));
+  }
+  const uint32_t capacity = in.u32();
+  if (capacity < 1 || capacity > kMaxCapacity) {
+    in.corrupt("expected FrequentItems capacity in 1.." + std::to_string(kMaxCapacity) + ", got " +
+               std::to_string(capacity));
+  }
+  const uint64_t n = in.u64();
+  const uint64_t offset = in.u64();
+  // Each item takes at least 24 bytes, so the count cannot make us allocate beyond the input.
+  const size_t count = in.count(24, capacity);
+  std::vector<Entry> items;
+  items.reserve(count);
+  unsigned __int128 sum = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const uint64_t hash = in.u64();
+    const uint64_t c = in.u64();
+    const std::string_view value = in.str();
+    if (c == 0)
+      in.corrupt("expected FrequentItems counters >= 1, got 0 at item " + std::to_string(i));
+    if (i > 0 && hash <= items.back().hash) {
+      in.corrupt("expected strictly increasing FrequentItems hashes, got " + std::to_string(hash) +
+                 " after " + std::to_string(items.back().hash));
+    }
+    sum += c;
+    items.push_back(Entry{hash, c, value.data(), value.size()});
+  }
+  if (sum > n || (offset == 0 && sum != n)) {
+    in.corrupt("expected FrequentItems counters to sum to " +
+               std::string(offset == 0 ? "n = " : "at most n = ") + std::to_string(n) + ", got " +
+               (sum > UINT64_MAX ? std::string("more than 2^64")
+                                 : std::to_string(static_cast<uint64_t>(sum))));
+  }
+  // Every purge that adds a to the offset removes at least a * capacity / 2 from the counters,
+  // and what was removed is n - sum.
+  const unsigned __int128 removed = n - sum;
+  if (static_cast<unsigned __int128>(offset) * capacity > 2 * removed) {
+    in.corrupt("expected FrequentItems offset <= 2 * (n - sum of counters) / capacity = " +
+               std::to_string(static_cast<uint64_t>(2 * removed / capacity)) + ", got " +
+               std::to_string(offset));
+  }
+  FrequentItems fi(capacity);
+  fi.n_ = n;
+  fi.offset_ = offset;
+  fi.resize_table(slots_for(items.size()));
+  fi.rebuild(items);
+  return fi;
+}
+
+FrequentItems FrequentItems::deserialize(const void* data, size_t size) {
+  ByteReader in(data, size, "FrequentItems");
+  FrequentItems fi = deserialize(in);
+  in.expect_end();
+  return fi;
+}
+
+std::string FrequentItems::to_string() const {
+  std::ostringstream os;
+  os << "FrequentItems(capacity=" << capacity_ << ", n=" << n_ << ", items=" << active_
+     << ", maximum_error=" << offset_ << ", " << (is_exact() ? "exact" : "approximate");
+  const std::vector<Row> rows = top(3);
+  if (!rows.empty()) {
+    os << ", top=[";
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (i) os << ", ";
+      os << std::hex << rows[i].hash << std::dec << ":" << rows[i].estimate;
+    }
+    os << "]";
+  }
+  os << ")";
+  return os.str();
+}
+
+}  // namespace truthound

@@ -1,0 +1,492 @@
+// Specification of truthound::FrequentItems (cpp/include/truthound/sketch/frequent_items.hpp).
+#include "truthound/sketch/frequent_items.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <random>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "truthound/util/error.hpp"
+#include "truthound/util/hash.hpp"
+
+namespace truthound {
+namespace {
+
+std::string name_of(uint64_t id) {
+  return "item-" + std::to_string(id);
+}
+
+// A stream of item ids with its exact counts, fed to sketches as (hash, value) pairs.
+struct Stream {
+  std::vector<uint64_t> ids;
+  std::vector<uint64_t> hashes;
+  std::vector<std::string> values;
+  std::unordered_map<uint64_t, uint64_t> counts;  // hash -> true count
+
+  explicit Stream(std::vector<uint64_t> item_ids) : ids(std::move(item_ids)) {
+    hashes.reserve(ids.size());
+    values.reserve(ids.size());
+    for (uint64_t id : ids) {
+      hashes.push_back(hash_int(static_cast<int64_t>(id)));
+      values.push_back(name_of(id));
+      ++counts[hashes.back()];
+    }
+  }
+  size_t size() const { return ids.size(); }
+  // Feeds [begin, end) in blocks through the span update.
+  void feed(FrequentItems& fi, size_t begin = 0, size_t end = SIZE_MAX) const {
+    end = std::min(end, ids.size());
+    const size_t block = 4096;
+    for (size_t b = begin; b < end; b += block) {
+      const size_t len = std::min(block, end - b);
+      fi.update(std::span<const uint64_t>(hashes).subspan(b, len),
+                [&](size_t i) -> const std::string& { return values[b + i]; });
+    }
+  }
+  // The true top k: (count desc, value asc).
+  std::vector<uint64_t> true_top(size_t k) const {
+    std::vector<std::pair<uint64_t, uint64_t>> v(counts.begin(), counts.end());
+    std::sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.second > b.second; });
+    std::vector<uint64_t> out;
+    for (size_t i = 0; i < std::min(k, v.size()); ++i) out.push_back(v[i].first);
+    return out;
+  }
+};
+
+Stream uniform_stream(size_t n, uint64_t distinct, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<uint64_t> ids(n);
+  for (auto& id : ids) id = rng() % distinct;
+  return Stream(std::move(ids));
+}
+
+// Zipf(s) over 1..universe by inverse CDF.
+Stream zipf_stream(size_t n, uint64_t universe, double s, uint64_t seed) {
+  std::vector<double> cdf(universe);
+  double total = 0;
+  for (uint64_t k = 0; k < universe; ++k) cdf[k] = total += 1.0 / std::pow(double(k + 1), s);
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0.0, total);
+  std::vector<uint64_t> ids(n);
+  for (auto& id : ids) {
+    id = static_cast<uint64_t>(std::lower_bound(cdf.begin(), cdf.end(), u(rng)) - cdf.begin());
+    // Scatter the ranks so the most frequent items are not the smallest ids.
+    id = mix64(id + seed * 1000003);
+  }
+  return Stream(std::move(ids));
+}
+
+FrequentItems sketch_of(const Stream& s, uint32_t capacity, size_t begin = 0,
+                        size_t end = SIZE_MAX) {
+  FrequentItems fi(capacity);
+  s.feed(fi, begin, end);
+  return fi;
+}
+
+// Every true count lies within its bounds; an untracked item is at most the maximum error; the
+// maximum error respects its documented bound.
+void expect_within_bounds(const FrequentItems& fi,
+                          const std::unordered_map<uint64_t, uint64_t>& truth) {
+  uint64_t n = 0;
+  for (auto& [h, c] : truth) n += c;
+  ASSERT_EQ(fi.n(), n);
+  EXPECT_LE(fi.maximum_error() * fi.capacity(), 2 * fi.n());
+  EXPECT_LE(fi.num_items(), fi.capacity());
+  std::unordered_map<uint64_t, FrequentItems::Row> rows;
+  for (auto& r : fi.top(SIZE_MAX)) rows.emplace(r.hash, r);
+  for (auto& [h, c] : truth) {
+    auto it = rows.find(h);
+    if (it == rows.end()) {
+      EXPECT_LE(c, fi.maximum_error()) << "untracked item with a large count";
+      continue;
+    }
+    const auto& r = it->second;
+    EXPECT_LE(r.lower_bound, c);
+    EXPECT_GE(r.upper_bound, c);
+    EXPECT_EQ(r.upper_bound - r.lower_bound, fi.maximum_error());
+    EXPECT_LE(r.lower_bound, r.estimate);
+    EXPECT_LE(r.estimate, r.upper_bound);
+  }
+  for (auto& [h, r] : rows) EXPECT_TRUE(truth.count(h)) << "reported an item never seen";
+}
+
+std::set<uint64_t> hashes_of(const std::vector<FrequentItems::Row>& rows) {
+  std::set<uint64_t> out;
+  for (auto& r : rows) out.insert(r.hash);
+  return out;
+}
+
+// ---- empty, one item ----
+
+TEST(FrequentItems, EmptySketch) {
+  FrequentItems fi;
+  EXPECT_TRUE(fi.is_empty());
+  EXPECT_TRUE(fi.is_exact());
+  EXPECT_EQ(fi.n(), 0u);
+  EXPECT_EQ(fi.maximum_error(), 0u);
+  EXPECT_EQ(fi.capacity(), 1024u);
+  EXPECT_TRUE(fi.top(10).empty());
+  EXPECT_TRUE(fi.bottom(10).empty());
+  fi.update(std::span<const uint64_t>(), [](size_t) { return std::string_view(); });
+  EXPECT_TRUE(fi.is_empty());
+  auto bytes = fi.serialize();
+  EXPECT_EQ(bytes.size(), 30u);
+  EXPECT_TRUE(FrequentItems::deserialize(bytes.data(), bytes.size()).is_empty());
+}
+
+TEST(FrequentItems, RejectsCapacityOutsideRange) {
+  EXPECT_THROW(FrequentItems(0), InvalidArgumentError);
+  EXPECT_THROW(FrequentItems(FrequentItems::kMaxCapacity + 1), InvalidArgumentError);
+  EXPECT_NO_THROW(FrequentItems(1));
+}
+
+TEST(FrequentItems, OneItem) {
+  FrequentItems fi;
+  fi.update(0, "zero-hash", 3);  // the hash 0 is an ordinary key
+  fi.update(0, "ignored: not new", 2);
+  fi.update(7, "never counted", 0);
+  EXPECT_EQ(fi.n(), 5u);
+  auto top = fi.top(5);
+  ASSERT_EQ(top.size(), 1u);
+  EXPECT_EQ(top[0], (FrequentItems::Row{0, "zero-hash", 5, 5, 5}));
+}
+
+// ---- exact mode ----
+
+TEST(FrequentItems, ExactModeEqualsAnExactCount) {
+  const Stream s = uniform_stream(200000, 1000, 1);
+  FrequentItems fi(1024);
+  s.feed(fi, 0, 100000);
+  for (size_t i = 100000; i < s.size(); ++i) fi.update(s.hashes[i], s.values[i]);
+  EXPECT_TRUE(fi.is_exact());
+  EXPECT_EQ(fi.n(), s.size());
+  EXPECT_EQ(fi.num_items(), s.counts.size());
+  const auto rows = fi.top(SIZE_MAX);
+  ASSERT_EQ(rows.size(), s.counts.size());
+  for (const auto& r : rows) {
+    EXPECT_EQ(r.estimate, s.counts.at(r.hash));
+    EXPECT_EQ(r.lower_bound, r.estimate);
+    EXPECT_EQ(r.upper_bound, r.estimate);
+    EXPECT_EQ(hash_int(std::stoll(r.value.substr(5))), r.hash) << "value belongs to its hash";
+  }
+  EXPECT_TRUE(std::is_sorted(rows.begin(), rows.end(), [](auto& a, auto& b) {
+    return a.estimate > b.estimate || (a.estimate == b.estimate && a.value < b.value);
+  }));
+  const auto bottom = fi.bottom(SIZE_MAX);
+  ASSERT_EQ(bottom.size(), rows.size());
+  EXPECT_TRUE(std::is_sorted(bottom.begin(), bottom.end(), [](auto& a, auto& b) {
+    return a.estimate < b.estimate || (a.estimate == b.estimate && a.value < b.value);
+  }));
+  EXPECT_EQ(fi.bottom(1)[0].estimate, bottom[0].estimate);
+  EXPECT_EQ(fi.top(3).size(), 3u);
+}
+
+TEST(FrequentItems, ValueAtIsCalledOnlyForItemsNewToTheSketch) {
+  const Stream s = uniform_stream(50000, 300, 2);
+  FrequentItems fi(1024);
+  size_t calls = 0;
+  fi.update(s.hashes, [&](size_t i) {
+    ++calls;
+    return std::string_view(s.values[i]);
+  });
+  EXPECT_EQ(calls, s.counts.size());
+}
+
+TEST(FrequentItems, TiesAreBrokenByValueBytes) {
+  FrequentItems fi;
+  fi.update(hash_string("b"), "b", 2);
+  fi.update(hash_string("a"), "a", 2);
+  fi.update(hash_string("\xff"), "\xff", 2);  // bytes compare unsigned
+  fi.update(hash_string("c"), "c", 1);
+  fi.update(hash_string("z"), "z", 3);
+  std::vector<std::string> top, bottom;
+  for (auto& r : fi.top(10)) top.push_back(r.value);
+  for (auto& r : fi.bottom(10)) bottom.push_back(r.value);
+  EXPECT_EQ(top, (std::vector<std::string>{"z", "a", "b", "\xff", "c"}));
+  EXPECT_EQ(bottom, (std::vector<std::string>{"c", "a", "b", "\xff", "z"}));
+}
+
+TEST(FrequentItems, LongValuesAreKeptWhole) {
+  const std::string long_value(100000, 'x');
+  FrequentItems fi(4);
+  fi.update(1, long_value, 1000);
+  for (uint64_t h = 2; h < 100; ++h) fi.update(h, std::string(h, 'y'));  // purges, compacts
+  fi.update(1, "not new: ignored", 1000);
+  EXPECT_TRUE(fi.top(1)[0].value == long_value);
+  auto bytes = fi.serialize();
+  EXPECT_TRUE(FrequentItems::deserialize(bytes.data(), bytes.size()).top(1)[0].value == long_value);
+}
+
+TEST(FrequentItems, ThrowingValueAtLeavesAConsistentSketch) {
+  const std::vector<uint64_t> hashes = {1, 1, 2, 1, 3, 4};
+  FrequentItems fi;
+  EXPECT_THROW(fi.update(hashes,
+                         [](size_t i) -> std::string_view {
+                           if (i == 4) throw std::runtime_error("no value");
+                           return "v";
+                         }),
+               std::runtime_error);
+  EXPECT_EQ(fi.n(), 4u);  // the items before the throw were counted, nothing else
+  EXPECT_EQ(fi.num_items(), 2u);
+  auto bytes = fi.serialize();
+  EXPECT_NO_THROW(FrequentItems::deserialize(bytes.data(), bytes.size()));
+}
+
+// ---- approximate mode ----
+
+TEST(FrequentItems, BecomesApproximateBeyondCapacity) {
+  FrequentItems fi(4);
+  for (uint64_t h = 1; h <= 4; ++h) fi.update(h, "v", h);
+  EXPECT_TRUE(fi.is_exact());
+  fi.update(5, "v");
+  EXPECT_FALSE(fi.is_exact());
+  EXPECT_GT(fi.maximum_error(), 0u);
+  EXPECT_LE(fi.num_items(), 4u);
+  EXPECT_TRUE(fi.bottom(3).empty());
+}
+
+TEST(FrequentItems, ZipfCountsLieWithinBoundsAndTheTopTenIsFound) {
+  for (uint64_t seed : {1u, 2u, 3u, 4u}) {
+    for (double skew : {0.8, 1.1}) {
+      const Stream s = zipf_stream(400000, 100000, skew, seed);
+      const FrequentItems fi = sketch_of(s, 1024);
+      SCOPED_TRACE("seed " + std::to_string(seed) + " skew " + std::to_string(skew));
+      EXPECT_FALSE(fi.is_exact());
+      expect_within_bounds(fi, s.counts);
+      const auto truth = s.true_top(10);
+      const auto reported = hashes_of(fi.top(10));
+      for (uint64_t h : truth) EXPECT_TRUE(reported.count(h)) << "true top-10 item missing";
+    }
+  }
+}
+
+TEST(FrequentItems, AllDistinctStreamKeepsItsErrorBound) {
+  std::vector<uint64_t> ids(200000);
+  for (size_t i = 0; i < ids.size(); ++i) ids[i] = i;
+  const Stream s(std::move(ids));
+  const FrequentItems fi = sketch_of(s, 64);
+  expect_within_bounds(fi, s.counts);
+  EXPECT_GT(fi.maximum_error(), 0u);
+}
+
+TEST(FrequentItems, HeavyItemsSurviveAnAllDistinctBackground) {
+  std::vector<uint64_t> ids;
+  for (uint64_t i = 0; i < 300000; ++i) ids.push_back(i % 10 == 0 ? i % 3 : 1000 + i);
+  const Stream s(std::move(ids));
+  const FrequentItems fi = sketch_of(s, 128);
+  expect_within_bounds(fi, s.counts);
+  EXPECT_EQ(hashes_of(fi.top(3)), (std::set<uint64_t>{hash_int(0), hash_int(1), hash_int(2)}));
+}
+
+// ---- merge ----
+
+TEST(FrequentItems, MergeOfExactPartsStaysExactAndEqualsTheWhole) {
+  const Stream s = uniform_stream(100000, 900, 5);
+  FrequentItems m = sketch_of(s, 1024, 0, 30000);
+  m.merge(sketch_of(s, 1024, 30000));
+  EXPECT_TRUE(m.is_exact());
+  EXPECT_EQ(m.serialize(), sketch_of(s, 1024).serialize());
+}
+
+TEST(FrequentItems, MergeIsCommutative) {
+  for (uint64_t seed : {1u, 2u, 3u}) {
+    const Stream s = zipf_stream(200000, 50000, 1.0, seed);
+    for (size_t cut : {size_t{20000}, size_t{100000}}) {
+      const FrequentItems a = sketch_of(s, 256, 0, cut);
+      const FrequentItems b = sketch_of(s, 256, cut);
+      FrequentItems ab = a, ba = b;
+      ab.merge(b);
+      ba.merge(a);
+      EXPECT_EQ(ab.top(SIZE_MAX), ba.top(SIZE_MAX));
+      EXPECT_EQ(ab.serialize(), ba.serialize());
+      expect_within_bounds(ab, s.counts);
+    }
+  }
+}
+
+TEST(FrequentItems, MergeIsAssociativeWithinBounds) {
+  for (uint64_t seed : {7u, 8u}) {
+    const Stream s = zipf_stream(300000, 50000, 1.1, seed);
+    const FrequentItems a = sketch_of(s, 256, 0, 100000);
+    const FrequentItems b = sketch_of(s, 256, 100000, 150000);
+    const FrequentItems c = sketch_of(s, 256, 150000);
+    FrequentItems left = a;
+    left.merge(b);
+    left.merge(c);
+    FrequentItems bc = b;
+    bc.merge(c);
+    FrequentItems right = a;
+    right.merge(bc);
+    expect_within_bounds(left, s.counts);
+    expect_within_bounds(right, s.counts);
+    const auto truth = s.true_top(10);
+    EXPECT_EQ(hashes_of(left.top(10)), std::set<uint64_t>(truth.begin(), truth.end()));
+    EXPECT_EQ(hashes_of(right.top(10)), std::set<uint64_t>(truth.begin(), truth.end()));
+  }
+}
+
+TEST(FrequentItems, MergeOfManyPartitionsKeepsTheBounds) {
+  const Stream s = zipf_stream(400000, 100000, 1.05, 11);
+  FrequentItems total(256);
+  for (size_t p = 0; p < 16; ++p) total.merge(sketch_of(s, 256, p * 25000, (p + 1) * 25000));
+  expect_within_bounds(total, s.counts);
+  const auto truth = s.true_top(10);
+  EXPECT_EQ(hashes_of(total.top(10)), std::set<uint64_t>(truth.begin(), truth.end()));
+}
+
+TEST(FrequentItems, MergeWithEmptyIsIdentity) {
+  const Stream s = zipf_stream(50000, 10000, 1.0, 3);
+  for (uint32_t cap : {64u, 4096u}) {
+    const FrequentItems x = sketch_of(s, cap);
+    FrequentItems e;
+    e.merge(x);
+    FrequentItems x2 = x;
+    x2.merge(FrequentItems(8));
+    EXPECT_EQ(e.serialize(), x.serialize());
+    EXPECT_EQ(x2.serialize(), x.serialize());
+  }
+}
+
+TEST(FrequentItems, MergeWithItselfDoublesEveryCount) {
+  const Stream s = uniform_stream(10000, 100, 4);
+  FrequentItems fi = sketch_of(s, 1024);
+  fi.merge(fi);
+  EXPECT_EQ(fi.n(), 20000u);
+  for (auto& r : fi.top(SIZE_MAX)) EXPECT_EQ(r.estimate, 2 * s.counts.at(r.hash));
+}
+
+TEST(FrequentItems, MergeKeepsTheSmallerCapacity) {
+  const Stream s = uniform_stream(10000, 100, 4);
+  FrequentItems big = sketch_of(s, 1024, 0, 5000);
+  FrequentItems small = sketch_of(s, 16, 5000);
+  FrequentItems bs = big, sb = small;
+  bs.merge(small);
+  sb.merge(big);
+  EXPECT_EQ(bs.capacity(), 16u);
+  EXPECT_EQ(bs.serialize(), sb.serialize());
+  expect_within_bounds(bs, s.counts);
+}
+
+// ---- serialize / deserialize ----
+
+TEST(FrequentItems, SerializeRoundTrip) {
+  const Stream s = zipf_stream(100000, 20000, 1.1, 9);
+  for (uint32_t cap : {32u, 1024u, 100000u}) {
+    FrequentItems fi = sketch_of(s, cap, 0, 50000);
+    const auto bytes = fi.serialize();
+    EXPECT_EQ(bytes[0], FrequentItems::kFamilyId);
+    EXPECT_EQ(bytes[1], FrequentItems::kFormatVersion);
+    FrequentItems back = FrequentItems::deserialize(bytes.data(), bytes.size());
+    EXPECT_EQ(back.serialize(), bytes);
+    EXPECT_EQ(back.top(SIZE_MAX), fi.top(SIZE_MAX));
+    EXPECT_EQ(back.n(), fi.n());
+    EXPECT_EQ(back.maximum_error(), fi.maximum_error());
+    // The restored sketch keeps working like the original.
+    s.feed(fi, 50000);
+    s.feed(back, 50000);
+    EXPECT_EQ(back.serialize(), fi.serialize());
+  }
+}
+
+TEST(FrequentItems, ReadsOneSketchFromALongerStream) {
+  ByteWriter w;
+  sketch_of(uniform_stream(100, 10, 1), 16).serialize(w);
+  sketch_of(uniform_stream(100, 50, 2), 16).serialize(w);
+  w.u8(0xab);
+  const auto& buf = w.buffer();
+  ByteReader r(buf.data(), buf.size(), "test");
+  EXPECT_TRUE(FrequentItems::deserialize(r).is_exact());
+  EXPECT_FALSE(FrequentItems::deserialize(r).is_exact());
+  EXPECT_EQ(r.u8(), 0xab);
+}
+
+TEST(FrequentItems, TruncatedBytesAreRejected) {
+  for (const auto& bytes : {sketch_of(uniform_stream(0, 1, 1), 8).serialize(),
+                            sketch_of(uniform_stream(1000, 50, 1), 64).serialize(),
+                            sketch_of(zipf_stream(20000, 5000, 1.0, 1), 32).serialize()}) {
+    for (size_t len = 0; len < bytes.size(); ++len) {
+      EXPECT_THROW(FrequentItems::deserialize(bytes.data(), len), CorruptProfileError) << len;
+    }
+  }
+}
+
+TEST(FrequentItems, TrailingBytesAreRejected) {
+  auto bytes = sketch_of(uniform_stream(100, 10, 1), 16).serialize();
+  bytes.push_back(0);
+  EXPECT_THROW(FrequentItems::deserialize(bytes.data(), bytes.size()), CorruptProfileError);
+}
+
+TEST(FrequentItems, InvalidFieldsAreRejected) {
+  // Exact: 3 items "a" x2, "b" x1, "c" x1 (n = 4).
+  FrequentItems fi(8);
+  fi.update(10, "a", 2);
+  fi.update(20, "b");
+  fi.update(30, "c");
+  const auto good = fi.serialize();
+  ASSERT_NO_THROW(FrequentItems::deserialize(good.data(), good.size()));
+  auto reject = [&](size_t at, uint8_t value, const char* what) {
+    std::vector<uint8_t> b = good;
+    b[at] = value;
+    EXPECT_THROW(FrequentItems::deserialize(b.data(), b.size()), CorruptProfileError) << what;
+  };
+  reject(0, 0x48, "family");
+  reject(1, 9, "version");
+  reject(2, 0, "capacity 0");
+  reject(5, 0xff, "capacity too large");
+  reject(2, 2, "more items than capacity");
+  reject(6, 5, "exact counters do not sum to n");
+  reject(6, 3, "counters exceed n");
+  reject(14, 1, "offset with nothing removed");
+  reject(22, 4, "item count beyond the bytes");
+  reject(30, 25, "hashes not increasing");
+  reject(30, 20, "repeated hash");
+  reject(38, 0, "zero counter");
+  reject(46, 2, "value length beyond the bytes");
+}
+
+TEST(FrequentItems, RandomCorruptionsAreRejectedOrYieldAValidSketch) {
+  std::mt19937_64 rng(99);
+  const std::vector<std::vector<uint8_t>> originals = {
+      sketch_of(uniform_stream(1000, 20, 1), 64).serialize(),
+      sketch_of(zipf_stream(20000, 5000, 1.0, 2), 16).serialize()};
+  int rejected = 0, accepted = 0;
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::vector<uint8_t> b = originals[trial % originals.size()];
+    const int flips = 1 + static_cast<int>(rng() % 4);
+    for (int f = 0; f < flips; ++f) {
+      const size_t at = (rng() % 2) ? rng() % std::min<size_t>(b.size(), 40) : rng() % b.size();
+      b[at] = (rng() % 2) ? static_cast<uint8_t>(rng()) : b[at] ^ (1u << (rng() % 8));
+    }
+    if (rng() % 8 == 0) b.resize(rng() % (b.size() + 1));
+    try {
+      FrequentItems fi = FrequentItems::deserialize(b.data(), b.size());
+      ++accepted;
+      EXPECT_EQ(fi.serialize(), b);  // canonical form
+      EXPECT_LE(fi.num_items(), fi.capacity());
+      for (const auto& r : fi.top(SIZE_MAX)) EXPECT_LE(r.lower_bound, r.upper_bound);
+      EXPECT_FALSE(fi.to_string().empty());
+      // Still usable: update, purge and merge work on it.
+      for (uint64_t h = 0; h < 100; ++h) fi.update(mix64(h), "x");
+      fi.merge(FrequentItems::deserialize(originals[0].data(), originals[0].size()));
+    } catch (const CorruptProfileError&) {
+      ++rejected;
+    }
+  }
+  EXPECT_GT(rejected, 0);
+  EXPECT_GT(accepted, 0);
+}
+
+TEST(FrequentItems, ToStringSummarizes) {
+  const auto text = sketch_of(uniform_stream(1000, 20, 1), 64).to_string();
+  EXPECT_NE(text.find("n=1000"), std::string::npos);
+  EXPECT_NE(text.find("exact"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace truthound

@@ -1,0 +1,438 @@
+// Specification of truthound::HyperLogLog (cpp/include/truthound/sketch/hll.hpp).
+#include "truthound/sketch/hll.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "truthound/util/error.hpp"
+#include "truthound/util/hash.hpp"
+
+namespace truthound {
+namespace {
+
+// n distinct hashes: mix64 is a bijection, so distinct inputs give distinct hashes.
+std::vector<uint64_t> distinct_hashes(uint64_t n, uint64_t seed) {
+  std::vector<uint64_t> out(n);
+  for (uint64_t i = 0; i < n; ++i) out[i] = mix64((seed << 40) + i + 1);
+  return out;
+}
+
+HyperLogLog sketch_of(const std::vector<uint64_t>& hashes, uint8_t p = 16, uint32_t limit = 4096) {
+  HyperLogLog hll(p, limit);
+  hll.update(hashes);
+  return hll;
+}
+
+std::vector<uint64_t> concat(std::vector<uint64_t> a, const std::vector<uint64_t>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+std::vector<uint8_t> bytes_of(const HyperLogLog& hll) {
+  return hll.serialize();
+}
+
+// ---- empty ----
+
+TEST(HyperLogLog, EmptySketch) {
+  HyperLogLog hll;
+  EXPECT_TRUE(hll.is_empty());
+  EXPECT_TRUE(hll.is_exact());
+  EXPECT_EQ(hll.estimate(), 0.0);
+  EXPECT_EQ(hll.lower_bound(2), 0.0);
+  EXPECT_EQ(hll.upper_bound(2), 0.0);
+  EXPECT_EQ(hll.relative_standard_error(), 0.0);
+  EXPECT_EQ(hll.precision(), 16);
+  hll.update(std::span<const uint64_t>());
+  EXPECT_TRUE(hll.is_empty());
+  auto bytes = hll.serialize();
+  EXPECT_EQ(bytes.size(), 16u);  // header + zero count
+  HyperLogLog back = HyperLogLog::deserialize(bytes.data(), bytes.size());
+  EXPECT_TRUE(back.is_empty());
+}
+
+TEST(HyperLogLog, RejectsPrecisionOutsideFourToEighteen) {
+  EXPECT_THROW(HyperLogLog(3), InvalidArgumentError);
+  EXPECT_THROW(HyperLogLog(19), InvalidArgumentError);
+  EXPECT_THROW(HyperLogLog(16, HyperLogLog::kMaxExactLimit + 1), InvalidArgumentError);
+  EXPECT_NO_THROW(HyperLogLog(4));
+  EXPECT_NO_THROW(HyperLogLog(18));
+}
+
+TEST(HyperLogLog, NegativeStdDevIsRejected) {
+  HyperLogLog hll;
+  EXPECT_THROW((void)hll.lower_bound(-1), InvalidArgumentError);
+  EXPECT_THROW((void)hll.upper_bound(-1), InvalidArgumentError);
+}
+
+// ---- exact mode ----
+
+TEST(HyperLogLog, ExactModeCountsDistinctHashesExactly) {
+  auto base = distinct_hashes(1000, 7);
+  base.push_back(0);  // the zero hash is a value like any other
+  std::vector<uint64_t> stream;
+  for (int rep = 0; rep < 5; ++rep) stream.insert(stream.end(), base.begin(), base.end());
+  std::shuffle(stream.begin(), stream.end(), std::mt19937_64(1));
+  HyperLogLog hll;
+  hll.update(std::span<const uint64_t>(stream).first(2000));
+  for (size_t i = 2000; i < stream.size(); ++i) hll.update(stream[i]);
+  EXPECT_TRUE(hll.is_exact());
+  EXPECT_FALSE(hll.is_empty());
+  EXPECT_EQ(hll.estimate(), 1001.0);
+  EXPECT_EQ(hll.lower_bound(3), 1001.0);
+  EXPECT_EQ(hll.upper_bound(3), 1001.0);
+  EXPECT_EQ(hll.relative_standard_error(), 0.0);
+}
+
+TEST(HyperLogLog, StaysExactUpToTheLimitThenTurnsDense) {
+  auto hashes = distinct_hashes(101, 3);
+  HyperLogLog hll(12, 100);
+  hll.update(std::span<const uint64_t>(hashes).first(100));
+  hll.update(std::span<const uint64_t>(hashes).first(100));  // repeats do not count
+  EXPECT_TRUE(hll.is_exact());
+  EXPECT_EQ(hll.estimate(), 100.0);
+  hll.update(hashes[100]);
+  EXPECT_FALSE(hll.is_exact());
+  EXPECT_NEAR(hll.estimate(), 101.0, 3.0);
+  EXPECT_DOUBLE_EQ(hll.relative_standard_error(), 1.04 / 64.0);
+}
+
+TEST(HyperLogLog, ZeroExactLimitIsDenseFromTheFirstHash) {
+  HyperLogLog hll(12, 0);
+  EXPECT_TRUE(hll.is_empty());
+  hll.update(42);
+  EXPECT_FALSE(hll.is_exact());
+  EXPECT_FALSE(hll.is_empty());
+  EXPECT_NEAR(hll.estimate(), 1.0, 0.01);
+  EXPECT_GE(hll.lower_bound(3), 1.0);
+}
+
+TEST(HyperLogLog, DenseFromExactEqualsDenseFromStart) {
+  // Turning dense replays the kept hashes into the registers: no information is lost.
+  auto hashes = distinct_hashes(5000, 11);
+  EXPECT_EQ(bytes_of(sketch_of(hashes, 14, 4096)).size(),
+            bytes_of(sketch_of(hashes, 14, 0)).size());
+  auto a = bytes_of(sketch_of(hashes, 14, 4096));
+  auto b = bytes_of(sketch_of(hashes, 14, 0));
+  // Only the exact_limit field (bytes 4..7) differs.
+  std::fill(a.begin() + 4, a.begin() + 8, 0);
+  std::fill(b.begin() + 4, b.begin() + 8, 0);
+  EXPECT_EQ(a, b);
+}
+
+TEST(HyperLogLog, SmallPartialsSerializeSmall) {
+  HyperLogLog hll;
+  hll.update(distinct_hashes(10, 1));
+  EXPECT_EQ(hll.serialize().size(), 16u + 10 * 8);
+  HyperLogLog dense(16, 0);
+  dense.update(1);
+  EXPECT_EQ(dense.serialize().size(), 8u + 65536);
+}
+
+// ---- accuracy ----
+
+// Relative error of the dense estimator over `seeds` streams of n distinct hashes.
+std::vector<double> relative_errors(uint8_t p, uint64_t n, int seeds, uint64_t seed_base) {
+  std::vector<double> errs;
+  std::vector<uint64_t> block(1 << 16);
+  for (int s = 0; s < seeds; ++s) {
+    HyperLogLog hll(p, 0);
+    const uint64_t seed = seed_base + s;
+    for (uint64_t done = 0; done < n;) {
+      const uint64_t len = std::min<uint64_t>(block.size(), n - done);
+      for (uint64_t i = 0; i < len; ++i) block[i] = mix64((seed << 40) + done + i + 1);
+      hll.update(std::span<const uint64_t>(block).first(len));
+      done += len;
+    }
+    errs.push_back(hll.estimate() / static_cast<double>(n) - 1.0);
+  }
+  return errs;
+}
+
+double mean(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return s / static_cast<double>(v.size());
+}
+
+TEST(HyperLogLog, ErrorWithinThreeStandardErrorsFromThousandToTenMillion) {
+  const double rse = 1.04 / 256.0;
+  struct Case {
+    uint64_t n;
+    int seeds;
+  };
+  for (Case c :
+       {Case{1000, 20}, Case{10000, 20}, Case{100000, 20}, Case{1000000, 20}, Case{10000000, 3}}) {
+    auto errs = relative_errors(16, c.n, c.seeds, 1000 + c.n);
+    for (double e : errs) EXPECT_LE(std::abs(e), 3 * rse) << "n=" << c.n;
+    // No bias: the mean of `seeds` errors has standard error rse / sqrt(seeds).
+    EXPECT_LE(std::abs(mean(errs)), 3 * rse / std::sqrt(c.seeds)) << "n=" << c.n;
+  }
+}
+
+TEST(HyperLogLog, UnbiasedThroughTheSmallAndMidRange) {
+  // Raw HLL is biased by several percent between m/10 and 5m, where classic implementations
+  // switch to linear counting with bias tables; Ertl's estimator must not be. p = 10 makes the
+  // range cheap to cover with many seeds.
+  const uint8_t p = 10;
+  const double rse = 1.04 / 32.0;
+  const int seeds = 100;
+  for (uint64_t n : {10u, 100u, 500u, 1000u, 2000u, 3000u, 5000u, 10000u, 50000u}) {
+    auto errs = relative_errors(p, n, seeds, 77 + n);
+    for (double e : errs) EXPECT_LE(std::abs(e), 4 * rse) << "n=" << n;
+    EXPECT_LE(std::abs(mean(errs)), 3.5 * rse / std::sqrt(seeds)) << "n=" << n;
+  }
+}
+
+TEST(HyperLogLog, BoundsBracketTheEstimateAndNeverGoBelowZero) {
+  HyperLogLog hll(4, 0);  // rse 26 %: 4 sd would reach below zero without the clamp
+  hll.update(distinct_hashes(3, 5));
+  const double est = hll.estimate();
+  EXPECT_LE(hll.lower_bound(1), est);
+  EXPECT_GE(hll.upper_bound(1), est);
+  EXPECT_GE(hll.lower_bound(10), 1.0);
+  EXPECT_LE(hll.lower_bound(2), hll.lower_bound(1));
+  EXPECT_GE(hll.upper_bound(2), hll.upper_bound(1));
+  EXPECT_EQ(hll.lower_bound(0), est);
+}
+
+// ---- merge ----
+
+TEST(HyperLogLog, MergeEqualsSketchOfTheUnion) {
+  auto a = distinct_hashes(30000, 1);
+  auto b = distinct_hashes(20000, 2);
+  b.insert(b.end(), a.begin(), a.begin() + 5000);  // overlap
+  HyperLogLog m = sketch_of(a);
+  m.merge(sketch_of(b));
+  EXPECT_EQ(bytes_of(m), bytes_of(sketch_of(concat(a, b))));
+}
+
+TEST(HyperLogLog, MergeOfExactPartsStaysExactWhenTheUnionFits) {
+  auto a = distinct_hashes(2000, 1);
+  auto b = distinct_hashes(2000, 2);
+  b.insert(b.end(), a.begin(), a.begin() + 1000);
+  HyperLogLog m = sketch_of(a);
+  m.merge(sketch_of(b));
+  EXPECT_TRUE(m.is_exact());
+  EXPECT_EQ(m.estimate(), 4000.0);
+  m.merge(sketch_of(distinct_hashes(96, 3)));
+  EXPECT_TRUE(m.is_exact());
+  EXPECT_EQ(m.estimate(), 4096.0);
+  m.merge(sketch_of(distinct_hashes(1, 4)));
+  EXPECT_FALSE(m.is_exact());
+  EXPECT_NEAR(m.estimate(), 4097.0, 4097.0 * 3 * m.relative_standard_error());
+}
+
+TEST(HyperLogLog, MergeIsCommutative) {
+  const std::vector<std::vector<uint64_t>> parts = {
+      distinct_hashes(100, 1), distinct_hashes(3000, 2), distinct_hashes(50000, 3)};
+  for (const auto& x : parts) {
+    for (const auto& y : parts) {
+      HyperLogLog ab = sketch_of(x);
+      ab.merge(sketch_of(y));
+      HyperLogLog ba = sketch_of(y);
+      ba.merge(sketch_of(x));
+      EXPECT_EQ(bytes_of(ab), bytes_of(ba)) << x.size() << " + " << y.size();
+    }
+  }
+}
+
+TEST(HyperLogLog, MergeIsAssociative) {
+  // Exact + exact crossing the limit, exact + dense, dense + dense.
+  auto a = sketch_of(distinct_hashes(2500, 1));
+  auto b = sketch_of(distinct_hashes(2500, 2));
+  auto c = sketch_of(distinct_hashes(40000, 3));
+  HyperLogLog left = a;  // (a + b) + c
+  left.merge(b);
+  left.merge(c);
+  HyperLogLog bc = b;  // a + (b + c)
+  bc.merge(c);
+  HyperLogLog right = a;
+  right.merge(bc);
+  EXPECT_EQ(bytes_of(left), bytes_of(right));
+  HyperLogLog ca = c;  // (c + a) + b
+  ca.merge(a);
+  ca.merge(b);
+  EXPECT_EQ(bytes_of(left), bytes_of(ca));
+}
+
+TEST(HyperLogLog, MergeWithEmptyIsIdentity) {
+  for (uint64_t n : {0u, 10u, 100000u}) {
+    HyperLogLog x = sketch_of(distinct_hashes(n, 9));
+    HyperLogLog e1;
+    e1.merge(x);
+    HyperLogLog x2 = x;
+    x2.merge(HyperLogLog());
+    EXPECT_EQ(bytes_of(e1), bytes_of(x));
+    EXPECT_EQ(bytes_of(x2), bytes_of(x));
+  }
+}
+
+TEST(HyperLogLog, MergeWithItselfChangesNothing) {
+  HyperLogLog x = sketch_of(distinct_hashes(5000, 9));
+  const auto before = bytes_of(x);
+  x.merge(x);
+  EXPECT_EQ(bytes_of(x), before);
+}
+
+TEST(HyperLogLog, MergeKeepsTheSmallerExactLimitWhateverTheOrder) {
+  auto h = distinct_hashes(300, 4);
+  HyperLogLog small(16, 100), large(16, 1000);
+  small.update(std::span<const uint64_t>(h).first(50));
+  large.update(std::span<const uint64_t>(h).subspan(150));
+  HyperLogLog sl = small, ls = large;
+  sl.merge(large);
+  ls.merge(small);
+  EXPECT_FALSE(sl.is_exact());
+  EXPECT_EQ(bytes_of(sl), bytes_of(ls));
+  EXPECT_EQ(sl.exact_limit(), 100u);
+}
+
+TEST(HyperLogLog, MergeRejectsDifferentPrecision) {
+  HyperLogLog a(12), b(14);
+  b.update(1);
+  EXPECT_THROW(a.merge(b), InvalidArgumentError);
+}
+
+// ---- serialize / deserialize ----
+
+TEST(HyperLogLog, SerializeRoundTrip) {
+  for (uint64_t n : {0u, 1u, 4096u, 4097u, 1000000u}) {
+    HyperLogLog hll = sketch_of(distinct_hashes(n, 21));
+    const auto bytes = hll.serialize();
+    EXPECT_EQ(bytes[0], HyperLogLog::kFamilyId);
+    EXPECT_EQ(bytes[1], HyperLogLog::kFormatVersion);
+    HyperLogLog back = HyperLogLog::deserialize(bytes.data(), bytes.size());
+    EXPECT_EQ(back.estimate(), hll.estimate()) << n;
+    EXPECT_EQ(back.is_exact(), hll.is_exact());
+    EXPECT_EQ(back.serialize(), bytes);
+    // The restored sketch keeps working like the original.
+    auto more = distinct_hashes(3000, 22);
+    back.update(more);
+    hll.update(more);
+    EXPECT_EQ(back.serialize(), hll.serialize());
+  }
+}
+
+TEST(HyperLogLog, SerializedBytesDoNotDependOnInsertionOrder) {
+  auto h = distinct_hashes(1000, 5);
+  auto r = h;
+  std::reverse(r.begin(), r.end());
+  EXPECT_EQ(bytes_of(sketch_of(h)), bytes_of(sketch_of(r)));
+}
+
+TEST(HyperLogLog, ReadsOneSketchFromALongerStream) {
+  ByteWriter w;
+  sketch_of(distinct_hashes(10, 1)).serialize(w);
+  sketch_of(distinct_hashes(20, 2), 10, 0).serialize(w);
+  w.u8(0xab);
+  const auto& buf = w.buffer();
+  ByteReader r(buf.data(), buf.size(), "test");
+  EXPECT_EQ(HyperLogLog::deserialize(r).estimate(), 10.0);
+  EXPECT_FALSE(HyperLogLog::deserialize(r).is_exact());
+  EXPECT_EQ(r.u8(), 0xab);
+}
+
+void expect_every_truncation_rejected(const std::vector<uint8_t>& bytes) {
+  for (size_t len = 0; len < bytes.size(); ++len) {
+    EXPECT_THROW(HyperLogLog::deserialize(bytes.data(), len), CorruptProfileError) << len;
+  }
+}
+
+TEST(HyperLogLog, TruncatedBytesAreRejected) {
+  expect_every_truncation_rejected(sketch_of({}).serialize());
+  expect_every_truncation_rejected(sketch_of(distinct_hashes(300, 1)).serialize());
+  expect_every_truncation_rejected(sketch_of(distinct_hashes(300, 1), 10, 0).serialize());
+  // p = 16: all header/boundary lengths and a stride through the registers.
+  const auto big = sketch_of(distinct_hashes(10000, 1)).serialize();
+  for (size_t len = 0; len < big.size(); len += (len < 64 || len > big.size() - 64) ? 1 : 997) {
+    EXPECT_THROW(HyperLogLog::deserialize(big.data(), len), CorruptProfileError) << len;
+  }
+}
+
+TEST(HyperLogLog, TrailingBytesAreRejected) {
+  auto bytes = sketch_of(distinct_hashes(5, 1)).serialize();
+  bytes.push_back(0);
+  EXPECT_THROW(HyperLogLog::deserialize(bytes.data(), bytes.size()), CorruptProfileError);
+}
+
+TEST(HyperLogLog, InvalidFieldsAreRejected) {
+  const auto exact = sketch_of(distinct_hashes(5, 1)).serialize();
+  const auto dense = sketch_of(distinct_hashes(5, 1), 8, 0).serialize();
+  auto reject = [](std::vector<uint8_t> b, size_t at, uint8_t value) {
+    b[at] = value;
+    EXPECT_THROW(HyperLogLog::deserialize(b.data(), b.size()), CorruptProfileError)
+        << "byte " << at << " = " << int{value};
+  };
+  reject(exact, 0, 0x46);  // family
+  reject(exact, 1, 2);     // version
+  reject(exact, 2, 3);     // precision
+  reject(exact, 2, 19);
+  reject(exact, 3, 2);                // mode
+  reject(exact, 7, 0xff);             // exact_limit > max
+  reject(exact, 5, 0);                // exact_limit 4096 -> 0 < count
+  reject(exact, 8, 6);                // count 5 -> 6: not enough bytes
+  reject(dense, 8 + 17, 64 - 8 + 2);  // register above the maximum rank
+  std::vector<uint8_t> zeros = dense;
+  std::fill(zeros.begin() + 8, zeros.end(), 0);
+  EXPECT_THROW(HyperLogLog::deserialize(zeros.data(), zeros.size()), CorruptProfileError);
+  // Unsorted or repeated hashes.
+  std::vector<uint8_t> swapped = exact;
+  std::swap_ranges(swapped.begin() + 16, swapped.begin() + 24, swapped.begin() + 24);
+  EXPECT_THROW(HyperLogLog::deserialize(swapped.data(), swapped.size()), CorruptProfileError);
+  std::vector<uint8_t> repeated = exact;
+  std::copy(repeated.begin() + 16, repeated.begin() + 24, repeated.begin() + 24);
+  EXPECT_THROW(HyperLogLog::deserialize(repeated.data(), repeated.size()), CorruptProfileError);
+  // Largest register value is accepted.
+  std::vector<uint8_t> top = dense;
+  top[8] = 64 - 8 + 1;
+  EXPECT_NO_THROW(HyperLogLog::deserialize(top.data(), top.size()));
+}
+
+TEST(HyperLogLog, RandomCorruptionsAreRejectedOrYieldAValidSketch) {
+  std::mt19937_64 rng(12345);
+  const std::vector<std::vector<uint8_t>> originals = {
+      sketch_of(distinct_hashes(40, 1)).serialize(),
+      sketch_of(distinct_hashes(5000, 2), 8, 4096).serialize(),
+      sketch_of(distinct_hashes(0, 2)).serialize()};
+  int rejected = 0, accepted = 0;
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::vector<uint8_t> b = originals[trial % originals.size()];
+    const int flips = 1 + static_cast<int>(rng() % 4);
+    for (int f = 0; f < flips; ++f) {
+      // Bias towards the header, where most of the structure is.
+      const size_t at = (rng() % 2) ? rng() % std::min<size_t>(b.size(), 24) : rng() % b.size();
+      b[at] = static_cast<uint8_t>(rng());
+    }
+    if (rng() % 8 == 0) b.resize(rng() % (b.size() + 1));
+    try {
+      HyperLogLog hll = HyperLogLog::deserialize(b.data(), b.size());
+      ++accepted;
+      // Whatever was accepted is a well-formed sketch in canonical form.
+      const double est = hll.estimate();
+      EXPECT_TRUE(std::isfinite(est) && est >= 0);
+      EXPECT_LE(hll.lower_bound(2), est);
+      EXPECT_GE(hll.upper_bound(2), est);
+      EXPECT_EQ(hll.serialize(), b);
+      EXPECT_FALSE(hll.to_string().empty());
+      hll.update(distinct_hashes(10, 3));
+    } catch (const CorruptProfileError&) {
+      ++rejected;
+    }
+  }
+  EXPECT_GT(rejected, 0);
+  EXPECT_GT(accepted, 0);
+}
+
+TEST(HyperLogLog, ToStringNamesModeAndEstimate) {
+  EXPECT_NE(sketch_of(distinct_hashes(3, 1)).to_string().find("exact"), std::string::npos);
+  EXPECT_NE(sketch_of(distinct_hashes(5000, 1)).to_string().find("dense"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace truthound

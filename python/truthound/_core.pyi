@@ -1,0 +1,31 @@
+"""The C++ engine (private): see docs/engine-interface.md for the contract."""
+
+from typing import Any
+
+class PartialProfile:
+    """Mergeable profile state of a set of columns over a set of rows."""
+
+    def __init__(self, options: str = "{}") -> None:
+        """``options``: a JSON object of engine options; ConfigurationError on a bad one."""
+    def consume(self, stream: Any) -> None:
+        """Every batch of an object with ``__arrow_c_stream__`` (or an ``arrow_array_stream`` capsule)."""
+    def consume_batch(self, batch: Any) -> None:
+        """One record batch: an object with ``__arrow_c_array__``."""
+    def add_source(self, source: str) -> None:
+        """Record the name of a source (file, table) this profile covers."""
+    def merge(self, other: PartialProfile, columns: bool = False) -> None:
+        """Merge ``other`` in place: other rows (default) or, with ``columns=True``, other
+        columns; SchemaError on a type conflict."""
+    def to_bytes(self) -> bytes:
+        """The state as versioned, checksummed bytes."""
+    @staticmethod
+    def from_bytes(data: bytes) -> PartialProfile:
+        """Restore state from :meth:`to_bytes`; CorruptProfileError on bad bytes."""
+    def finalize(self) -> str:
+        """The result JSON (see docs/engine-interface.md)."""
+    @property
+    def row_count(self) -> int: ...
+    @property
+    def column_names(self) -> list[str]: ...
+    @property
+    def sources(self) -> list[str]: ...

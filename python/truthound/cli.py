@@ -1,0 +1,368 @@
+"""The ``th`` command line.
+
+``th profile SOURCE`` profiles a file, glob or directory and prints a summary (or the full
+profile as JSON/YAML). Errors are one line on stderr, ``th: error: <message>``, with exit status 1
+when the data could not be read or profiled and 2 when the command line is wrong; ``--debug``
+shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+import click
+
+from truthound.errors import ColumnNotFoundError, ConfigurationError, TruthoundError
+
+__all__ = ["cli", "main", "render_console", "write_atomic"]
+
+FORMATS = ("console", "json", "yaml")
+_CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+# Errors about the command line itself exit with 2 (like click's usage errors); errors about the
+# data exit with 1.
+_USAGE_ERRORS: tuple[type[BaseException], ...] = (ConfigurationError, ColumnNotFoundError)
+
+
+def _version() -> str:
+    from truthound import __version__
+
+    return __version__
+
+
+@click.group(context_settings=_CONTEXT)
+@click.version_option(_version(), "-V", "--version", prog_name="th", message="%(prog)s %(version)s")
+def cli() -> None:
+    """truthound: profile tables in one pass with a C++ engine."""
+
+
+def _parse_columns(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    cols = [c.strip() for c in value.split(",")]
+    if not all(cols):
+        raise click.BadParameter(f"empty column name in {value!r}", ctx=ctx, param=param)
+    return cols
+
+
+# The options of `th profile`, in --help order. Each entry is a click decorator; adding an option
+# (the distributed flags, say) is one entry here and one line in _profile_kwargs.
+PROFILE_OPTIONS: list[Callable[[Any], Any]] = [
+    click.option(
+        "-o", "--output", type=click.Path(dir_okay=False, writable=False), default=None,
+        help="Write the report to FILE (atomically: a temporary file, then a rename) instead of "
+             "stdout. [default: stdout]",
+    ),
+    click.option(
+        "-f", "--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False), default=None,
+        help="Report format: a readable summary (console) or the full profile (json, yaml). "
+             "[default: from the -o extension (.json, .yaml, .yml), else console]",
+    ),
+    click.option(
+        "--columns", callback=_parse_columns, metavar="A,B,...", default=None,
+        help="Profile only these columns, comma-separated. [default: every column]",
+    ),
+    click.option(
+        "--top-n", type=click.IntRange(min=0), default=10, show_default=True, metavar="N",
+        help="Number of top (and bottom) values kept per column.",
+    ),
+    click.option(
+        "--histogram-bins", type=click.IntRange(min=1), default=20, show_default=True,
+        metavar="N", help="Number of equal-width histogram bins for numeric columns.",
+    ),
+    click.option(
+        "--patterns/--no-patterns", default=True, show_default=True,
+        help="Detect patterns (email, url, phone, uuid, dates, ...) in string columns.",
+    ),
+    click.option(
+        "--pattern-threshold", type=click.FloatRange(0.0, 1.0), default=0.8, show_default=True,
+        metavar="R", help="Share of non-null values a pattern must match to be reported.",
+    ),
+    click.option(
+        "--correlations/--no-correlations", default=False, show_default=True,
+        help="Compute Pearson correlations between numeric columns.",
+    ),
+    click.option(
+        "--input-format", type=click.Choice(["csv", "tsv", "parquet", "ipc", "json"],
+                                            case_sensitive=False),
+        default=None,
+        help="Format of the input files. [default: from the file extension]",
+    ),
+    click.option(
+        "--progress/--no-progress", default=None,
+        help="Show a progress bar on stderr. [default: when stderr is a terminal]",
+    ),
+    click.option("--debug", is_flag=True, help="Show the full traceback on errors."),
+]
+
+
+def _with_options(options: Sequence[Callable[[Any], Any]]) -> Callable[[Any], Any]:
+    def decorate(func: Any) -> Any:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def _profile_kwargs(params: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of truthound.profiler.profile() from the parsed CLI options."""
+    progress = params["progress"]
+    if progress is None:
+        progress = sys.stderr.isatty()
+    return {
+        "columns": params["columns"],
+        "top_n": params["top_n"],
+        "histogram_bins": params["histogram_bins"],
+        "patterns": params["patterns"],
+        "pattern_threshold": params["pattern_threshold"],
+        "correlations": params["correlations"],
+        "format": params["input_format"].lower() if params["input_format"] else None,
+        "progress": progress,
+    }
+
+
+def _output_format(fmt: str | None, output: str | None) -> str:
+    if fmt is not None:
+        return fmt.lower()
+    if output is not None:
+        ext = os.path.splitext(output)[1].lower()
+        if ext == ".json":
+            return "json"
+        if ext in (".yaml", ".yml"):
+            return "yaml"
+    return "console"
+
+
+_PROFILE_EPILOG = """\b
+SOURCE is a file, a glob (quote it: 'data/*.parquet') or a directory (hive
+partitions are read as columns) of CSV, TSV, Parquet, Arrow IPC/Feather or
+JSON-lines files; .gz/.bz2/.zst compressed text files are read as they are.
+
+\b
+Exit status: 0 on success, 1 when the source cannot be read or profiled,
+2 when the command line is wrong (bad option value, unknown column).
+"""
+
+
+@cli.command("profile", epilog=_PROFILE_EPILOG, context_settings=_CONTEXT)
+@click.argument("source")
+@_with_options(PROFILE_OPTIONS)
+def profile_command(source: str, output: str | None, fmt: str | None, **params: Any) -> None:
+    """Profile every column of SOURCE in one pass and print a report."""
+    from truthound.profiler import profile
+
+    fmt = _output_format(fmt, output)
+    result = profile(source, **_profile_kwargs(params))
+    text = _render(result, fmt)
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+    else:
+        write_atomic(output, text)
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _render(result: Any, fmt: str) -> str:
+    if fmt == "json":
+        return result.to_json(indent=2) + "\n"
+    if fmt == "yaml":
+        import yaml
+
+        return yaml.safe_dump(result.to_dict(), sort_keys=False, allow_unicode=True)
+    return render_console(result)
+
+
+def _num(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return str(value)
+        if value != 0 and (abs(value) >= 1e9 or abs(value) < 1e-4):
+            return f"{value:.4g}"
+        return f"{value:,.4f}".rstrip("0").rstrip(".")
+    return _short(str(value))
+
+
+def _short(text: str, width: int = 32) -> str:
+    text = text.replace("\n", "\\n")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _pct(ratio: float | None) -> str:
+    return "-" if ratio is None else f"{ratio * 100:.1f}%"
+
+
+def _bytes(n: int | None) -> str:
+    if n is None:
+        return "-"
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(_short(value, 24))
+    return _num(value)
+
+
+def render_console(result: Any) -> str:
+    """A readable per-column summary of a TableProfile."""
+    lines: list[str] = []
+    dup = result.duplicate_row_count
+    dup_text = ("~" if result.duplicate_rows_approximate else "") + _num(dup)
+    duration = (
+        f"{result.profile_duration_ms:,.1f} ms" if result.profile_duration_ms is not None else "-"
+    )
+    lines.append(f"Profile of {result.source}")
+    lines.append(
+        f"  rows {_num(result.row_count)} · columns {_num(result.column_count)} · "
+        f"duplicate rows {dup_text} ({_pct(result.duplicate_row_ratio)}) · "
+        f"memory {_bytes(result.estimated_memory_bytes)}"
+    )
+    lines.append(f"  profiled in {duration} at {result.profiled_at}")
+    for c in result.columns:
+        lines.append("")
+        lines.append(f"{c.name}  [{c.physical_type} → {c.inferred_type}]")
+        counts = [f"nulls {_num(c.null_count)} ({_pct(c.null_ratio)})"]
+        if c.distinct_count is not None:
+            if c.distinct_approximate:
+                counts.append(
+                    f"distinct ~{_num(c.distinct_count)} "
+                    f"[{_num(c.distinct_count_lower)}..{_num(c.distinct_count_upper)}]"
+                )
+            else:
+                counts.append(f"distinct {_num(c.distinct_count)}")
+        if c.is_unique:
+            counts.append("unique")
+        if c.is_constant:
+            counts.append("constant")
+        for label, value in (
+            ("empty", c.empty_string_count),
+            ("NaN", c.nan_count),
+            ("inf", c.inf_count),
+            ("zeros", c.zero_count),
+            ("negative", c.negative_count),
+        ):
+            if value:
+                counts.append(f"{label} {_num(value)}")
+        lines.append("  " + " · ".join(counts))
+        if c.true_count is not None or c.false_count is not None:
+            lines.append(f"  true {_num(c.true_count)} · false {_num(c.false_count)}")
+        if c.min is not None or c.max is not None:
+            rng = [f"min {_value(c.min)}", f"max {_value(c.max)}"]
+            for label, value in (("mean", c.mean), ("std", c.std), ("median", c.median)):
+                if value is not None:
+                    rng.append(f"{label} {_value(value)}")
+            lines.append("  " + " · ".join(rng))
+        if c.q1 is not None and c.q3 is not None:
+            approx = " (approx.)" if c.quantiles_approximate else ""
+            lines.append(f"  q1 {_value(c.q1)} · q3 {_value(c.q3)}{approx}")
+        if c.min_length is not None:
+            avg = f" (avg {_num(c.avg_length)})" if c.avg_length is not None else ""
+            lines.append(f"  length {_num(c.min_length)}..{_num(c.max_length)}{avg}")
+        if c.detected_patterns:
+            pats = []
+            for p in c.detected_patterns:
+                sample = f" e.g. {_value(p.samples[0])}" if p.samples else ""
+                pats.append(f"{p.name} {_pct(p.match_ratio)}{sample}")
+            lines.append("  patterns: " + ", ".join(pats))
+        if c.top_values:
+            approx = "~" if c.top_values_approximate else ""
+            tops = ", ".join(f"{_value(v.value)} {approx}{_num(v.count)}" for v in c.top_values[:5])
+            more = f", … ({len(c.top_values)} kept)" if len(c.top_values) > 5 else ""
+            lines.append(f"  top: {tops}{more}")
+    if result.correlations:
+        lines.append("")
+        lines.append("Correlations (Pearson)")
+        for r in result.correlations:
+            lines.append(f"  {r.column_a} ~ {r.column_b}: {_num(r.pearson)} (n={_num(r.count)})")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- output
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same directory and a rename,
+    so ``path`` is either unchanged or complete."""
+    target = os.path.abspath(path)
+    directory = os.path.dirname(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            mode = os.stat(target).st_mode & 0o7777
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    text = " ".join(message.split())
+    sys.stderr.write(f"th: error: {text}\n")
+    sys.stderr.flush()
+    sys.exit(code)
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Run ``th`` with ``argv`` (default: sys.argv[1:]) and exit."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        code = cli.main(args=args, prog_name="th", standalone_mode=False)
+    except click.UsageError as exc:
+        _fail(exc.format_message(), 2)
+    except click.ClickException as exc:
+        _fail(exc.format_message(), exc.exit_code)
+    except click.Abort:
+        _fail("interrupted", 130)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+            sys.exit(1)
+        if isinstance(exc, _USAGE_ERRORS):
+            _fail(str(exc), 2)
+        if isinstance(exc, TruthoundError):
+            _fail(str(exc), 1)
+        if isinstance(exc, OSError):
+            where = f"{exc.filename}: " if exc.filename else ""
+            _fail(f"{where}{exc.strerror or exc}", 1)
+        _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)", 1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

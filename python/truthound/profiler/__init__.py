@@ -1,0 +1,26 @@
+"""The profiler: ``profile(source, **options) -> TableProfile``."""
+
+from __future__ import annotations
+
+from truthound.profiler.api import profile
+from truthound.profiler.model import (
+    ColumnProfile,
+    Correlation,
+    Histogram,
+    PatternMatch,
+    TableProfile,
+    ValueCount,
+)
+from truthound.profiler.sources import ArrowSource, open_source
+
+__all__ = [
+    "ArrowSource",
+    "ColumnProfile",
+    "Correlation",
+    "Histogram",
+    "PatternMatch",
+    "TableProfile",
+    "ValueCount",
+    "open_source",
+    "profile",
+]

@@ -1,0 +1,428 @@
+"""The profile result model: plain typed dataclasses read from the engine's result JSON.
+
+Every number here comes from ``_core.PartialProfile.finalize()``; this module only moves fields
+between the engine's JSON, Python objects, JSON/YAML text and bytes. A :class:`TableProfile`
+produced by :func:`truthound.profiler.profile` (or loaded with :meth:`TableProfile.from_bytes`)
+also keeps the engine's mergeable state, so it can be merged with a profile of more data later.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import time
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timezone
+from typing import Any, ClassVar, TypeVar
+
+from truthound import _core
+from truthound.errors import ColumnNotFoundError, CorruptProfileError, TruthoundError
+
+__all__ = [
+    "ColumnProfile",
+    "Correlation",
+    "Histogram",
+    "PatternMatch",
+    "TableProfile",
+    "ValueCount",
+]
+
+_T = TypeVar("_T")
+
+
+def _from_mapping(cls: type[_T], data: Any, what: str) -> _T:
+    """Build dataclass ``cls`` from a mapping: unknown keys are ignored, missing ones are None."""
+    if not isinstance(data, dict):
+        raise CorruptProfileError(f"{what}: expected a JSON object, got {type(data).__name__}")
+    kwargs = {f.name: data.get(f.name) for f in fields(cls) if f.init and not f.name.startswith("_")}
+    converters: dict[str, Any] = getattr(cls, "_converters", {})
+    for name, convert in converters.items():
+        if kwargs.get(name) is not None:
+            kwargs[name] = convert(kwargs[name], f"{what}.{name}")
+    return cls(**kwargs)
+
+
+def _list_of(cls: type[_T]) -> Any:
+    def convert(items: Any, what: str) -> list[_T]:
+        if not isinstance(items, list):
+            raise CorruptProfileError(f"{what}: expected a JSON array, got {type(items).__name__}")
+        return [_from_mapping(cls, item, f"{what}[{i}]") for i, item in enumerate(items)]
+
+    return convert
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, _Record):
+        return value.to_dict()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+class _Record:
+    """Shared conversions of the result dataclasses."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as plain JSON-compatible Python values (the engine's JSON shape)."""
+        return {
+            f.name: _plain(getattr(self, f.name))
+            for f in fields(self)  # type: ignore[arg-type]
+            if not f.name.startswith("_")
+        }
+
+
+@dataclass(eq=True)
+class ValueCount(_Record):
+    """One row of top/bottom values: the value, its count and share of rows, with count bounds."""
+
+    value: Any = None
+    count: int | None = None
+    ratio: float | None = None
+    count_lower: int | None = None
+    count_upper: int | None = None
+
+
+@dataclass(eq=True)
+class Histogram(_Record):
+    """Equal-width histogram: ``len(edges) == len(counts) + 1``."""
+
+    edges: list[float] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+    approximate: bool | None = None
+
+
+@dataclass(eq=True)
+class PatternMatch(_Record):
+    """A detected pattern: its name, share and count of matching non-null values, samples."""
+
+    name: str | None = None
+    match_ratio: float | None = None
+    match_count: int | None = None
+    samples: list[str] = field(default_factory=list)
+
+
+@dataclass(eq=True)
+class Correlation(_Record):
+    """Pearson correlation of two numeric columns over the rows where both are valid."""
+
+    column_a: str | None = None
+    column_b: str | None = None
+    pearson: float | None = None
+    count: int | None = None
+
+
+@dataclass(eq=True, repr=False)
+class ColumnProfile(_Record):
+    """The profile of one column. Fields that do not apply to the column's type are ``None``.
+
+    Values (``min``, ``max``, quantiles, top values) are numbers for numeric columns, strings for
+    string, temporal (ISO 8601) and decimal columns, hex strings for binary columns and booleans
+    for boolean columns.
+    """
+
+    name: str
+    physical_type: str | None = None
+    inferred_type: str | None = None
+    # counts
+    row_count: int | None = None
+    null_count: int | None = None
+    null_ratio: float | None = None
+    empty_string_count: int | None = None
+    nan_count: int | None = None
+    inf_count: int | None = None
+    zero_count: int | None = None
+    negative_count: int | None = None
+    # uniqueness
+    distinct_count: int | None = None
+    distinct_count_lower: int | None = None
+    distinct_count_upper: int | None = None
+    distinct_approximate: bool | None = None
+    unique_ratio: float | None = None
+    is_unique: bool | None = None
+    is_constant: bool | None = None
+    # distribution
+    mean: float | None = None
+    std: float | None = None
+    variance: float | None = None
+    skewness: float | None = None
+    kurtosis: float | None = None
+    min: Any = None
+    max: Any = None
+    median: Any = None
+    q1: Any = None
+    q3: Any = None
+    quantiles: dict[str, Any] | None = None
+    quantiles_approximate: bool | None = None
+    quantile_rank_error: float | None = None
+    histogram: Histogram | None = None
+    # values
+    top_values: list[ValueCount] | None = None
+    top_values_approximate: bool | None = None
+    bottom_values: list[ValueCount] | None = None
+    # strings (characters) and lists (elements)
+    min_length: int | None = None
+    max_length: int | None = None
+    avg_length: float | None = None
+    # booleans
+    true_count: int | None = None
+    false_count: int | None = None
+    # temporal
+    min_date: str | None = None
+    max_date: str | None = None
+    # patterns
+    detected_patterns: list[PatternMatch] | None = None
+
+    _converters: ClassVar[dict[str, Any]] = {
+        "histogram": lambda v, what: _from_mapping(Histogram, v, what),
+        "top_values": _list_of(ValueCount),
+        "bottom_values": _list_of(ValueCount),
+        "detected_patterns": _list_of(PatternMatch),
+    }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ColumnProfile:
+        """Build a column profile from the engine's JSON object of one column."""
+        if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+            raise CorruptProfileError("column profile: expected a JSON object with a 'name'")
+        return _from_mapping(cls, data, f"column {data['name']!r}")
+
+    def __repr__(self) -> str:
+        parts = [f"name={self.name!r}", f"type={self.physical_type}/{self.inferred_type}"]
+        parts.append(f"rows={self.row_count}")
+        parts.append(f"nulls={self.null_count}")
+        if self.distinct_count is not None:
+            approx = "~" if self.distinct_approximate else ""
+            parts.append(f"distinct={approx}{self.distinct_count}")
+        if self.min is not None or self.max is not None:
+            parts.append(f"min={self.min!r}")
+            parts.append(f"max={self.max!r}")
+        if self.mean is not None:
+            parts.append(f"mean={self.mean:.6g}")
+        return f"ColumnProfile({', '.join(parts)})"
+
+
+# The wrapper around the engine's state in TableProfile.to_bytes():
+#
+#   offset  size  field
+#   0       4     magic b"THTP"
+#   4       2     wrapper format version, little-endian (1)
+#   6       2     reserved, 0
+#   8       4     M: length of the metadata JSON, little-endian
+#   12      M     metadata JSON (UTF-8): source, profiled_at, profile_duration_ms
+#   12+M    ...   the engine's PartialProfile bytes (own header, version and checksum)
+_MAGIC = b"THTP"
+_WRAPPER_VERSION = 1
+_HEADER = struct.Struct("<4sHHI")
+
+
+def _utc_now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(eq=True, repr=False)
+class TableProfile(_Record):
+    """The profile of a table: table-level fields and one :class:`ColumnProfile` per column.
+
+    >>> import pyarrow as pa
+    >>> from truthound.profiler import profile
+    >>> p = profile(pa.table({"id": [1, 2, 3], "city": ["Oslo", "Rome", "Oslo"]}))
+    >>> p.row_count, p["city"].distinct_count
+    (3, 2)
+    >>> TableProfile.from_bytes(p.to_bytes()).merge(p).row_count
+    6
+    """
+
+    source: str | None = None
+    profiled_at: str | None = None
+    profile_duration_ms: float | None = None
+    row_count: int | None = None
+    column_count: int | None = None
+    estimated_memory_bytes: int | None = None
+    duplicate_row_count: int | None = None
+    duplicate_row_ratio: float | None = None
+    duplicate_rows_approximate: bool | None = None
+    # Every source this profile covers (more than one after a merge), as the engine records them.
+    sources: list[str] = field(default_factory=list)
+    correlations: list[Correlation] = field(default_factory=list)
+    columns: list[ColumnProfile] = field(default_factory=list)
+    # The engine's mergeable state (a _core.PartialProfile); None for a profile read from JSON.
+    _state: Any = field(default=None, compare=False)
+
+    _converters: ClassVar[dict[str, Any]] = {
+        "correlations": _list_of(Correlation),
+        "columns": lambda v, what: [
+            ColumnProfile.from_dict(c) if isinstance(c, dict) else _bad_column(c, what) for c in v
+        ]
+        if isinstance(v, list)
+        else _bad_column(v, what),
+    }
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TableProfile:
+        """Build a table profile from a dict in the shape of :meth:`to_dict` (no engine state)."""
+        return _from_mapping(cls, data, "table profile")
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> TableProfile:
+        """Read a profile written by :meth:`to_json` (or the engine's result JSON).
+
+        A profile read from JSON has no engine state: it cannot be merged or turned into bytes.
+        """
+        try:
+            data = json.loads(text)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise CorruptProfileError(f"profile JSON is malformed: {exc}") from exc
+        return cls.from_dict(data)
+
+    @classmethod
+    def _from_state(
+        cls,
+        state: Any,
+        *,
+        source: str | None,
+        profiled_at: str | None = None,
+        profile_duration_ms: float | None = None,
+    ) -> TableProfile:
+        result = json.loads(state.finalize())
+        result["source"] = source
+        result["profiled_at"] = profiled_at or _utc_now_iso()
+        result["profile_duration_ms"] = profile_duration_ms
+        profile = cls.from_dict(result)
+        profile._state = state
+        return profile
+
+    # ------------------------------------------------------------------ output
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The full profile as JSON text (without the engine state; see :meth:`to_bytes`)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
+
+    # ------------------------------------------------------------------ mergeable state
+
+    @property
+    def has_state(self) -> bool:
+        """Whether this profile carries the engine's mergeable state (False after from_json)."""
+        return self._state is not None
+
+    def _require_state(self, action: str) -> Any:
+        if self._state is None:
+            raise TruthoundError(
+                f"cannot {action} a profile without engine state (one loaded from JSON/YAML); "
+                "save profiles with to_bytes() and load them with TableProfile.from_bytes() to "
+                "merge them later"
+            )
+        return self._state
+
+    def to_bytes(self) -> bytes:
+        """The mergeable engine state and the metadata, as versioned bytes.
+
+        :meth:`from_bytes` restores a profile equal to this one that can still be merged.
+        """
+        state = self._require_state("serialize")
+        meta = json.dumps(
+            {
+                "source": self.source,
+                "profiled_at": self.profiled_at,
+                "profile_duration_ms": self.profile_duration_ms,
+            },
+            ensure_ascii=False,
+        ).encode()
+        return _HEADER.pack(_MAGIC, _WRAPPER_VERSION, 0, len(meta)) + meta + state.to_bytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes | bytearray | memoryview) -> TableProfile:
+        """Restore a profile written by :meth:`to_bytes`; CorruptProfileError on bad bytes."""
+        data = bytes(data)
+        if len(data) < _HEADER.size:
+            raise CorruptProfileError(
+                f"profile bytes are truncated: expected at least {_HEADER.size} bytes, got {len(data)}"
+            )
+        magic, version, _reserved, meta_len = _HEADER.unpack_from(data)
+        if magic != _MAGIC:
+            raise CorruptProfileError(
+                f"not a truthound profile: expected magic {_MAGIC!r}, got {magic!r}"
+            )
+        if version != _WRAPPER_VERSION:
+            raise CorruptProfileError(
+                f"unsupported profile format version: expected {_WRAPPER_VERSION}, got {version}"
+            )
+        end = _HEADER.size + meta_len
+        if end > len(data):
+            raise CorruptProfileError(
+                f"profile bytes are truncated: metadata needs {end} bytes, got {len(data)}"
+            )
+        try:
+            meta = json.loads(data[_HEADER.size : end].decode())
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise CorruptProfileError(f"profile metadata is malformed: {exc}") from exc
+        if not isinstance(meta, dict):
+            raise CorruptProfileError("profile metadata is malformed: expected a JSON object")
+        state = _core.PartialProfile.from_bytes(data[end:])
+        return cls._from_state(
+            state,
+            source=meta.get("source"),
+            profiled_at=meta.get("profiled_at"),
+            profile_duration_ms=meta.get("profile_duration_ms"),
+        )
+
+    def merge(self, other: TableProfile) -> TableProfile:
+        """A new profile of the rows of both profiles (neither input is changed).
+
+        Row partitions merge column by column; profiles of different columns merge by union.
+        ``profile_duration_ms`` of the result is the sum of both; ``source`` lists both sources.
+        """
+        if not isinstance(other, TableProfile):
+            raise TypeError(f"can only merge a TableProfile, not {type(other).__name__}")
+        started = time.perf_counter()
+        mine = self._require_state("merge")
+        theirs = other._require_state("merge")
+        merged = _core.PartialProfile.from_bytes(mine.to_bytes())  # copy: inputs stay unchanged
+        merged.merge(theirs)
+        sources = [s for s in (self.source, other.source) if s]
+        source = sources[0] if len(set(sources)) == 1 else " + ".join(sources) or None
+        elapsed = (time.perf_counter() - started) * 1000.0
+        duration = (self.profile_duration_ms or 0.0) + (other.profile_duration_ms or 0.0) + elapsed
+        return TableProfile._from_state(merged, source=source, profile_duration_ms=duration)
+
+    # ------------------------------------------------------------------ lookup
+
+    @property
+    def column_names(self) -> list[str]:
+        """The profiled column names, in order."""
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> ColumnProfile:
+        """The profile of column ``name``; ColumnNotFoundError lists the available ones."""
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise ColumnNotFoundError(
+            f"column {name!r} not found in the profile; available columns: "
+            + ", ".join(self.column_names)
+        )
+
+    def __getitem__(self, name: str) -> ColumnProfile:
+        return self.column(name)
+
+    def __contains__(self, name: object) -> bool:
+        return any(c.name == name for c in self.columns)
+
+    def __repr__(self) -> str:
+        dup = self.duplicate_row_count
+        dup_text = f"~{dup}" if self.duplicate_rows_approximate else str(dup)
+        duration = (
+            f"{self.profile_duration_ms:.1f} ms" if self.profile_duration_ms is not None else "?"
+        )
+        return (
+            f"TableProfile(source={self.source!r}, rows={self.row_count}, "
+            f"columns={self.column_count}, duplicates={dup_text}, duration={duration}, "
+            f"mergeable={self.has_state})"
+        )
+
+
+def _bad_column(value: Any, what: str) -> list[ColumnProfile]:
+    raise CorruptProfileError(f"{what}: expected a JSON array of column objects")

@@ -1,0 +1,532 @@
+"""Turn any supported source into a bounded-memory stream of pyarrow RecordBatches.
+
+A source is opened into an :class:`ArrowSource`: its schema (after column projection), a short
+description for the profile's ``source`` field, the total row count when it is cheap to know
+(Parquet metadata, in-memory frames) and an iterator of record batches. Files are read with
+``pyarrow.dataset`` one fragment (file) at a time, so memory stays bounded by the batch size and
+pyarrow's read-ahead, and a read error names the file that caused it.
+"""
+
+from __future__ import annotations
+
+import glob as _glob
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.dataset as ds
+
+from truthound.errors import (
+    ColumnNotFoundError,
+    ConfigurationError,
+    SourceNotFoundError,
+    SourceReadError,
+    TruthoundError,
+    UnsupportedTypeError,
+)
+
+__all__ = ["ArrowSource", "open_source", "FILE_FORMATS", "DEFAULT_BATCH_SIZE"]
+
+DEFAULT_BATCH_SIZE = 131_072
+
+# Compression suffixes that pyarrow detects from the file name and decompresses while reading.
+_COMPRESSION_SUFFIXES = (".gz", ".bz2", ".zst", ".lz4", ".br")
+
+# Extension (lower case, without compression suffix) -> format name.
+FILE_FORMATS: dict[str, str] = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".arrow": "ipc",
+    ".feather": "ipc",
+    ".ipc": "ipc",
+    ".arrows": "ipc_stream",
+    ".jsonl": "json",
+    ".ndjson": "json",
+    ".json": "json",
+}
+_FORMAT_NAMES = frozenset(FILE_FORMATS.values())
+
+# Directory entries that are never data (Spark/Hadoop markers, checksums, hidden files).
+_IGNORED_PREFIXES = (".", "_")
+
+
+@dataclass
+class ArrowSource:
+    """An opened source: schema, description, cheap row count and a batch iterator."""
+
+    description: str
+    schema: pa.Schema
+    total_rows: int | None
+    _batches: Callable[[], Iterator[pa.RecordBatch]]
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """Yield the record batches of the source, each projected to :attr:`schema`."""
+        return self._batches()
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def _check_columns(available: Sequence[str], columns: Sequence[str] | None, where: str) -> None:
+    if columns is None:
+        return
+    missing = [c for c in columns if c not in available]
+    if missing:
+        names = ", ".join(repr(c) for c in missing)
+        plural = "s" if len(missing) > 1 else ""
+        raise ColumnNotFoundError(
+            f"column{plural} {names} not found in {where}; available columns: "
+            + ", ".join(available)
+        )
+
+
+def _validate_columns(columns: Iterable[str] | None) -> list[str] | None:
+    if columns is None:
+        return None
+    if isinstance(columns, (str, bytes)):
+        columns = [columns] if isinstance(columns, str) else [columns.decode()]
+    cols = list(columns)
+    if not cols:
+        raise ConfigurationError("option 'columns' must name at least one column")
+    for c in cols:
+        if not isinstance(c, str) or not c:
+            raise ConfigurationError(f"option 'columns' must be non-empty strings, got {c!r}")
+    dups = sorted({c for c in cols if cols.count(c) > 1})
+    if dups:
+        raise ConfigurationError(f"option 'columns' names {', '.join(dups)} more than once")
+    return cols
+
+
+def _rechunk(batches: Iterable[pa.RecordBatch], batch_size: int) -> Iterator[pa.RecordBatch]:
+    """Split batches larger than batch_size into zero-copy slices (progress granularity)."""
+    for batch in batches:
+        n = batch.num_rows
+        if n <= batch_size:
+            yield batch
+            continue
+        for start in range(0, n, batch_size):
+            yield batch.slice(start, min(batch_size, n - start))
+
+
+def _project(batch: pa.RecordBatch, columns: list[str] | None) -> pa.RecordBatch:
+    return batch if columns is None else batch.select(columns)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _split_compression(name: str) -> str:
+    lower = name.lower()
+    for suffix in _COMPRESSION_SUFFIXES:
+        if lower.endswith(suffix):
+            return lower[: -len(suffix)]
+    return lower
+
+
+def format_of(path: str) -> str | None:
+    """The file format of a path from its extension (case-insensitive), or None."""
+    return FILE_FORMATS.get(os.path.splitext(_split_compression(os.path.basename(path)))[1])
+
+
+def _file_format(fmt: str) -> ds.FileFormat:
+    # Empty fields (and pyarrow's usual null spellings) are nulls in every column, strings
+    # included, as in pandas and polars.
+    convert = pa_csv.ConvertOptions(strings_can_be_null=True)
+    if fmt == "csv":
+        return ds.CsvFileFormat(convert_options=convert)
+    if fmt == "tsv":
+        return ds.CsvFileFormat(
+            parse_options=pa_csv.ParseOptions(delimiter="\t"), convert_options=convert
+        )
+    if fmt == "parquet":
+        return ds.ParquetFileFormat()
+    if fmt == "ipc":
+        return ds.IpcFileFormat()
+    if fmt == "json":
+        return ds.JsonFileFormat()
+    raise ConfigurationError(
+        f"option 'format' must be one of {', '.join(sorted(_FORMAT_NAMES))}, got {fmt!r}"
+    )
+
+
+def _is_data_file(path: Path) -> bool:
+    return path.is_file() and not path.name.startswith(_IGNORED_PREFIXES)
+
+
+def _glob_base(pattern: str) -> str:
+    """The directory part of a glob before its first wildcard (the hive partition base)."""
+    parts = Path(pattern).parts
+    base: list[str] = []
+    for part in parts:
+        if _glob.has_magic(part):
+            break
+        base.append(part)
+    return str(Path(*base)) if base else "."
+
+
+def _resolve_files(source: str) -> tuple[list[str], str | None, str]:
+    """(files, partition base directory, description) of a path, glob or directory."""
+    path = Path(source).expanduser()
+    if _glob.has_magic(source):
+        files = sorted(
+            p for p in _glob.glob(str(path), recursive=True) if _is_data_file(Path(p))
+        )
+        if not files:
+            raise SourceNotFoundError(f"no file matches {source!r}")
+        return files, _glob_base(str(path)), source
+    if path.is_dir():
+        files = sorted(
+            str(p)
+            for p in path.rglob("*")
+            if _is_data_file(p)
+            and not any(part.startswith(_IGNORED_PREFIXES) for part in p.relative_to(path).parts)
+        )
+        if not files:
+            raise SourceNotFoundError(f"directory {source!r} holds no data file")
+        return files, str(path), source
+    if path.is_file():
+        return [str(path)], None, source
+    if path.exists():
+        raise SourceReadError(f"{source!r} is neither a file nor a directory")
+    raise SourceNotFoundError(f"no such file or directory: {source!r}")
+
+
+def _choose_format(files: list[str], source: str, fmt: str | None) -> tuple[str, list[str]]:
+    if fmt is not None:
+        fmt = fmt.lower()
+        if fmt not in _FORMAT_NAMES:
+            raise ConfigurationError(
+                f"option 'format' must be one of {', '.join(sorted(_FORMAT_NAMES))}, got {fmt!r}"
+            )
+        if len(files) == 1:
+            return fmt, files
+        return fmt, [f for f in files if format_of(f) in (fmt, None)] or files
+    by_format: dict[str, list[str]] = {}
+    unknown: list[str] = []
+    for f in files:
+        detected = format_of(f)
+        if detected is None:
+            unknown.append(f)
+        else:
+            by_format.setdefault(detected, []).append(f)
+    if not by_format:
+        raise SourceReadError(
+            f"cannot tell the format of {unknown[0]!r} from its extension; use one of "
+            + ", ".join(sorted(FILE_FORMATS))
+            + " (optionally compressed: .gz, .bz2, .zst, .lz4) or pass format="
+        )
+    if len(by_format) > 1:
+        found = ", ".join(sorted(by_format))
+        raise SourceReadError(f"{source!r} mixes file formats ({found}); pass format= to choose one")
+    ((detected, chosen),) = by_format.items()
+    return detected, chosen
+
+
+def _ipc_stream_source(
+    path: str, columns: list[str] | None, batch_size: int
+) -> ArrowSource:
+    try:
+        with pa.ipc.open_stream(path) as reader:
+            schema = reader.schema
+    except (pa.ArrowException, OSError) as exc:
+        raise SourceReadError(f"cannot read {path!r}: {_one_line(exc)}") from exc
+    _check_columns(schema.names, columns, repr(path))
+    projected = pa.schema([schema.field(c) for c in columns]) if columns else schema
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        try:
+            with pa.ipc.open_stream(path) as reader:
+                for batch in _rechunk(reader, batch_size):
+                    yield _project(batch, columns)
+        except (pa.ArrowException, OSError) as exc:
+            raise SourceReadError(f"cannot read {path!r}: {_one_line(exc)}") from exc
+
+    return ArrowSource(path, projected, None, batches)
+
+
+def _file_source(
+    source: str, columns: list[str] | None, batch_size: int, fmt: str | None
+) -> ArrowSource:
+    files, base, description = _resolve_files(source)
+    fmt, files = _choose_format(files, source, fmt)
+    if fmt == "ipc_stream":
+        if len(files) != 1:
+            raise SourceReadError(
+                f"{source!r}: Arrow IPC stream files (.arrows) are read one at a time"
+            )
+        return _ipc_stream_source(files[0], columns, batch_size)
+    file_format = _file_format(fmt)
+    options: dict[str, Any] = {"format": file_format}
+    if base is not None:
+        options["partitioning"] = "hive"
+        options["partition_base_dir"] = base
+    try:
+        dataset = ds.dataset(files, **options)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise SourceReadError(_describe_open_error(files, file_format, exc)) from exc
+    return _dataset_source(dataset, columns, batch_size, description, fmt)
+
+
+def _describe_open_error(files: list[str], file_format: ds.FileFormat, exc: BaseException) -> str:
+    # pyarrow infers the schema from the first file; find the one that is actually broken.
+    bad = files[0]
+    if len(files) > 1:
+        for f in files:
+            try:
+                ds.dataset(f, format=file_format)
+            except (pa.ArrowException, OSError, ValueError):
+                bad = f
+                break
+    return f"cannot read {bad!r}: {_one_line(exc)}"
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+def _dataset_source(
+    dataset: ds.Dataset,
+    columns: list[str] | None,
+    batch_size: int,
+    description: str,
+    fmt: str | None = None,
+) -> ArrowSource:
+    schema = dataset.schema
+    _check_columns(schema.names, columns, repr(description))
+    projected = pa.schema([schema.field(c) for c in columns]) if columns else schema
+    total: int | None = None
+    if isinstance(dataset, ds.InMemoryDataset) or fmt == "parquet" or (
+        fmt is None
+        and isinstance(dataset, ds.FileSystemDataset)
+        and isinstance(dataset.format, ds.ParquetFileFormat)
+    ):
+        try:
+            total = dataset.count_rows()  # Parquet: read from the footers, no data decoded
+        except (pa.ArrowException, OSError) as exc:
+            raise SourceReadError(f"cannot read {description!r}: {_one_line(exc)}") from exc
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for fragment in dataset.get_fragments():
+            where = getattr(fragment, "path", description)
+            try:
+                scanner = ds.Scanner.from_fragment(
+                    fragment, schema=schema, columns=columns, batch_size=batch_size
+                )
+                for batch in scanner.to_batches():
+                    if batch.num_rows:
+                        yield batch
+            except (pa.ArrowException, OSError) as exc:
+                raise SourceReadError(f"cannot read {where!r}: {_one_line(exc)}") from exc
+
+    return ArrowSource(description, projected, total, batches)
+
+
+# --------------------------------------------------------------------------- in memory
+
+
+def _reader_source(
+    make_reader: Callable[[], pa.RecordBatchReader],
+    schema: pa.Schema,
+    columns: list[str] | None,
+    batch_size: int,
+    description: str,
+    total: int | None,
+    once: bool = False,
+) -> ArrowSource:
+    _check_columns(schema.names, columns, description)
+    projected = pa.schema([schema.field(c) for c in columns]) if columns else schema
+    used = False
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        nonlocal used
+        if once and used:
+            raise SourceReadError(f"{description} is a one-shot stream and was already read")
+        used = True
+        for batch in _rechunk(make_reader(), batch_size):
+            yield _project(batch, columns)
+
+    return ArrowSource(description, projected, total, batches)
+
+
+def _table_source(
+    table: pa.Table, columns: list[str] | None, batch_size: int, description: str
+) -> ArrowSource:
+    _check_columns(table.schema.names, columns, description)
+    if columns is not None:
+        table = table.select(columns)
+    return ArrowSource(
+        description,
+        table.schema,
+        table.num_rows,
+        lambda: iter(table.to_batches(max_chunksize=batch_size)),
+    )
+
+
+def _type_name(obj: object) -> str:
+    cls = type(obj)
+    module = cls.__module__.split(".")[0]
+    return f"{module}.{cls.__name__}"
+
+
+def _polars_source(
+    obj: Any, columns: list[str] | None, batch_size: int, description: str
+) -> ArrowSource:
+    import polars as pl
+
+    if isinstance(obj, pl.LazyFrame):
+        schema_names = list(obj.collect_schema().names())
+        _check_columns(schema_names, columns, description)
+        lazy = obj.select(columns) if columns is not None else obj
+        # The polars schema maps onto Arrow types only after a collect; take it from an empty one.
+        schema = lazy.head(0).collect().to_arrow().schema
+
+        def frames() -> Iterator[Any]:
+            if hasattr(lazy, "collect_batches"):
+                yield from lazy.collect_batches(chunk_size=batch_size, engine="streaming")
+            else:  # older polars: one streaming collect
+                yield lazy.collect(streaming=True)
+
+        def lazy_batches() -> Iterator[pa.RecordBatch]:
+            for frame in frames():
+                for batch in _rechunk(frame.to_arrow().to_batches(), batch_size):
+                    if batch.num_rows:
+                        yield batch.cast(schema) if batch.schema != schema else batch
+
+        return ArrowSource(description, schema, None, lazy_batches)
+    # DataFrame: zero-copy through the Arrow C stream interface.
+    _check_columns(list(obj.columns), columns, description)
+    frame = obj.select(columns) if columns is not None else obj
+    schema, make_reader = _c_stream_readers(frame)
+    return _reader_source(make_reader, schema, None, batch_size, description, frame.height)
+
+
+def _pandas_source(
+    obj: Any, columns: list[str] | None, batch_size: int, description: str
+) -> ArrowSource:
+    names = [str(c) for c in obj.columns]
+    _check_columns(names, columns, description)
+    frame = obj[columns] if columns is not None else obj
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowException, TypeError, ValueError) as exc:
+        raise UnsupportedTypeError(
+            f"cannot convert the pandas DataFrame to Arrow: {_one_line(exc)}"
+        ) from exc
+    return _table_source(table, None, batch_size, description)
+
+
+def _c_stream_readers(obj: Any) -> tuple[pa.Schema, Callable[[], pa.RecordBatchReader]]:
+    """The schema of an ``__arrow_c_stream__`` object and a factory of readers over it.
+
+    The reader opened to learn the schema is handed out first; later calls ask the object again,
+    which works for re-readable objects (frames) and fails clearly for one-shot streams.
+    """
+    try:
+        reader = pa.RecordBatchReader.from_stream(obj)
+    except (pa.ArrowException, TypeError, ValueError) as exc:
+        raise UnsupportedTypeError(
+            f"cannot read the Arrow stream of {_type_name(obj)}: {_one_line(exc)}"
+        ) from exc
+    first = [reader]
+
+    def make_reader() -> pa.RecordBatchReader:
+        return first.pop() if first else pa.RecordBatchReader.from_stream(obj)
+
+    return reader.schema, make_reader
+
+
+def _module_of(obj: object) -> str:
+    return type(obj).__module__.split(".")[0]
+
+
+def open_source(
+    source: Any,
+    *,
+    columns: Iterable[str] | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    format: str | None = None,
+) -> ArrowSource:
+    """Open ``source`` for streaming.
+
+    ``source`` is a path, glob or directory (CSV, TSV, Parquet, Arrow IPC/Feather, JSON lines; the
+    format comes from the extension unless ``format`` is given), a pyarrow Table, RecordBatch,
+    RecordBatchReader or Dataset, a polars DataFrame or LazyFrame, a pandas DataFrame, or any
+    object with ``__arrow_c_stream__``.
+
+    >>> import pyarrow as pa
+    >>> src = open_source(pa.table({"a": [1, 2], "b": ["x", "y"]}), columns=["b"])
+    >>> src.schema.names, src.total_rows
+    (['b'], 2)
+    """
+    cols = _validate_columns(columns)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigurationError(f"option 'batch_size' must be a positive integer, got {batch_size!r}")
+    if isinstance(source, (str, os.PathLike)):
+        text = os.fspath(source)
+        if isinstance(text, bytes):
+            text = os.fsdecode(text)
+        if "://" in text and not text.startswith("file://"):
+            return _uri_source(text, cols, batch_size, format)
+        if text.startswith("file://"):
+            text = text[len("file://") :]
+        return _file_source(text, cols, batch_size, format)
+    if isinstance(source, pa.Table):
+        return _table_source(source, cols, batch_size, "pyarrow.Table")
+    if isinstance(source, pa.RecordBatch):
+        return _table_source(
+            pa.Table.from_batches([source]), cols, batch_size, "pyarrow.RecordBatch"
+        )
+    if isinstance(source, pa.RecordBatchReader):
+        return _reader_source(
+            lambda: source, source.schema, cols, batch_size, "pyarrow.RecordBatchReader", None,
+            once=True,
+        )
+    if isinstance(source, ds.Dataset):
+        return _dataset_source(source, cols, batch_size, _type_name(source))
+    module = _module_of(source)
+    if module == "polars" and "polars" in sys.modules:
+        import polars as pl
+
+        if isinstance(source, (pl.DataFrame, pl.LazyFrame)):
+            return _polars_source(source, cols, batch_size, _type_name(source))
+    if module == "pandas" and "pandas" in sys.modules:
+        import pandas as pd
+
+        if isinstance(source, pd.DataFrame):
+            return _pandas_source(source, cols, batch_size, "pandas.DataFrame")
+    if hasattr(source, "__arrow_c_stream__"):
+        schema, make_reader = _c_stream_readers(source)
+        return _reader_source(make_reader, schema, cols, batch_size, _type_name(source), None)
+    raise UnsupportedTypeError(
+        f"cannot profile an object of type {_type_name(source)}: pass a path, a glob, a "
+        "directory, a pyarrow Table/RecordBatch/RecordBatchReader/Dataset, a polars or pandas "
+        "DataFrame, or an object with __arrow_c_stream__"
+    )
+
+
+def _uri_source(
+    uri: str, columns: list[str] | None, batch_size: int, fmt: str | None
+) -> ArrowSource:
+    fmt = fmt or format_of(uri.rstrip("/"))
+    if fmt is None:
+        raise SourceReadError(f"cannot tell the format of {uri!r}; pass format=")
+    if fmt == "ipc_stream":
+        raise SourceReadError(f"{uri!r}: Arrow IPC stream files are read from local paths only")
+    try:
+        dataset = ds.dataset(uri, format=_file_format(fmt), partitioning="hive")
+    except FileNotFoundError as exc:
+        raise SourceNotFoundError(f"no such file or directory: {uri!r}") from exc
+    except TruthoundError:
+        raise
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise SourceReadError(f"cannot read {uri!r}: {_one_line(exc)}") from exc
+    return _dataset_source(dataset, columns, batch_size, uri, fmt)

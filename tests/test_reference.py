@@ -1,0 +1,279 @@
+"""The engine's results on random tables of many Arrow types, against independent references."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from _reference import (
+    QUANTILE_KEYS,
+    close,
+    exact_fields,
+    kind,
+    leaf_columns,
+    moments,
+    numeric_values,
+    parse_reported,
+    same_instant,
+    value_counts,
+    canonical,
+)
+from _strategies import arrow_table, numeric_table
+from truthound.profiler import ColumnProfile, profile
+
+COUNT_FIELDS = ("row_count", "null_count", "empty_string_count", "nan_count", "inf_count",
+                "zero_count", "negative_count", "true_count", "false_count", "min_length",
+                "max_length")
+
+
+def _reported_key(value, k: str):
+    """A reported top value as the key of the reference Counter."""
+    if k == "float":
+        # JSON has no NaN or inf: the engine writes them as text ("NaN", "inf", "-inf")
+        return canonical(float(value))
+    if k == "binary":
+        return bytes.fromhex(value)
+    return parse_reported(value, k)
+
+
+def check_column(c: ColumnProfile, arr: pa.Array, top_n: int = 10) -> None:
+    k = kind(arr.type)
+    exp = exact_fields(arr)
+    where = f"column {c.name} ({arr.type}, {len(arr)} rows)"
+    for f in COUNT_FIELDS:
+        if f in exp:
+            assert getattr(c, f) == exp[f], f"{where}: {f}"
+    if exp.get("null_ratio") is not None:
+        assert close(c.null_ratio, exp["null_ratio"]), where
+    if k in ("int", "float", "string", "binary", "decimal", "date", "timestamp"):
+        got_min, got_max = parse_reported(c.min, k), parse_reported(c.max, k)
+        if k in ("date", "timestamp"):
+            assert same_instant(got_min, exp["min"]), f"{where}: min {c.min!r} vs {exp['min']!r}"
+            assert same_instant(got_max, exp["max"]), f"{where}: max {c.max!r} vs {exp['max']!r}"
+        else:
+            assert got_min == exp["min"], f"{where}: min"
+            assert got_max == exp["max"], f"{where}: max"
+    if "distinct_count" in exp:
+        if c.distinct_approximate:
+            assert c.distinct_count_lower <= exp["distinct_count"] <= c.distinct_count_upper, where
+        else:
+            assert c.distinct_count == exp["distinct_count"], f"{where}: distinct_count"
+            assert c.distinct_count_lower == c.distinct_count_upper == c.distinct_count, where
+    if k in ("int", "float"):
+        ref = moments(arr)
+        xs = numeric_values(arr)
+        scale = float(np.max(np.abs(xs))) if xs is not None and len(xs) else 0.0
+        if ref.get("mean") is None:
+            assert c.mean is None, f"{where}: mean of no finite value"
+        else:
+            assert close(c.mean, ref["mean"], abs_tol=1e-12 * max(scale, 1)), f"{where}: mean"
+            assert close(c.variance, ref["variance"], abs_tol=1e-12 * max(scale, 1) ** 2), (
+                f"{where}: variance"
+            )
+            assert close(c.std, ref["std"], abs_tol=1e-9 * max(scale, 1)), f"{where}: std"
+            if "skewness" in ref and ref["variance"] is not None and ref["variance"] > 1e-6 * scale**2:
+                assert close(c.skewness, ref["skewness"], rel=1e-7, abs_tol=1e-7), f"{where}: skew"
+                assert close(c.kurtosis, ref["kurtosis"], rel=1e-7, abs_tol=1e-7), f"{where}: kurt"
+        if xs is not None and len(xs) and not c.quantiles_approximate:
+            assert c.quantile_rank_error == 0.0
+            for key, q in QUANTILE_KEYS.items():
+                expected = float(np.quantile(xs, q, method="linear"))
+                assert close(c.quantiles[key], expected, abs_tol=1e-12 * max(scale, 1)), (
+                    f"{where}: {key}"
+                )
+            assert close(c.median, float(np.quantile(xs, 0.5))), f"{where}: median"
+            assert close(c.q1, float(np.quantile(xs, 0.25))), f"{where}: q1"
+            assert close(c.q3, float(np.quantile(xs, 0.75))), f"{where}: q3"
+        if xs is not None and len(xs) and c.histogram is not None:
+            h = c.histogram
+            assert len(h.edges) == len(h.counts) + 1, where
+            if not h.approximate:
+                assert sum(h.counts) == len(xs), f"{where}: histogram total"
+    if k not in ("list", "struct", "null", "other") and c.top_values is not None:
+        counts = value_counts(arr)
+        ranked = sorted(counts.values(), reverse=True)
+        if not c.top_values_approximate:
+            assert [v.count for v in c.top_values] == ranked[:top_n], f"{where}: top counts"
+            for v in c.top_values:
+                key = _reported_key(v.value, k)
+                assert counts[key] == v.count, f"{where}: top value {v.value!r}"
+                assert v.count_lower == v.count == v.count_upper, where
+                # ratio: the share of non-null values
+                assert close(v.ratio, v.count / (len(arr) - exp["null_count"])), f"{where}: ratio"
+            assert c.bottom_values is not None, f"{where}: bottom values when exact"
+            assert [v.count for v in c.bottom_values] == sorted(counts.values())[:top_n], (
+                f"{where}: bottom counts"
+            )
+    if k == "null" or exp["null_count"] == len(arr):
+        assert c.min is None and c.max is None and c.mean is None, f"{where}: all null"
+
+
+@given(arrow_table())
+def test_exact_fields_match_reference(table: pa.Table) -> None:
+    p = profile(table)
+    assert p.row_count == table.num_rows
+    assert p.column_count == len(p.columns)
+    for name, arr in leaf_columns(table).items():
+        if kind(arr.type) == "struct":
+            if name in p:
+                assert p[name].row_count == len(arr)
+                assert p[name].null_count == arr.null_count
+            continue
+        check_column(p[name], arr)
+
+
+@given(arrow_table(max_columns=3), st.integers(0, 5))
+def test_top_n_is_respected(table: pa.Table, top_n: int) -> None:
+    p = profile(table, top_n=top_n)
+    for c in p.columns:
+        if c.top_values is not None:
+            assert len(c.top_values) <= top_n
+            if c.bottom_values is not None:
+                assert len(c.bottom_values) <= top_n
+
+
+def _duplicates_reference(table: pa.Table) -> int:
+    con = duckdb.connect()
+    con.register("t", table)
+    total = con.execute("SELECT count(*) FROM t").fetchone()[0]
+    distinct = con.execute("SELECT count(*) FROM (SELECT DISTINCT * FROM t)").fetchone()[0]
+    con.close()
+    return total - distinct
+
+
+@given(numeric_table(max_size=60))
+def test_duplicate_rows_match_duckdb(table: pa.Table) -> None:
+    small = table.select(["a", "s"])  # few distinct values: many duplicate rows
+    for t in (table, small):
+        p = profile(t)
+        assert p.duplicate_rows_approximate is False
+        assert p.duplicate_row_count == _duplicates_reference(t)
+        if t.num_rows:
+            assert close(p.duplicate_row_ratio, p.duplicate_row_count / t.num_rows)
+
+
+@given(numeric_table(max_size=120))
+def test_correlations_match_numpy(table: pa.Table) -> None:
+    p = profile(table, correlations=True)
+    pairs = {(r.column_a, r.column_b): r for r in p.correlations}
+    assert set(pairs) <= {("a", "b"), ("b", "a")}, "only numeric pairs are correlated"
+    r = pairs.get(("a", "b")) or pairs.get(("b", "a"))
+    a = table.column("a").to_numpy(zero_copy_only=False)
+    b = table.column("b").to_numpy(zero_copy_only=False)
+    both = ~(np.isnan(a.astype(float)) | np.isnan(b.astype(float)))
+    n = int(both.sum())
+    if r is None:
+        return
+    assert r.count == n
+    x, y = a[both].astype(float), b[both].astype(float)
+    if n >= 2 and np.std(x) > 0 and np.std(y) > 0:
+        assert close(r.pearson, float(np.corrcoef(x, y)[0, 1]), rel=1e-7, abs_tol=1e-9)
+    assert profile(table).correlations == [], "correlations are off by default"
+
+
+def test_customers_fields(customers_csv) -> None:
+    """The bundled example, against duckdb reading the same file."""
+    p = profile(str(customers_csv))
+    con = duckdb.connect()
+    rel = f"read_csv_auto('{customers_csv}')"
+    n, nulls_email, distinct_country, min_id, max_id, sum_spent = con.execute(
+        f"SELECT count(*), count(*) - count(email), count(DISTINCT country), min(customer_id), "
+        f"max(customer_id), avg(total_spent) FROM {rel}"
+    ).fetchone()
+    con.close()
+    assert p.row_count == n == 2000
+    assert p["email"].null_count == nulls_email
+    assert p["country"].distinct_count == distinct_country
+    assert (p["customer_id"].min, p["customer_id"].max) == (min_id, max_id)
+    assert p["customer_id"].is_unique is True
+    assert close(p["total_spent"].mean, sum_spent)
+    assert "email" in [d.name for d in p["email"].detected_patterns]
+    assert p["is_active"].true_count + p["is_active"].false_count == 2000
+
+
+# --------------------------------------------------------------------------- approximate modes
+
+
+@pytest.mark.slow
+def test_distinct_count_bounds_hold_when_approximate() -> None:
+    rng = np.random.default_rng(7)
+    for n_distinct in (20_000, 200_000):
+        values = rng.permutation(n_distinct).astype(np.int64) * 7919
+        p = profile(pa.table({"x": values}))
+        c = p["x"]
+        assert c.distinct_approximate is True
+        assert c.distinct_count_lower <= n_distinct <= c.distinct_count_upper
+        assert abs(c.distinct_count - n_distinct) / n_distinct < 0.02  # 0.41% RSE, ~5 sigma
+
+
+def test_distinct_count_exact_below_threshold() -> None:
+    values = np.arange(4000, dtype=np.int64) * 3
+    c = profile(pa.table({"x": np.concatenate([values, values])}))["x"]
+    assert c.distinct_approximate is False
+    assert c.distinct_count == 4000
+
+
+@pytest.mark.slow
+def test_quantiles_within_reported_rank_error() -> None:
+    rng = np.random.default_rng(11)
+    xs = rng.normal(0, 1, 300_000)
+    c = profile(pa.table({"x": xs}))["x"]
+    assert c.quantiles_approximate is True
+    assert 0 < c.quantile_rank_error <= 0.007
+    ordered = np.sort(xs)
+    for key, q in QUANTILE_KEYS.items():
+        rank = np.searchsorted(ordered, c.quantiles[key], side="right") / len(xs)
+        assert abs(rank - q) <= c.quantile_rank_error + 1.0 / len(xs), key
+    assert c.min == ordered[0] and c.max == ordered[-1]
+    assert c.histogram is not None and sum(c.histogram.counts) == len(xs)
+
+
+def test_top_values_bounds_hold_when_approximate() -> None:
+    rng = np.random.default_rng(5)
+    xs = rng.zipf(1.3, 60_000)
+    xs = xs[xs < 10**6].astype(np.int64)
+    truth = Counter(xs.tolist())
+    assert len(truth) > 1024
+    c = profile(pa.table({"x": xs}))["x"]
+    assert c.top_values_approximate is True
+    assert c.bottom_values is None, "bottom values only when exact"
+    for v in c.top_values:
+        assert v.count_lower <= truth[v.value] <= v.count_upper, v
+    heavy = [value for value, _ in truth.most_common(3)]
+    assert [v.value for v in c.top_values[:3]] == heavy
+
+
+def test_duplicates_approximate_above_the_exact_limit() -> None:
+    rng = np.random.default_rng(3)
+    n = 200_000  # the engine may stay exact a little past the limit (it compacts in blocks)
+    table = pa.table({"x": rng.integers(0, 150_000, n)})
+    exact = profile(table)
+    approx = profile(table, duplicate_exact_limit=1000)
+    truth = _duplicates_reference(table)
+    assert exact.duplicate_rows_approximate is False and exact.duplicate_row_count == truth
+    assert approx.duplicate_rows_approximate is True
+    # distinct rows ~ 110,000 estimated with 0.41 % RSE: the duplicate count within ~2 %
+    assert abs(approx.duplicate_row_count - truth) <= 0.02 * n
+
+
+def test_float_special_values() -> None:
+    xs = pa.array([1.5, float("nan"), float("inf"), float("-inf"), -0.0, 0.0, None, -2.0],
+                  pa.float64())
+    c = profile(pa.table({"x": xs}))["x"]
+    assert (c.nan_count, c.inf_count, c.zero_count, c.null_count) == (1, 2, 2, 1)
+    assert (c.min, c.max) == (-2.0, 1.5), "NaN and inf stay out of min/max"
+    assert close(c.mean, (1.5 + 0.0 + 0.0 - 2.0) / 4)
+    assert c.quantiles["p50"] == 0.0
+
+
+def test_unicode_lengths_are_characters() -> None:
+    c = profile(pa.table({"s": ["é", "한국어", "🙂🙂", ""]}))["s"]
+    assert (c.min_length, c.max_length, c.empty_string_count) == (0, 3, 1)
+    assert close(c.avg_length, 6 / 4)
