@@ -41,7 +41,7 @@ COLUMNS = {
     "score": (pa.float64(), "float64, lognormal, 5% nulls"),
     "active": (pa.bool_(), "bool, 30% true"),
     "country": (pa.string(), "string, 50 distinct values"),
-    "email": (pa.string(), "string, emails, high cardinality (~63% distinct)"),
+    "email": (pa.string(), "string, emails first.N@domain, high cardinality (~99.7% distinct at 1M rows)"),
     "uuid": (pa.string(), "string, uuid4 text, unique"),
     "signup_date": (pa.date32(), "date32, 2000-01-01 .. 2025-12-31"),
     "event_time": (pa.timestamp("us", tz="UTC"), "timestamp[us, tz=UTC], 2020 .. 2025"),
@@ -96,7 +96,7 @@ def make_chunk(size_name: str, total_rows: int, chunk_index: int, n: int) -> pa.
     cols["active"] = pa.array(rng.random(n) < 0.3)
     cidx = np.minimum((rng.pareto(1.2, n) * 5).astype(np.int64), 49)
     cols["country"] = _take(_COUNTRIES, cidx)
-    # emails: first.N@domain with N uniform over [0, total_rows) -> ~63% distinct overall
+    # emails: first.N@domain, N uniform over [0, total_rows): 20 names x 8 domains -> ~99.7% distinct at 1M
     first = _take(_FIRST, rng.integers(0, len(_FIRST), n))
     num = pc.cast(pa.array(rng.integers(0, total_rows, n)), pa.string())
     dom = _take(_DOMAINS, rng.integers(0, len(_DOMAINS), n))

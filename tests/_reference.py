@@ -114,6 +114,7 @@ def exact_fields(arr: pa.Array) -> dict[str, Any]:
     elif k == "string":
         as_utf8 = arr.cast(pa.large_string())  # utf8_length has no string_view kernel
         lengths = [x for x in pc.utf8_length(as_utf8).to_pylist() if x is not None]
+        exp["sum_length"], exp["length_count"] = sum(lengths), len(lengths)
         exp["min_length"] = min(lengths) if lengths else None
         exp["max_length"] = max(lengths) if lengths else None
         exp["empty_string_count"] = sum(1 for v in values if v == "")
@@ -124,6 +125,7 @@ def exact_fields(arr: pa.Array) -> dict[str, Any]:
         exp["max"] = max(values).hex() if values else None
     elif k == "list":
         lengths = [x for x in pc.list_value_length(arr).to_pylist() if x is not None]
+        exp["sum_length"], exp["length_count"] = sum(lengths), len(lengths)
         exp["min_length"] = min(lengths) if lengths else None
         exp["max_length"] = max(lengths) if lengths else None
     elif k == "decimal":
@@ -157,14 +159,14 @@ def moments(arr: pa.Array) -> dict[str, float | None]:
     m2 = sum((x - mean) ** 2 for x in xs)
     m3 = sum((x - mean) ** 3 for x in xs)
     m4 = sum((x - mean) ** 4 for x in xs)
-    var = m2 / n
     out: dict[str, float | None] = {"mean": float(mean)}
     sample_var = m2 / (n - 1) if n >= 2 else None
     out["variance"] = None if sample_var is None else float(sample_var)
     out["std"] = None if sample_var is None else math.sqrt(float(sample_var))
     if m2 > 0:
-        out["skewness"] = float(m3 / n) / float(var) ** 1.5
-        out["kurtosis"] = float(m4 / n / var**2) - 3.0
+        g1_squared = n * m3 * m3 / (m2 * m2 * m2)  # exact; only the square root is rounded
+        out["skewness"] = math.copysign(math.sqrt(float(g1_squared)), float(m3) if m3 else 1.0)
+        out["kurtosis"] = float(n * m4 / (m2 * m2)) - 3.0
     return out
 
 

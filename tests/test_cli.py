@@ -165,3 +165,43 @@ def test_console_script_is_installed(small_parquet: Path) -> None:
     result = subprocess.run([str(script), "profile", str(small_parquet), "-f", "json"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and json.loads(result.stdout)["row_count"] == 4
+
+
+def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
+    import fcntl
+    import pty
+    import struct
+    import termios
+    import threading
+
+    path = tmp_path / "big.parquet"
+    pq.write_table(pa.table({"x": list(range(300_000))}), path, row_group_size=50_000)
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    chunks: list[bytes] = []
+
+    def read_terminal() -> None:
+        while True:
+            try:
+                data = os.read(primary, 65536)
+            except OSError:  # EIO once the terminal has no writer left
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=read_terminal)
+    reader.start()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "truthound.cli", "profile", str(path), "-f", "json"],
+            stdout=subprocess.PIPE, stderr=secondary, text=True, timeout=120,
+        )
+    finally:
+        os.close(secondary)
+        reader.join(10)
+        os.close(primary)
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["row_count"] == 300_000, "the report stays clean on stdout"
+    bar = b"".join(chunks).decode(errors="replace")
+    assert "profiling" in bar and "300k" in bar and "rows/s" in bar, bar

@@ -8,7 +8,6 @@ import json
 import shutil
 from pathlib import Path
 
-import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -19,6 +18,7 @@ import pytest
 
 from truthound.errors import (
     ColumnNotFoundError,
+    SchemaError,
     SourceNotFoundError,
     SourceReadError,
     UnsupportedTypeError,
@@ -223,3 +223,30 @@ def test_unsupported_sources() -> None:
         profile([1, 2, 3])
     with pytest.raises(UnsupportedTypeError):
         profile({"a": [1]})
+
+
+def test_csv_value_that_does_not_fit_the_inferred_type(tmp_path: Path) -> None:
+    """pyarrow infers CSV types from the first block; a later misfit is read as text instead."""
+    path = tmp_path / "late.csv"
+    n = 200_000
+    with open(path, "w") as f:
+        f.write("a,b\n")
+        f.writelines(f"{i},{i * 2}\n" for i in range(n))
+        f.write("oops,7\n")
+    p = profile(path)
+    assert p.row_count == n + 1
+    assert p["a"].physical_type in ("large_string", "string")
+    assert p["a"].distinct_count == n + 1 and p["a"].max == "oops"
+    assert p["b"].physical_type == "int64" and p["b"].max == 2 * (n - 1)
+
+
+def test_schema_drift_across_files(tmp_path: Path) -> None:
+    pq.write_table(pa.table({"x": pa.array([1, 2], pa.int32()), "y": [1, 2]}), tmp_path / "a.parquet")
+    pq.write_table(pa.table({"x": pa.array([3, 2**40], pa.int64()), "y": [1.5, 2.5]}),
+                   tmp_path / "b.parquet")
+    p = profile(tmp_path)  # int32 + int64 -> int64, int64 + double -> double
+    assert p["x"].physical_type == "int64" and p["x"].max == 2**40
+    assert p["y"].physical_type == "double" and p["y"].max == 2.5 and p["y"].min == 1.0
+    pq.write_table(pa.table({"x": ["s", "t"], "y": [1, 2]}), tmp_path / "c.parquet")
+    with pytest.raises(SchemaError, match=r"'x'.*int32.*a\.parquet.*string.*c\.parquet"):
+        profile(tmp_path)

@@ -65,8 +65,9 @@ inline void release_array(ArrowArray* a) {
 
 // Takes over `children` and `dictionary` (their structs are moved: the caller's copies are
 // marked released). Buffers given as nullopt are exported as null pointers.
-inline ArrowArray make_array(ReleaseCounter* counter, int64_t length, int64_t offset, int64_t null_count,
-                             std::vector<std::optional<Bytes>> buffers, std::vector<ArrowArray> children = {},
+inline ArrowArray make_array(ReleaseCounter* counter, int64_t length, int64_t offset,
+                             int64_t null_count, std::vector<std::optional<Bytes>> buffers,
+                             std::vector<ArrowArray> children = {},
                              std::optional<ArrowArray> dictionary = std::nullopt) {
   auto* p = new ArrayPrivate;
   p->counter = counter;
@@ -135,10 +136,13 @@ struct SchemaSpec {
   std::shared_ptr<SchemaSpec> dictionary;
 };
 
-inline SchemaSpec field(std::string name, std::string format, std::vector<SchemaSpec> children = {}) {
-  return SchemaSpec{std::move(format), std::move(name), ARROW_FLAG_NULLABLE, std::move(children), nullptr};
+inline SchemaSpec field(std::string name, std::string format,
+                        std::vector<SchemaSpec> children = {}) {
+  return SchemaSpec{std::move(format), std::move(name), ARROW_FLAG_NULLABLE, std::move(children),
+                    nullptr};
 }
-inline SchemaSpec dict_field(std::string name, std::string index_format, SchemaSpec values, bool ordered = false) {
+inline SchemaSpec dict_field(std::string name, std::string index_format, SchemaSpec values,
+                             bool ordered = false) {
   SchemaSpec s{std::move(index_format), std::move(name), ARROW_FLAG_NULLABLE, {}, nullptr};
   if (ordered) s.flags |= ARROW_FLAG_DICTIONARY_ORDERED;
   s.dictionary = std::make_shared<SchemaSpec>(std::move(values));
@@ -153,7 +157,8 @@ inline ArrowSchema export_schema(const SchemaSpec& spec, ReleaseCounter* counter
   p->format = spec.format;
   p->name = spec.name;
   p->counter = counter;
-  for (const auto& c : spec.children) p->children.push_back(new ArrowSchema(export_schema(c, counter)));
+  for (const auto& c : spec.children)
+    p->children.push_back(new ArrowSchema(export_schema(c, counter)));
   if (spec.dictionary) p->dictionary = new ArrowSchema(export_schema(*spec.dictionary, counter));
   if (counter != nullptr) ++counter->created;
   ArrowSchema s{};
@@ -172,7 +177,8 @@ inline ArrowSchema export_schema(const SchemaSpec& spec, ReleaseCounter* counter
 // A schema owned by the test (released on scope exit).
 struct ScopedSchema {
   ArrowSchema s;
-  explicit ScopedSchema(const SchemaSpec& spec, ReleaseCounter* counter = nullptr) : s(export_schema(spec, counter)) {}
+  explicit ScopedSchema(const SchemaSpec& spec, ReleaseCounter* counter = nullptr)
+      : s(export_schema(spec, counter)) {}
   ScopedSchema(const ScopedSchema&) = delete;
   ScopedSchema& operator=(const ScopedSchema&) = delete;
   ~ScopedSchema() { release_schema(&s); }
@@ -206,7 +212,8 @@ inline Bytes validity_bitmap(int64_t lead, const std::vector<bool>& valid) {
   const int64_t n = lead + static_cast<int64_t>(valid.size());
   Bytes bits(static_cast<size_t>((n + 7) / 8 + 8), 0);
   for (int64_t i = 0; i < n; ++i) {
-    const bool v = i < lead ? (garbage(static_cast<uint64_t>(i)) & 1) : valid[static_cast<size_t>(i - lead)];
+    const bool v =
+        i < lead ? (garbage(static_cast<uint64_t>(i)) & 1) : valid[static_cast<size_t>(i - lead)];
     if (v) bits[static_cast<size_t>(i >> 3)] |= static_cast<uint8_t>(1u << (i & 7));
   }
   // garbage past the end too
@@ -240,8 +247,8 @@ struct Layout {
 
 // Fixed-width primitive (int8..int64, uint*, float, double, date32, timestamps...).
 template <typename T>
-ArrowArray primitive_array(ReleaseCounter* counter, const std::vector<std::optional<T>>& values, Layout l = {},
-                           T null_filler = T{}) {
+ArrowArray primitive_array(ReleaseCounter* counter, const std::vector<std::optional<T>>& values,
+                           Layout l = {}, T null_filler = T{}) {
   const int64_t n = static_cast<int64_t>(values.size());
   const int64_t lead = l.lead();
   Bytes data(static_cast<size_t>(lead + n) * sizeof(T) + 8);
@@ -250,7 +257,8 @@ ArrowArray primitive_array(ReleaseCounter* counter, const std::vector<std::optio
     if (i < lead) {
       const uint64_t g = garbage(static_cast<uint64_t>(i) + 77);
       std::memcpy(&v, &g, sizeof(T));
-      if constexpr (std::is_floating_point_v<T>) v = static_cast<T>(1e300);  // far outside test data
+      if constexpr (std::is_floating_point_v<T>)
+        v = static_cast<T>(1e300);  // far outside test data
     } else {
       const auto& x = values[static_cast<size_t>(i - lead)];
       v = x ? *x : null_filler;
@@ -260,32 +268,36 @@ ArrowArray primitive_array(ReleaseCounter* counter, const std::vector<std::optio
   const int64_t nulls = count_nulls(values);
   std::optional<Bytes> bitmap;
   if (l.bitmap || nulls > 0) bitmap = validity_bitmap(lead, validity_of(values));
-  return make_array(counter, l.parent_shift + n, l.offset, l.unknown_null_count ? -1 : (bitmap ? nulls : 0),
+  return make_array(counter, l.parent_shift + n, l.offset,
+                    l.unknown_null_count ? -1 : (bitmap ? nulls : 0),
                     {std::move(bitmap), std::move(data)});
 }
 
 // Booleans, bit-packed.
-inline ArrowArray bool_array(ReleaseCounter* counter, const std::vector<std::optional<bool>>& values, Layout l = {}) {
+inline ArrowArray bool_array(ReleaseCounter* counter,
+                             const std::vector<std::optional<bool>>& values, Layout l = {}) {
   const int64_t n = static_cast<int64_t>(values.size());
   const int64_t lead = l.lead();
   std::vector<bool> bits;
-  for (int64_t i = 0; i < lead; ++i) bits.push_back(true);  // garbage trues before the slice
+  for (int64_t i = 0; i < lead; ++i) bits.push_back(true);     // garbage trues before the slice
   for (const auto& v : values) bits.push_back(v ? *v : true);  // nulls carry a "true" payload
   Bytes data(static_cast<size_t>((lead + n + 7) / 8 + 8), 0xFF);
   for (int64_t i = 0; i < lead + n; ++i) {
-    if (!bits[static_cast<size_t>(i)]) data[static_cast<size_t>(i >> 3)] &= static_cast<uint8_t>(~(1u << (i & 7)));
+    if (!bits[static_cast<size_t>(i)])
+      data[static_cast<size_t>(i >> 3)] &= static_cast<uint8_t>(~(1u << (i & 7)));
   }
   const int64_t nulls = count_nulls(values);
   std::optional<Bytes> bitmap;
   if (l.bitmap || nulls > 0) bitmap = validity_bitmap(lead, validity_of(values));
-  return make_array(counter, l.parent_shift + n, l.offset, l.unknown_null_count ? -1 : (bitmap ? nulls : 0),
+  return make_array(counter, l.parent_shift + n, l.offset,
+                    l.unknown_null_count ? -1 : (bitmap ? nulls : 0),
                     {std::move(bitmap), std::move(data)});
 }
 
 // utf8 ("u") or binary ("z") with int32 offsets; large ("U"/"Z") with int64 offsets.
 template <typename O = int32_t>
-ArrowArray string_array(ReleaseCounter* counter, const std::vector<std::optional<std::string>>& values,
-                        Layout l = {}) {
+ArrowArray string_array(ReleaseCounter* counter,
+                        const std::vector<std::optional<std::string>>& values, Layout l = {}) {
   const int64_t n = static_cast<int64_t>(values.size());
   const int64_t lead = l.lead();
   std::string chars;
@@ -312,7 +324,8 @@ ArrowArray string_array(ReleaseCounter* counter, const std::vector<std::optional
   const int64_t nulls = count_nulls(values);
   std::optional<Bytes> bitmap;
   if (l.bitmap || nulls > 0) bitmap = validity_bitmap(lead, validity_of(values));
-  return make_array(counter, l.parent_shift + n, l.offset, l.unknown_null_count ? -1 : (bitmap ? nulls : 0),
+  return make_array(counter, l.parent_shift + n, l.offset,
+                    l.unknown_null_count ? -1 : (bitmap ? nulls : 0),
                     {std::move(bitmap), std::move(off), std::move(data)});
 }
 
@@ -325,8 +338,8 @@ inline ArrowArray struct_array(ReleaseCounter* counter, int64_t n, std::vector<A
     bitmap = validity_bitmap(l.lead(), *valid);
     for (bool v : *valid) nulls += !v;
   }
-  return make_array(counter, l.parent_shift + n, l.offset, l.unknown_null_count ? -1 : nulls, {std::move(bitmap)},
-                    std::move(children));
+  return make_array(counter, l.parent_shift + n, l.offset, l.unknown_null_count ? -1 : nulls,
+                    {std::move(bitmap)}, std::move(children));
 }
 
 // ---------------------------------------------------------------- streams
@@ -385,7 +398,8 @@ inline void stream_release(ArrowArrayStream* s) {
 
 // Takes over `batches`.
 inline ArrowArrayStream make_stream(ReleaseCounter* counter, std::function<ArrowSchema()> schema,
-                                    std::vector<ArrowArray> batches, int64_t fail_at = -1, int schema_error = 0) {
+                                    std::vector<ArrowArray> batches, int64_t fail_at = -1,
+                                    int schema_error = 0) {
   auto* p = new StreamPrivate;
   p->schema = std::move(schema);
   for (auto& b : batches) {
@@ -444,10 +458,14 @@ struct Value {
   }
   std::string dump() const {
     switch (kind) {
-      case kNull: return "null";
-      case kBool: return b ? "true" : "false";
-      case kNumber: return text;
-      case kString: return "\"" + text + "\"";
+      case kNull:
+        return "null";
+      case kBool:
+        return b ? "true" : "false";
+      case kNumber:
+        return text;
+      case kString:
+        return "\"" + text + "\"";
       case kArray: {
         std::string out = "[";
         for (size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + items[i].dump();
@@ -480,7 +498,8 @@ class Parser {
     throw std::runtime_error(std::string("bad JSON at ") + std::to_string(i_) + ": " + why);
   }
   void ws() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\t' || s_[i_] == '\r')) ++i_;
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\t' || s_[i_] == '\r'))
+      ++i_;
   }
   bool eat(char c) {
     ws();
@@ -504,14 +523,25 @@ class Parser {
         if (i_ >= s_.size()) fail("bad escape");
         char e = s_[i_++];
         switch (e) {
-          case 'n': out += '\n'; break;
-          case 't': out += '\t'; break;
-          case 'r': out += '\r'; break;
-          case 'b': out += '\b'; break;
-          case 'f': out += '\f'; break;
+          case 'n':
+            out += '\n';
+            break;
+          case 't':
+            out += '\t';
+            break;
+          case 'r':
+            out += '\r';
+            break;
+          case 'b':
+            out += '\b';
+            break;
+          case 'f':
+            out += '\f';
+            break;
           case 'u': {
             if (i_ + 4 > s_.size()) fail("bad \\u escape");
-            unsigned cp = static_cast<unsigned>(std::stoul(std::string(s_.substr(i_, 4)), nullptr, 16));
+            unsigned cp =
+                static_cast<unsigned>(std::stoul(std::string(s_.substr(i_, 4)), nullptr, 16));
             i_ += 4;
             if (cp < 0x80) {
               out += static_cast<char>(cp);
@@ -525,7 +555,8 @@ class Parser {
             }
             break;
           }
-          default: out += e;
+          default:
+            out += e;
         }
       } else {
         out += c;
@@ -586,10 +617,12 @@ class Parser {
   size_t i_ = 0;
 };
 
-inline Value parse(std::string_view s) { return Parser(s).parse(); }
+inline Value parse(std::string_view s) {
+  return Parser(s).parse();
+}
 
-// The column object named `name` of a finalized profile.
-inline const Value& column(const Value& profile, const std::string& name) {
+// The column object named `name` of a finalized profile (a copy, so a temporary profile is fine).
+inline Value column(const Value& profile, const std::string& name) {
   for (const auto& c : profile["columns"].items) {
     if (c["name"].str() == name) return c;
   }

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+FORMAT_VERSION: int
+
 class PartialProfile:
     """Mergeable profile state of a set of columns over a set of rows."""
 

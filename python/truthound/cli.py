@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 import click
 
 from truthound.errors import ColumnNotFoundError, ConfigurationError, TruthoundError
+from truthound.profiler.distributed.cli_support import DISTRIBUTED_OPTIONS, distributed_kwargs
 
 __all__ = ["cli", "main", "render_console", "write_atomic"]
 
@@ -99,6 +100,7 @@ PROFILE_OPTIONS: list[Callable[[Any], Any]] = [
     ),
     click.option("--debug", is_flag=True, help="Show the full traceback on errors."),
 ]
+PROFILE_OPTIONS[-1:-1] = DISTRIBUTED_OPTIONS  # keeps --debug last in --help
 
 
 def _with_options(options: Sequence[Callable[[Any], Any]]) -> Callable[[Any], Any]:
@@ -158,7 +160,13 @@ def profile_command(source: str, output: str | None, fmt: str | None, **params: 
     from truthound.profiler import profile
 
     fmt = _output_format(fmt, output)
-    result = profile(source, **_profile_kwargs(params))
+    dist = distributed_kwargs(params)
+    if dist["distributed"]:
+        from truthound.profiler.distributed.cli_support import run_distributed
+
+        result = run_distributed(source, **dist, **_profile_kwargs(params))
+    else:
+        result = profile(source, **_profile_kwargs(params))
     text = _render(result, fmt)
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))

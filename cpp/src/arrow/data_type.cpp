@@ -41,24 +41,42 @@ TimeUnit parse_unit(char c, std::string_view fmt) {
 TypeId primitive_id(std::string_view f) {
   if (f.size() != 1) return TypeId::kCount_;
   switch (f[0]) {
-    case 'n': return TypeId::kNull;
-    case 'b': return TypeId::kBool;
-    case 'c': return TypeId::kInt8;
-    case 'C': return TypeId::kUInt8;
-    case 's': return TypeId::kInt16;
-    case 'S': return TypeId::kUInt16;
-    case 'i': return TypeId::kInt32;
-    case 'I': return TypeId::kUInt32;
-    case 'l': return TypeId::kInt64;
-    case 'L': return TypeId::kUInt64;
-    case 'e': return TypeId::kFloat16;
-    case 'f': return TypeId::kFloat32;
-    case 'g': return TypeId::kFloat64;
-    case 'z': return TypeId::kBinary;
-    case 'Z': return TypeId::kLargeBinary;
-    case 'u': return TypeId::kUtf8;
-    case 'U': return TypeId::kLargeUtf8;
-    default: return TypeId::kCount_;
+    case 'n':
+      return TypeId::kNull;
+    case 'b':
+      return TypeId::kBool;
+    case 'c':
+      return TypeId::kInt8;
+    case 'C':
+      return TypeId::kUInt8;
+    case 's':
+      return TypeId::kInt16;
+    case 'S':
+      return TypeId::kUInt16;
+    case 'i':
+      return TypeId::kInt32;
+    case 'I':
+      return TypeId::kUInt32;
+    case 'l':
+      return TypeId::kInt64;
+    case 'L':
+      return TypeId::kUInt64;
+    case 'e':
+      return TypeId::kFloat16;
+    case 'f':
+      return TypeId::kFloat32;
+    case 'g':
+      return TypeId::kFloat64;
+    case 'z':
+      return TypeId::kBinary;
+    case 'Z':
+      return TypeId::kLargeBinary;
+    case 'u':
+      return TypeId::kUtf8;
+    case 'U':
+      return TypeId::kLargeUtf8;
+    default:
+      return TypeId::kCount_;
   }
 }
 
@@ -84,7 +102,8 @@ DataType parse_type(const ArrowSchema& schema, int depth) {
 
   if (schema.dictionary != nullptr) {
     TypeId idx = primitive_id(f);
-    if (idx < TypeId::kInt8 || idx > TypeId::kUInt64) bad_format(f, "dictionary index must be an integer");
+    if (idx < TypeId::kInt8 || idx > TypeId::kUInt64)
+      bad_format(f, "dictionary index must be an integer");
     t.id = TypeId::kDictionary;
     t.index_id = idx;
     t.ordered = (schema.flags & ARROW_FLAG_DICTIONARY_ORDERED) != 0;
@@ -123,6 +142,10 @@ DataType parse_type(const ArrowSchema& schema, int depth) {
     if (t.width != 32 && t.width != 64 && t.width != 128 && t.width != 256) {
       bad_format(f, "decimal bit width must be 32, 64, 128 or 256");
     }
+    const int32_t max_precision = t.width == 32 ? 9 : t.width == 64 ? 18 : t.width == 128 ? 38 : 76;
+    if (t.precision < 1 || t.precision > max_precision) {
+      bad_format(f, "decimal precision out of range for its bit width");
+    }
     return t;
   }
   if (f == "tdD") {
@@ -136,7 +159,8 @@ DataType parse_type(const ArrowSchema& schema, int depth) {
   }
   if (f.size() == 3 && f.starts_with("tt")) {
     t.unit = parse_unit(f[2], f);
-    t.id = (t.unit == TimeUnit::kSecond || t.unit == TimeUnit::kMilli) ? TypeId::kTime32 : TypeId::kTime64;
+    t.id = (t.unit == TimeUnit::kSecond || t.unit == TimeUnit::kMilli) ? TypeId::kTime32
+                                                                       : TypeId::kTime64;
     return t;
   }
   if (f.size() >= 4 && f.starts_with("ts") && f[3] == ':') {
@@ -174,9 +198,36 @@ DataType parse_type(const ArrowSchema& schema, int depth) {
     if (t.children.size() != 1) bad_format(f, "a map needs exactly one child");
     return t;
   }
-  if (f.starts_with("ti") || f.starts_with("+u") || f == "+r" || f.starts_with("+v")) {
+  if (f == "tiM" || f == "tiD" || f == "tin") {
+    t.id = TypeId::kOther;
+    return t;
+  }
+  if (f.starts_with("+ud:") || f.starts_with("+us:")) {
     t.id = TypeId::kOther;
     parse_children(schema, t, depth);
+    size_t ids = 0;
+    std::string_view rest = f.substr(4);
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      parse_int(rest.substr(0, comma), f);
+      ++ids;
+      if (comma == std::string_view::npos) break;
+      rest = rest.substr(comma + 1);
+      if (rest.empty()) bad_format(f, "expected an integer");
+    }
+    if (ids != t.children.size()) bad_format(f, "a union needs one type id per child");
+    return t;
+  }
+  if (f == "+r") {
+    t.id = TypeId::kOther;
+    parse_children(schema, t, depth);
+    if (t.children.size() != 2) bad_format(f, "run-end encoded needs run_ends and values children");
+    return t;
+  }
+  if (f == "+vl" || f == "+vL") {
+    t.id = TypeId::kOther;
+    parse_children(schema, t, depth);
+    if (t.children.size() != 1) bad_format(f, "a list view needs exactly one child");
     return t;
   }
   bad_format(f, "unknown type");
@@ -193,26 +244,46 @@ void append_children_text(std::string& out, const std::vector<Field>& children) 
 
 const char* id_name(TypeId id) {
   switch (id) {
-    case TypeId::kNull: return "null";
-    case TypeId::kBool: return "bool";
-    case TypeId::kInt8: return "int8";
-    case TypeId::kInt16: return "int16";
-    case TypeId::kInt32: return "int32";
-    case TypeId::kInt64: return "int64";
-    case TypeId::kUInt8: return "uint8";
-    case TypeId::kUInt16: return "uint16";
-    case TypeId::kUInt32: return "uint32";
-    case TypeId::kUInt64: return "uint64";
-    case TypeId::kFloat16: return "halffloat";
-    case TypeId::kFloat32: return "float";
-    case TypeId::kFloat64: return "double";
-    case TypeId::kUtf8: return "string";
-    case TypeId::kLargeUtf8: return "large_string";
-    case TypeId::kUtf8View: return "string_view";
-    case TypeId::kBinary: return "binary";
-    case TypeId::kLargeBinary: return "large_binary";
-    case TypeId::kBinaryView: return "binary_view";
-    default: return "";
+    case TypeId::kNull:
+      return "null";
+    case TypeId::kBool:
+      return "bool";
+    case TypeId::kInt8:
+      return "int8";
+    case TypeId::kInt16:
+      return "int16";
+    case TypeId::kInt32:
+      return "int32";
+    case TypeId::kInt64:
+      return "int64";
+    case TypeId::kUInt8:
+      return "uint8";
+    case TypeId::kUInt16:
+      return "uint16";
+    case TypeId::kUInt32:
+      return "uint32";
+    case TypeId::kUInt64:
+      return "uint64";
+    case TypeId::kFloat16:
+      return "halffloat";
+    case TypeId::kFloat32:
+      return "float";
+    case TypeId::kFloat64:
+      return "double";
+    case TypeId::kUtf8:
+      return "string";
+    case TypeId::kLargeUtf8:
+      return "large_string";
+    case TypeId::kUtf8View:
+      return "string_view";
+    case TypeId::kBinary:
+      return "binary";
+    case TypeId::kLargeBinary:
+      return "large_binary";
+    case TypeId::kBinaryView:
+      return "binary_view";
+    default:
+      return "";
   }
 }
 
@@ -220,10 +291,14 @@ const char* id_name(TypeId id) {
 
 const char* time_unit_suffix(TimeUnit unit) {
   switch (unit) {
-    case TimeUnit::kSecond: return "s";
-    case TimeUnit::kMilli: return "ms";
-    case TimeUnit::kMicro: return "us";
-    case TimeUnit::kNano: return "ns";
+    case TimeUnit::kSecond:
+      return "s";
+    case TimeUnit::kMilli:
+      return "ms";
+    case TimeUnit::kMicro:
+      return "us";
+    case TimeUnit::kNano:
+      return "ns";
   }
   return "?";
 }
@@ -283,9 +358,33 @@ std::string DataType::to_string() const {
       }
       return "map";
     case TypeId::kDictionary:
-      return "dictionary<values=" + (children.empty() ? std::string("?") : children[0].type.to_string()) +
+      return "dictionary<values=" +
+             (children.empty() ? std::string("?") : children[0].type.to_string()) +
              ", indices=" + id_name(index_id) + ", ordered=" + (ordered ? "1" : "0") + ">";
     case TypeId::kOther:
+      // as pyarrow renders them
+      if (format == "tiM") return "month_interval";
+      if (format == "tiD") return "day_time_interval";
+      if (format == "tin") return "month_day_nano_interval";
+      if (format == "+vl" || format == "+vL" || format == "+r") {
+        out = format == "+vl"   ? "list_view<"
+              : format == "+vL" ? "large_list_view<"
+                                : "run_end_encoded<";
+        append_children_text(out, children);
+        return out + ">";
+      }
+      if (format.starts_with("+ud:") || format.starts_with("+us:")) {
+        out = format[2] == 'd' ? "dense_union<" : "sparse_union<";
+        std::string_view ids = std::string_view(format).substr(4);
+        for (size_t i = 0; i < children.size(); ++i) {
+          const auto comma = ids.find(',');
+          if (i) out += ", ";
+          out += children[i].name + ": " + children[i].type.to_string() + "=";
+          out += ids.substr(0, comma);
+          ids = comma == std::string_view::npos ? std::string_view() : ids.substr(comma + 1);
+        }
+        return out + ">";
+      }
       return "arrow:" + format;
     default:
       return id_name(id);
@@ -313,7 +412,8 @@ DataType DataType::deserialize(ByteReader& in, int depth) {
   if (depth > kMaxTypeDepth) in.corrupt("data type nested too deeply");
   DataType t;
   uint8_t id = in.u8();
-  if (id >= static_cast<uint8_t>(TypeId::kCount_)) in.corrupt("unknown type id " + std::to_string(id));
+  if (id >= static_cast<uint8_t>(TypeId::kCount_))
+    in.corrupt("unknown type id " + std::to_string(id));
   t.id = static_cast<TypeId>(id);
   uint8_t unit = in.u8();
   if (unit > static_cast<uint8_t>(TimeUnit::kNano)) in.corrupt("unknown time unit");

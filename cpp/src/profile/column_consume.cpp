@@ -1,5 +1,6 @@
 // ColumnState::consume: type dispatch once per batch, then typed loops over Arrow buffers.
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -96,7 +97,8 @@ struct Dec256 {
       }
     }
     long double v = 0;
-    for (int i = 3; i >= 0; --i) v = v * 18446744073709551616.0L + static_cast<long double>(limb[i]);
+    for (int i = 3; i >= 0; --i)
+      v = v * 18446744073709551616.0L + static_cast<long double>(limb[i]);
     v /= scale;
     return static_cast<double>(neg ? -v : v);
   }
@@ -156,7 +158,8 @@ const T* buffer(const ArrowArray& a, int i, const std::string& column) {
 }
 
 // Appends base + i for every set bit i in [0, length) of `valid` (bit 0 aligned).
-void append_set_positions(const uint8_t* valid, int64_t length, int64_t base, std::vector<int64_t>& out) {
+void append_set_positions(const uint8_t* valid, int64_t length, int64_t base,
+                          std::vector<int64_t>& out) {
   int64_t i = 0;
   for (; i + 64 <= length; i += 64) {
     uint64_t w;
@@ -169,6 +172,19 @@ void append_set_positions(const uint8_t* valid, int64_t length, int64_t base, st
   for (; i < length; ++i) {
     if (get_bit(valid, i)) out.push_back(base + i);
   }
+}
+
+// The first 8 bytes of v as a big-endian integer, zero-padded: a < b implies
+// order_prefix(a) <= order_prefix(b), and order_prefix(a) < order_prefix(b) implies a < b.
+inline uint64_t order_prefix(std::string_view v) {
+  uint64_t w = 0;
+  if (v.size() >= 8) {
+    std::memcpy(&w, v.data(), 8);
+  } else {
+    std::memcpy(&w, v.data(), v.size());
+  }
+  if constexpr (std::endian::native == std::endian::little) w = __builtin_bswap64(w);
+  return w;
 }
 
 inline uint64_t hash_i128(__int128 v) {
@@ -192,30 +208,54 @@ inline double canonical_double(double x) {
 
 int fixed_byte_width(TypeId id) {
   switch (id) {
-    case TypeId::kInt8: case TypeId::kUInt8: return 1;
-    case TypeId::kInt16: case TypeId::kUInt16: case TypeId::kFloat16: return 2;
-    case TypeId::kInt32: case TypeId::kUInt32: case TypeId::kFloat32: case TypeId::kDate32:
-    case TypeId::kTime32: return 4;
-    case TypeId::kInt64: case TypeId::kUInt64: case TypeId::kFloat64: case TypeId::kDate64:
-    case TypeId::kTimestamp: case TypeId::kTime64: case TypeId::kDuration: return 8;
-    default: return 0;
+    case TypeId::kInt8:
+    case TypeId::kUInt8:
+      return 1;
+    case TypeId::kInt16:
+    case TypeId::kUInt16:
+    case TypeId::kFloat16:
+      return 2;
+    case TypeId::kInt32:
+    case TypeId::kUInt32:
+    case TypeId::kFloat32:
+    case TypeId::kDate32:
+    case TypeId::kTime32:
+      return 4;
+    case TypeId::kInt64:
+    case TypeId::kUInt64:
+    case TypeId::kFloat64:
+    case TypeId::kDate64:
+    case TypeId::kTimestamp:
+    case TypeId::kTime64:
+    case TypeId::kDuration:
+      return 8;
+    default:
+      return 0;
   }
 }
 
 int64_t index_at(const ArrowArray& a, TypeId index_id, int64_t i, const std::string& column) {
   switch (index_id) {
-    case TypeId::kInt8: return buffer<int8_t>(a, 1, column)[i];
-    case TypeId::kInt16: return buffer<int16_t>(a, 1, column)[i];
-    case TypeId::kInt32: return buffer<int32_t>(a, 1, column)[i];
-    case TypeId::kInt64: return buffer<int64_t>(a, 1, column)[i];
-    case TypeId::kUInt8: return buffer<uint8_t>(a, 1, column)[i];
-    case TypeId::kUInt16: return buffer<uint16_t>(a, 1, column)[i];
-    case TypeId::kUInt32: return buffer<uint32_t>(a, 1, column)[i];
+    case TypeId::kInt8:
+      return buffer<int8_t>(a, 1, column)[i];
+    case TypeId::kInt16:
+      return buffer<int16_t>(a, 1, column)[i];
+    case TypeId::kInt32:
+      return buffer<int32_t>(a, 1, column)[i];
+    case TypeId::kInt64:
+      return buffer<int64_t>(a, 1, column)[i];
+    case TypeId::kUInt8:
+      return buffer<uint8_t>(a, 1, column)[i];
+    case TypeId::kUInt16:
+      return buffer<uint16_t>(a, 1, column)[i];
+    case TypeId::kUInt32:
+      return buffer<uint32_t>(a, 1, column)[i];
     case TypeId::kUInt64: {
       uint64_t v = buffer<uint64_t>(a, 1, column)[i];
       return v > static_cast<uint64_t>(INT64_MAX) ? -1 : static_cast<int64_t>(v);
     }
-    default: throw ArrowImportError("column '" + column + "': bad dictionary index type");
+    default:
+      throw ArrowImportError("column '" + column + "': bad dictionary index type");
   }
 }
 
@@ -225,8 +265,8 @@ int64_t index_at(const ArrowArray& a, TypeId index_id, int64_t i, const std::str
 
 template <typename Acc>
 void ColumnState::consume_ints(const Acc& acc, size_t n, Scratch& s) {
-  const bool with_moments = !type_.is_temporal() &&
-                            !(type_.id == TypeId::kDictionary && type_.children[0].type.is_temporal());
+  const bool with_moments = !type_.is_temporal() && !(type_.id == TypeId::kDictionary &&
+                                                      type_.children[0].type.is_temporal());
   s.hashes.resize(n);
   s.doubles.resize(std::min(n, kBlock));
   char buf[9];
@@ -426,6 +466,7 @@ void ColumnState::consume_strings(const Acc& acc, size_t n, Scratch& s, bool utf
     const size_t m = std::min(kBlock, n - b);
     uint64_t* h = s.hashes.data() + b;
     std::string_view bmin = acc.get(b), bmax = bmin;
+    uint64_t kmin = order_prefix(bmin), kmax = kmin;
     uint64_t lmin = UINT64_MAX, lmax = 0, lsum = 0, empties = 0;
     for (size_t k = 0; k < m; ++k) {
       const std::string_view v = acc.get(b + k);
@@ -435,8 +476,17 @@ void ColumnState::consume_strings(const Acc& acc, size_t n, Scratch& s, bool utf
       lmax = len > lmax ? len : lmax;
       lsum += len;
       empties += v.empty();
-      if (v < bmin) bmin = v;
-      if (v > bmax) bmax = v;
+      // Most values differ from the block's min and max in their first 8 bytes: compare those
+      // as one big-endian integer and fall back to the full comparison only on a tie.
+      const uint64_t key = order_prefix(v);
+      if (key <= kmin && (key < kmin || v < bmin)) {
+        bmin = v;
+        kmin = key;
+      }
+      if (key >= kmax && (key > kmax || v > bmax)) {
+        bmax = v;
+        kmax = key;
+      }
       if (patterns) {
         if (const uint32_t mask = match_patterns(v)) note_patterns(v, mask);
       }
@@ -479,16 +529,26 @@ void ColumnState::consume_values(const ArrowArray& a, const DataType& t, int64_t
     with_pos([&](auto pos) { consume_ints(Num<T, decltype(pos)>{p, pos}, n, s); });
   };
   switch (t.id) {
-    case TypeId::kInt8: return ints(buffer<int8_t>(a, 1, c));
-    case TypeId::kInt16: return ints(buffer<int16_t>(a, 1, c));
-    case TypeId::kInt32: case TypeId::kDate32: case TypeId::kTime32:
+    case TypeId::kInt8:
+      return ints(buffer<int8_t>(a, 1, c));
+    case TypeId::kInt16:
+      return ints(buffer<int16_t>(a, 1, c));
+    case TypeId::kInt32:
+    case TypeId::kDate32:
+    case TypeId::kTime32:
       return ints(buffer<int32_t>(a, 1, c));
-    case TypeId::kInt64: case TypeId::kDate64: case TypeId::kTimestamp: case TypeId::kTime64:
+    case TypeId::kInt64:
+    case TypeId::kDate64:
+    case TypeId::kTimestamp:
+    case TypeId::kTime64:
     case TypeId::kDuration:
       return ints(buffer<int64_t>(a, 1, c));
-    case TypeId::kUInt8: return ints(buffer<uint8_t>(a, 1, c));
-    case TypeId::kUInt16: return ints(buffer<uint16_t>(a, 1, c));
-    case TypeId::kUInt32: return ints(buffer<uint32_t>(a, 1, c));
+    case TypeId::kUInt8:
+      return ints(buffer<uint8_t>(a, 1, c));
+    case TypeId::kUInt16:
+      return ints(buffer<uint16_t>(a, 1, c));
+    case TypeId::kUInt32:
+      return ints(buffer<uint32_t>(a, 1, c));
     case TypeId::kUInt64: {
       const auto* p = buffer<uint64_t>(a, 1, c);
       return with_pos([&](auto pos) { consume_uints(Num<uint64_t, decltype(pos)>{p, pos}, n, s); });
@@ -509,7 +569,9 @@ void ColumnState::consume_values(const ArrowArray& a, const DataType& t, int64_t
       if (t.width == 256) {
         const auto* p = buffer<uint8_t>(a, 1, c);
         const auto scale = static_cast<double>(pow10l_int(t.scale));
-        return with_pos([&](auto pos) { consume_floats(Dec256<decltype(pos)>{p, pos, scale}, n, s); });
+        return with_pos([&](auto pos) {
+          consume_floats(Dec256<decltype(pos)>{p, pos, scale}, n, s);
+        });
       }
       if (t.width == 128) {
         const auto* p = buffer<uint8_t>(a, 1, c);
@@ -517,30 +579,41 @@ void ColumnState::consume_values(const ArrowArray& a, const DataType& t, int64_t
       }
       if (t.width == 64) {
         const auto* p = buffer<int64_t>(a, 1, c);
-        return with_pos([&](auto pos) { consume_decimals(DecNarrow<int64_t, decltype(pos)>{p, pos}, n, s); });
+        return with_pos([&](auto pos) {
+          consume_decimals(DecNarrow<int64_t, decltype(pos)>{p, pos}, n, s);
+        });
       }
       const auto* p = buffer<int32_t>(a, 1, c);
-      return with_pos([&](auto pos) { consume_decimals(DecNarrow<int32_t, decltype(pos)>{p, pos}, n, s); });
+      return with_pos([&](auto pos) {
+        consume_decimals(DecNarrow<int32_t, decltype(pos)>{p, pos}, n, s);
+      });
     }
-    case TypeId::kUtf8: case TypeId::kBinary: {
+    case TypeId::kUtf8:
+    case TypeId::kBinary: {
       const auto* off = buffer<int32_t>(a, 1, c);
-      const char* data = a.n_buffers > 2 && a.buffers[2] ? static_cast<const char*>(a.buffers[2]) : "";
+      const char* data =
+          a.n_buffers > 2 && a.buffers[2] ? static_cast<const char*>(a.buffers[2]) : "";
       return with_pos([&](auto pos) {
         consume_strings(Str<int32_t, decltype(pos)>{off, data, pos}, n, s, t.id == TypeId::kUtf8);
       });
     }
-    case TypeId::kLargeUtf8: case TypeId::kLargeBinary: {
+    case TypeId::kLargeUtf8:
+    case TypeId::kLargeBinary: {
       const auto* off = buffer<int64_t>(a, 1, c);
-      const char* data = a.n_buffers > 2 && a.buffers[2] ? static_cast<const char*>(a.buffers[2]) : "";
+      const char* data =
+          a.n_buffers > 2 && a.buffers[2] ? static_cast<const char*>(a.buffers[2]) : "";
       return with_pos([&](auto pos) {
-        consume_strings(Str<int64_t, decltype(pos)>{off, data, pos}, n, s, t.id == TypeId::kLargeUtf8);
+        consume_strings(Str<int64_t, decltype(pos)>{off, data, pos}, n, s,
+                        t.id == TypeId::kLargeUtf8);
       });
     }
-    case TypeId::kUtf8View: case TypeId::kBinaryView: {
+    case TypeId::kUtf8View:
+    case TypeId::kBinaryView: {
       const auto* views = buffer<uint8_t>(a, 1, c);
       if (a.n_buffers < 3) throw ArrowImportError("column '" + c + "': malformed view array");
       const int64_t n_data = a.n_buffers - 3;
-      const auto* sizes = n_data > 0 ? buffer<int64_t>(a, static_cast<int>(a.n_buffers - 1), c) : nullptr;
+      const auto* sizes =
+          n_data > 0 ? buffer<int64_t>(a, static_cast<int>(a.n_buffers - 1), c) : nullptr;
       return with_pos([&](auto pos) {
         consume_strings(ViewStr<decltype(pos)>{views, a.buffers + 2, sizes, n_data, pos}, n, s,
                         t.id == TypeId::kUtf8View);
@@ -579,8 +652,9 @@ void ColumnState::consume(const BatchColumn& col, Scratch& s, uint64_t* row_hash
   const bool has_bitmap = a.null_count != 0 && a.n_buffers > 0 && a.buffers != nullptr &&
                           a.buffers[0] != nullptr && t.id != TypeId::kOther;
   const auto* vbits = has_bitmap ? static_cast<const uint8_t*>(a.buffers[0]) : nullptr;
-  const uint8_t* valid =
-      combine_validity(vbits, first, col.parent_valid, len, s.validity) ? s.validity.data() : nullptr;
+  const uint8_t* valid = combine_validity(vbits, first, col.parent_valid, len, s.validity)
+                             ? s.validity.data()
+                             : nullptr;
   const int64_t n_valid = valid ? count_set_bits(valid, 0, len) : len;
   nulls_ += static_cast<uint64_t>(len - n_valid);
 
@@ -606,13 +680,17 @@ void ColumnState::consume(const BatchColumn& col, Scratch& s, uint64_t* row_hash
       if (row_hashes) {
         for (int64_t i = 0; i < len; ++i) {
           const bool ok = valid == nullptr || get_bit(valid, i);
-          row_hashes[i] = combine_hash(row_hashes[i], ok ? hash_int(get_bit(bits, first + i)) : kNullHash);
+          row_hashes[i] =
+              combine_hash(row_hashes[i], ok ? hash_int(get_bit(bits, first + i)) : kNullHash);
         }
       }
       memory_bytes_ += mem;
       return;
     }
-    case TypeId::kList: case TypeId::kLargeList: case TypeId::kMap: case TypeId::kFixedSizeList: {
+    case TypeId::kList:
+    case TypeId::kLargeList:
+    case TypeId::kMap:
+    case TypeId::kFixedSizeList: {
       auto note_len = [&](uint64_t l) {
         len_min_ = std::min(len_min_, l);
         len_max_ = std::max(len_max_, l);
@@ -625,13 +703,15 @@ void ColumnState::consume(const BatchColumn& col, Scratch& s, uint64_t* row_hash
         const auto* off = buffer<int64_t>(a, 1, name_);
         mem += static_cast<uint64_t>(len + 1) * 8;
         for (int64_t i = 0; i < len; ++i) {
-          if (valid == nullptr || get_bit(valid, i)) note_len(static_cast<uint64_t>(off[first + i + 1] - off[first + i]));
+          if (valid == nullptr || get_bit(valid, i))
+            note_len(static_cast<uint64_t>(off[first + i + 1] - off[first + i]));
         }
       } else {
         const auto* off = buffer<int32_t>(a, 1, name_);
         mem += static_cast<uint64_t>(len + 1) * 4;
         for (int64_t i = 0; i < len; ++i) {
-          if (valid == nullptr || get_bit(valid, i)) note_len(static_cast<uint64_t>(off[first + i + 1] - off[first + i]));
+          if (valid == nullptr || get_bit(valid, i))
+            note_len(static_cast<uint64_t>(off[first + i + 1] - off[first + i]));
         }
       }
       memory_bytes_ += mem;
@@ -643,7 +723,12 @@ void ColumnState::consume(const BatchColumn& col, Scratch& s, uint64_t* row_hash
       }
       const ArrowArray& dict = *a.dictionary;
       const DataType& vt = t.children[0].type;
-      const bool dict_bitmap = dict.null_count != 0 && dict.n_buffers > 0 && dict.buffers[0] != nullptr;
+      if (dict.length < 0 || dict.offset < 0) {
+        throw ArrowImportError("column '" + name_ +
+                               "': dictionary with a negative length or offset");
+      }
+      const bool dict_bitmap = dict.null_count != 0 && dict.n_buffers > 0 &&
+                               dict.buffers != nullptr && dict.buffers[0] != nullptr;
       const auto* dbits = dict_bitmap ? static_cast<const uint8_t*>(dict.buffers[0]) : nullptr;
       mem += static_cast<uint64_t>(len) * static_cast<uint64_t>(fixed_byte_width(t.index_id));
       s.positions.clear();
@@ -671,10 +756,12 @@ void ColumnState::consume(const BatchColumn& col, Scratch& s, uint64_t* row_hash
     default: {
       if (t.id == TypeId::kUtf8 || t.id == TypeId::kBinary) {
         const auto* off = buffer<int32_t>(a, 1, name_);
-        mem += static_cast<uint64_t>(len + 1) * 4 + static_cast<uint64_t>(off[first + len] - off[first]);
+        mem += static_cast<uint64_t>(len + 1) * 4 +
+               static_cast<uint64_t>(off[first + len] - off[first]);
       } else if (t.id == TypeId::kLargeUtf8 || t.id == TypeId::kLargeBinary) {
         const auto* off = buffer<int64_t>(a, 1, name_);
-        mem += static_cast<uint64_t>(len + 1) * 8 + static_cast<uint64_t>(off[first + len] - off[first]);
+        mem += static_cast<uint64_t>(len + 1) * 8 +
+               static_cast<uint64_t>(off[first + len] - off[first]);
       } else if (t.id == TypeId::kUtf8View || t.id == TypeId::kBinaryView) {
         mem += static_cast<uint64_t>(len) * 16;
       } else if (t.id == TypeId::kFixedSizeBinary || t.id == TypeId::kDecimal) {
@@ -710,10 +797,12 @@ void ColumnState::row_doubles(const BatchColumn& col, Scratch& s, double* out) c
   const int64_t len = col.length;
   const int64_t first = a.offset + col.offset;
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  const bool has_bitmap = a.null_count != 0 && a.n_buffers > 0 && a.buffers[0] != nullptr;
+  const bool has_bitmap =
+      a.null_count != 0 && a.n_buffers > 0 && a.buffers != nullptr && a.buffers[0] != nullptr;
   const auto* vbits = has_bitmap ? static_cast<const uint8_t*>(a.buffers[0]) : nullptr;
   std::vector<uint8_t> vb;
-  const uint8_t* valid = combine_validity(vbits, first, col.parent_valid, len, vb) ? vb.data() : nullptr;
+  const uint8_t* valid =
+      combine_validity(vbits, first, col.parent_valid, len, vb) ? vb.data() : nullptr;
   (void)s;
   auto fill = [&](auto get) {
     for (int64_t i = 0; i < len; ++i) {
@@ -727,22 +816,57 @@ void ColumnState::row_doubles(const BatchColumn& col, Scratch& s, double* out) c
   };
   const std::string& c = name_;
   switch (t.id) {
-    case TypeId::kInt8: { auto p = buffer<int8_t>(a, 1, c); return fill([&](int64_t i) { return double(p[i]); }); }
-    case TypeId::kInt16: { auto p = buffer<int16_t>(a, 1, c); return fill([&](int64_t i) { return double(p[i]); }); }
-    case TypeId::kInt32: { auto p = buffer<int32_t>(a, 1, c); return fill([&](int64_t i) { return double(p[i]); }); }
-    case TypeId::kInt64: { auto p = buffer<int64_t>(a, 1, c); return fill([&](int64_t i) { return double(p[i]); }); }
-    case TypeId::kUInt8: { auto p = buffer<uint8_t>(a, 1, c); return fill([&](int64_t i) { return double(p[i]); }); }
-    case TypeId::kUInt16: { auto p = buffer<uint16_t>(a, 1, c); return fill([&](int64_t i) { return double(p[i]); }); }
-    case TypeId::kUInt32: { auto p = buffer<uint32_t>(a, 1, c); return fill([&](int64_t i) { return double(p[i]); }); }
-    case TypeId::kUInt64: { auto p = buffer<uint64_t>(a, 1, c); return fill([&](int64_t i) { return double(p[i]); }); }
-    case TypeId::kFloat16: { auto p = buffer<uint16_t>(a, 1, c); return fill([&](int64_t i) { return half_to_double(p[i]); }); }
-    case TypeId::kFloat32: { auto p = buffer<float>(a, 1, c); return fill([&](int64_t i) { return double(p[i]); }); }
-    case TypeId::kFloat64: { auto p = buffer<double>(a, 1, c); return fill([&](int64_t i) { return p[i]; }); }
+    case TypeId::kInt8: {
+      auto p = buffer<int8_t>(a, 1, c);
+      return fill([&](int64_t i) { return double(p[i]); });
+    }
+    case TypeId::kInt16: {
+      auto p = buffer<int16_t>(a, 1, c);
+      return fill([&](int64_t i) { return double(p[i]); });
+    }
+    case TypeId::kInt32: {
+      auto p = buffer<int32_t>(a, 1, c);
+      return fill([&](int64_t i) { return double(p[i]); });
+    }
+    case TypeId::kInt64: {
+      auto p = buffer<int64_t>(a, 1, c);
+      return fill([&](int64_t i) { return double(p[i]); });
+    }
+    case TypeId::kUInt8: {
+      auto p = buffer<uint8_t>(a, 1, c);
+      return fill([&](int64_t i) { return double(p[i]); });
+    }
+    case TypeId::kUInt16: {
+      auto p = buffer<uint16_t>(a, 1, c);
+      return fill([&](int64_t i) { return double(p[i]); });
+    }
+    case TypeId::kUInt32: {
+      auto p = buffer<uint32_t>(a, 1, c);
+      return fill([&](int64_t i) { return double(p[i]); });
+    }
+    case TypeId::kUInt64: {
+      auto p = buffer<uint64_t>(a, 1, c);
+      return fill([&](int64_t i) { return double(p[i]); });
+    }
+    case TypeId::kFloat16: {
+      auto p = buffer<uint16_t>(a, 1, c);
+      return fill([&](int64_t i) { return half_to_double(p[i]); });
+    }
+    case TypeId::kFloat32: {
+      auto p = buffer<float>(a, 1, c);
+      return fill([&](int64_t i) { return double(p[i]); });
+    }
+    case TypeId::kFloat64: {
+      auto p = buffer<double>(a, 1, c);
+      return fill([&](int64_t i) { return p[i]; });
+    }
     case TypeId::kDecimal: {
       const long double div = pow10l_int(t.scale);
       if (t.width == 128) {
         auto p = buffer<uint8_t>(a, 1, c);
-        return fill([&](int64_t i) { return double(static_cast<long double>(load_i128(p + 16 * i)) / div); });
+        return fill([&](int64_t i) {
+          return double(static_cast<long double>(load_i128(p + 16 * i)) / div);
+        });
       }
       if (t.width == 64) {
         auto p = buffer<int64_t>(a, 1, c);

@@ -15,18 +15,19 @@ const DataType& value_type(const DataType& t) {
 }
 
 constexpr std::array<std::pair<const char*, double>, 9> kQuantiles{{{"p01", 0.01},
-                                                                      {"p05", 0.05},
-                                                                      {"p10", 0.10},
-                                                                      {"p25", 0.25},
-                                                                      {"p50", 0.50},
-                                                                      {"p75", 0.75},
-                                                                      {"p90", 0.90},
-                                                                      {"p95", 0.95},
-                                                                      {"p99", 0.99}}};
+                                                                    {"p05", 0.05},
+                                                                    {"p10", 0.10},
+                                                                    {"p25", 0.25},
+                                                                    {"p50", 0.50},
+                                                                    {"p75", 0.75},
+                                                                    {"p90", 0.90},
+                                                                    {"p95", 0.95},
+                                                                    {"p99", 0.99}}};
 
 std::string decimal_text(__int128 v, int scale) {
   const bool neg = v < 0;
-  unsigned __int128 u = neg ? static_cast<unsigned __int128>(-(v + 1)) + 1 : static_cast<unsigned __int128>(v);
+  unsigned __int128 u =
+      neg ? static_cast<unsigned __int128>(-(v + 1)) + 1 : static_cast<unsigned __int128>(v);
   std::string digits;
   do {
     digits.push_back(static_cast<char>('0' + static_cast<int>(u % 10)));
@@ -34,7 +35,8 @@ std::string decimal_text(__int128 v, int scale) {
   } while (u != 0);
   std::reverse(digits.begin(), digits.end());
   if (scale > 0) {
-    if (digits.size() <= static_cast<size_t>(scale)) digits.insert(0, static_cast<size_t>(scale) - digits.size() + 1, '0');
+    if (digits.size() <= static_cast<size_t>(scale))
+      digits.insert(0, static_cast<size_t>(scale) - digits.size() + 1, '0');
     digits.insert(digits.size() - static_cast<size_t>(scale), 1, '.');
   } else if (scale < 0) {
     digits.append(static_cast<size_t>(-scale), '0');
@@ -70,9 +72,10 @@ void float_value(JsonWriter& w, double v) {
 
 bool ColumnState::has_quantiles() const {
   const DataType& vt = value_type(type_);
-  return !kll_.is_empty() && (is_numeric() || vt.id == TypeId::kDate32 || vt.id == TypeId::kDate64 ||
-                              vt.id == TypeId::kTimestamp || vt.id == TypeId::kTime32 ||
-                              vt.id == TypeId::kTime64 || vt.id == TypeId::kDuration);
+  return !kll_.is_empty() &&
+         (is_numeric() || vt.id == TypeId::kDate32 || vt.id == TypeId::kDate64 ||
+          vt.id == TypeId::kTimestamp || vt.id == TypeId::kTime32 || vt.id == TypeId::kTime64 ||
+          vt.id == TypeId::kDuration);
 }
 
 void ColumnState::render_value(JsonWriter& w, std::string_view enc) const {
@@ -126,7 +129,8 @@ void ColumnState::render_value(JsonWriter& w, std::string_view enc) const {
 
 void ColumnState::render_quantile(JsonWriter& w, double v) const {
   std::string text;
-  if (!is_numeric() && std::isfinite(v) && format_temporal(value_type(type_), std::llround(v), text)) {
+  if (!is_numeric() && std::isfinite(v) &&
+      format_temporal(value_type(type_), std::llround(v), text)) {
     w.string(text);
   } else {
     w.number(v);
@@ -138,17 +142,34 @@ std::string ColumnState::inferred_type(double distinct, bool unique) const {
   const uint64_t non_null = rows_ - nulls_;
   if (non_null == 0) return "null";
   switch (vt.id) {
-    case TypeId::kBool: return "boolean";
-    case TypeId::kDate32: case TypeId::kDate64: return "date";
-    case TypeId::kTimestamp: return "datetime";
-    case TypeId::kTime32: case TypeId::kTime64: return "time";
-    case TypeId::kDuration: return "duration";
-    case TypeId::kDecimal: return "decimal";
-    case TypeId::kFloat16: case TypeId::kFloat32: case TypeId::kFloat64: return "float";
-    case TypeId::kList: case TypeId::kLargeList: case TypeId::kFixedSizeList: return "list";
-    case TypeId::kMap: return "map";
-    case TypeId::kOther: return "other";
-    default: break;
+    case TypeId::kBool:
+      return "boolean";
+    case TypeId::kDate32:
+    case TypeId::kDate64:
+      return "date";
+    case TypeId::kTimestamp:
+      return "datetime";
+    case TypeId::kTime32:
+    case TypeId::kTime64:
+      return "time";
+    case TypeId::kDuration:
+      return "duration";
+    case TypeId::kDecimal:
+      return "decimal";
+    case TypeId::kFloat16:
+    case TypeId::kFloat32:
+    case TypeId::kFloat64:
+      return "float";
+    case TypeId::kList:
+    case TypeId::kLargeList:
+    case TypeId::kFixedSizeList:
+      return "list";
+    case TypeId::kMap:
+      return "map";
+    case TypeId::kOther:
+      return "other";
+    default:
+      break;
   }
   if (vt.is_integer()) return unique && non_null >= 10 ? "identifier" : "integer";
   if (!vt.is_utf8()) return "binary";
@@ -293,11 +314,16 @@ void ColumnState::finalize(JsonWriter& w, const ProfileOptions& o) const {
         std::memcpy(buf + 1, &v, 8);
         return render_value(w, std::string_view(buf, 9));
       }
-      case ValueDomain::kUInt: return (void)w.number(is_min ? umin_ : umax_);
-      case ValueDomain::kFloat: return (void)w.number(is_min ? fmin_ : fmax_);
-      case ValueDomain::kDecimal: return (void)w.string(decimal_text(is_min ? dmin_ : dmax_, vt.scale));
-      case ValueDomain::kBytes: return render_value(w, is_min ? smin_ : smax_);
-      default: w.null();
+      case ValueDomain::kUInt:
+        return (void)w.number(is_min ? umin_ : umax_);
+      case ValueDomain::kFloat:
+        return (void)w.number(is_min ? fmin_ : fmax_);
+      case ValueDomain::kDecimal:
+        return (void)w.string(decimal_text(is_min ? dmin_ : dmax_, vt.scale));
+      case ValueDomain::kBytes:
+        return render_value(w, is_min ? smin_ : smax_);
+      default:
+        w.null();
     }
   };
   minmax("min", true);
@@ -320,7 +346,8 @@ void ColumnState::finalize(JsonWriter& w, const ProfileOptions& o) const {
     w.field("quantiles_approximate", !kll_.is_exact());
     w.field("quantile_rank_error", kll_.normalized_rank_error());
   } else {
-    for (const char* k : {"median", "q1", "q3", "quantiles", "quantiles_approximate", "quantile_rank_error"}) {
+    for (const char* k :
+         {"median", "q1", "q3", "quantiles", "quantiles_approximate", "quantile_rank_error"}) {
       w.field_null(k);
     }
   }
@@ -358,14 +385,16 @@ void ColumnState::finalize(JsonWriter& w, const ProfileOptions& o) const {
     std::vector<std::pair<bool, uint64_t>> rows;
     if (true_ > 0) rows.emplace_back(true, true_);
     if (false_ > 0) rows.emplace_back(false, false_);
-    std::stable_sort(rows.begin(), rows.end(), [](auto& a, auto& b) { return a.second > b.second; });
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](auto& a, auto& b) { return a.second > b.second; });
     if (rows.size() > o.top_n) rows.resize(o.top_n);
     w.key("top_values").begin_array();
     for (auto& [v, c] : rows) value_row([&] { w.boolean(v); }, c, c, c);
     w.end_array();
     w.field("top_values_approximate", false);
     w.key("bottom_values").begin_array();
-    for (auto it = rows.rbegin(); it != rows.rend(); ++it) value_row([&] { w.boolean(it->first); }, it->second, it->second, it->second);
+    for (auto it = rows.rbegin(); it != rows.rend(); ++it)
+      value_row([&] { w.boolean(it->first); }, it->second, it->second, it->second);
     w.end_array();
   } else if (sketched) {
     w.key("top_values").begin_array();
@@ -400,7 +429,8 @@ void ColumnState::finalize(JsonWriter& w, const ProfileOptions& o) const {
   count_or_null("true_count", domain_ == ValueDomain::kBool, true_);
   count_or_null("false_count", domain_ == ValueDomain::kBool, false_);
 
-  const bool dated = vt.id == TypeId::kDate32 || vt.id == TypeId::kDate64 || vt.id == TypeId::kTimestamp;
+  const bool dated =
+      vt.id == TypeId::kDate32 || vt.id == TypeId::kDate64 || vt.id == TypeId::kTimestamp;
   if (dated && has_minmax_) {
     std::string a, b;
     format_temporal(vt, imin_, a);
@@ -417,8 +447,8 @@ void ColumnState::finalize(JsonWriter& w, const ProfileOptions& o) const {
   if (vt.is_utf8() && detect_patterns_) {
     std::vector<size_t> found;
     for (size_t p = 0; p < kPatternCount; ++p) {
-      if (pattern_checked_ > 0 &&
-          static_cast<double>(pattern_counts_[p]) >= o.pattern_threshold * static_cast<double>(pattern_checked_)) {
+      if (pattern_checked_ > 0 && static_cast<double>(pattern_counts_[p]) >=
+                                      o.pattern_threshold * static_cast<double>(pattern_checked_)) {
         found.push_back(p);
       }
     }
@@ -428,7 +458,8 @@ void ColumnState::finalize(JsonWriter& w, const ProfileOptions& o) const {
     for (size_t p : found) {
       w.begin_object();
       w.field_string("name", pattern_name(static_cast<Pattern>(p)));
-      w.field("match_ratio", static_cast<double>(pattern_counts_[p]) / static_cast<double>(pattern_checked_));
+      w.field("match_ratio",
+              static_cast<double>(pattern_counts_[p]) / static_cast<double>(pattern_checked_));
       w.field("match_count", pattern_counts_[p]);
       w.key("samples").begin_array();
       for (const auto& s : pattern_samples_list_[p]) w.string(s);

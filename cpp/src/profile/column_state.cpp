@@ -15,17 +15,29 @@ const DataType& value_type(const DataType& t) {
 
 int int_bits(TypeId id) {
   switch (id) {
-    case TypeId::kInt8: case TypeId::kUInt8: return 8;
-    case TypeId::kInt16: case TypeId::kUInt16: return 16;
-    case TypeId::kInt32: case TypeId::kUInt32: return 32;
-    default: return 64;
+    case TypeId::kInt8:
+    case TypeId::kUInt8:
+      return 8;
+    case TypeId::kInt16:
+    case TypeId::kUInt16:
+      return 16;
+    case TypeId::kInt32:
+    case TypeId::kUInt32:
+      return 32;
+    default:
+      return 64;
   }
 }
 
-bool is_unsigned(TypeId id) { return id >= TypeId::kUInt8 && id <= TypeId::kUInt64; }
+bool is_unsigned(TypeId id) {
+  return id >= TypeId::kUInt8 && id <= TypeId::kUInt64;
+}
 
 TypeId signed_of_bits(int bits) {
-  return bits <= 8 ? TypeId::kInt8 : bits <= 16 ? TypeId::kInt16 : bits <= 32 ? TypeId::kInt32 : TypeId::kInt64;
+  return bits <= 8    ? TypeId::kInt8
+         : bits <= 16 ? TypeId::kInt16
+         : bits <= 32 ? TypeId::kInt32
+                      : TypeId::kInt64;
 }
 
 bool is_binary_family(TypeId id) {
@@ -78,12 +90,13 @@ bool promoted_type(const DataType& a0, const DataType& b0, DataType& out) {
     return true;
   }
   if (a.is_utf8() && b.is_utf8()) {
-    out = of(a.id == TypeId::kLargeUtf8 || b.id == TypeId::kLargeUtf8 ? TypeId::kLargeUtf8 : TypeId::kUtf8);
+    out = of(a.id == TypeId::kLargeUtf8 || b.id == TypeId::kLargeUtf8 ? TypeId::kLargeUtf8
+                                                                      : TypeId::kUtf8);
     return true;
   }
   if (is_binary_family(a.id) && is_binary_family(b.id)) {
     out = of(a.id == TypeId::kLargeBinary || b.id == TypeId::kLargeBinary ? TypeId::kLargeBinary
-                                                                           : TypeId::kBinary);
+                                                                          : TypeId::kBinary);
     return true;
   }
   if (a.id == TypeId::kDecimal && b.id == TypeId::kDecimal && a.scale == b.scale &&
@@ -117,14 +130,27 @@ __int128 read_i128(ByteReader& in) {
 ValueDomain domain_of(const DataType& type) {
   const DataType& t = value_type(type);
   switch (t.id) {
-    case TypeId::kNull: return ValueDomain::kNone;
-    case TypeId::kBool: return ValueDomain::kBool;
-    case TypeId::kUInt64: return ValueDomain::kUInt;
-    case TypeId::kFloat16: case TypeId::kFloat32: case TypeId::kFloat64: return ValueDomain::kFloat;
-    case TypeId::kDecimal: return t.width == 256 ? ValueDomain::kFloat : ValueDomain::kDecimal;
-    case TypeId::kList: case TypeId::kLargeList: case TypeId::kFixedSizeList: case TypeId::kMap:
+    case TypeId::kNull:
+      return ValueDomain::kNone;
+    case TypeId::kBool:
+      return ValueDomain::kBool;
+    case TypeId::kUInt64:
+      return ValueDomain::kUInt;
+    case TypeId::kFloat16:
+    case TypeId::kFloat32:
+    case TypeId::kFloat64:
+      return ValueDomain::kFloat;
+    case TypeId::kDecimal:
+      return t.width == 256 ? ValueDomain::kFloat : ValueDomain::kDecimal;
+    case TypeId::kList:
+    case TypeId::kLargeList:
+    case TypeId::kFixedSizeList:
+    case TypeId::kMap:
       return ValueDomain::kList;
-    case TypeId::kOther: case TypeId::kStruct: case TypeId::kDictionary: return ValueDomain::kOther;
+    case TypeId::kOther:
+    case TypeId::kStruct:
+    case TypeId::kDictionary:
+      return ValueDomain::kOther;
     default:
       if (t.is_integer() || t.is_temporal()) return ValueDomain::kInt;
       if (t.is_string_like()) return ValueDomain::kBytes;
@@ -144,9 +170,14 @@ ColumnState::ColumnState(std::string name, DataType type, const ProfileOptions& 
 
 bool ColumnState::is_numeric() const {
   switch (domain_) {
-    case ValueDomain::kInt: return !value_type(type_).is_temporal();
-    case ValueDomain::kUInt: case ValueDomain::kFloat: case ValueDomain::kDecimal: return true;
-    default: return false;
+    case ValueDomain::kInt:
+      return !value_type(type_).is_temporal();
+    case ValueDomain::kUInt:
+    case ValueDomain::kFloat:
+    case ValueDomain::kDecimal:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -171,13 +202,19 @@ void ColumnState::promote_to(const DataType& type) {
   type_ = type;
 }
 
+void ColumnState::check_mergeable_type(const DataType& type) const {
+  DataType common;
+  if (!(type_ == type) && !promoted_type(type_, type, common)) {
+    throw SchemaError("column '" + name_ + "' has type " + type_.to_string() + " in one part and " +
+                      type.to_string() + " in another, with no lossless common type");
+  }
+}
+
 void ColumnState::merge(const ColumnState& other) {
   if (!(type_ == other.type_)) {
+    check_mergeable_type(other.type_);
     DataType common;
-    if (!promoted_type(type_, other.type_, common)) {
-      throw SchemaError("column '" + name_ + "' has type " + type_.to_string() + " in one part and " +
-                        other.type_.to_string() + " in another, with no lossless common type");
-    }
+    promoted_type(type_, other.type_, common);
     if (!(type_ == common)) promote_to(common);
     if (!(other.type_ == common)) {
       ColumnState promoted = other;
@@ -239,7 +276,8 @@ void ColumnState::serialize(ByteWriter& out) const {
   out.str(name_);
   type_.serialize(out);
   out.u8(static_cast<uint8_t>(domain_));
-  for (uint64_t v : {rows_, nulls_, nan_, inf_, zero_, negative_, empty_, true_, false_, memory_bytes_}) {
+  for (uint64_t v :
+       {rows_, nulls_, nan_, inf_, zero_, negative_, empty_, true_, false_, memory_bytes_}) {
     out.u64(v);
   }
   out.u8(has_minmax_ ? 1 : 0);
@@ -271,9 +309,10 @@ ColumnState ColumnState::deserialize(ByteReader& in, const ProfileOptions& optio
   DataType type = DataType::deserialize(in);
   ColumnState c(std::move(name), std::move(type), options);
   const uint8_t domain = in.u8();
-  if (domain != static_cast<uint8_t>(c.domain_)) in.corrupt("column '" + c.name_ + "': domain does not match its type");
-  for (uint64_t* v : {&c.rows_, &c.nulls_, &c.nan_, &c.inf_, &c.zero_, &c.negative_, &c.empty_, &c.true_,
-                      &c.false_, &c.memory_bytes_}) {
+  if (domain != static_cast<uint8_t>(c.domain_))
+    in.corrupt("column '" + c.name_ + "': domain does not match its type");
+  for (uint64_t* v : {&c.rows_, &c.nulls_, &c.nan_, &c.inf_, &c.zero_, &c.negative_, &c.empty_,
+                      &c.true_, &c.false_, &c.memory_bytes_}) {
     *v = in.u64();
   }
   if (c.nulls_ > c.rows_ || c.true_ + c.false_ > c.rows_ || c.nan_ + c.inf_ > c.rows_) {
@@ -304,7 +343,8 @@ ColumnState ColumnState::deserialize(ByteReader& in, const ProfileOptions& optio
   c.pattern_checked_ = in.u64();
   for (auto& p : c.pattern_counts_) {
     p = in.u64();
-    if (p > c.pattern_checked_) in.corrupt("column '" + c.name_ + "': pattern count exceeds values checked");
+    if (p > c.pattern_checked_)
+      in.corrupt("column '" + c.name_ + "': pattern count exceeds values checked");
   }
   for (auto& samples : c.pattern_samples_list_) {
     const size_t n = in.count(8, 1000);

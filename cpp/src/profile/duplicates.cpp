@@ -1,9 +1,79 @@
 #include "truthound/profile/duplicates.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstring>
 
 namespace truthound {
+
+namespace {
+
+// Sorts 64-bit hashes: one counting pass on the top bits into about n/2 buckets, then each
+// bucket on its own (hashes are uniform, so buckets hold a few keys; a crowded bucket falls back
+// to std::sort). Equal keys are fine: insertion sort on them does no moves.
+void sort_hashes(std::vector<uint64_t>& v) {
+  const size_t n = v.size();
+  if (n < 256) {
+    std::sort(v.begin(), v.end());
+    return;
+  }
+  const int bits = std::min(16, static_cast<int>(std::bit_width(n)) - 2);
+  const int shift = 64 - bits;
+  const size_t buckets = size_t{1} << bits;
+  std::vector<uint32_t> start(buckets + 1, 0);
+  for (uint64_t x : v) ++start[(x >> shift) + 1];
+  for (size_t b = 1; b <= buckets; ++b) start[b] += start[b - 1];
+  std::vector<uint32_t> pos(start.begin(), start.end() - 1);
+  std::vector<uint64_t> tmp(n);
+  for (uint64_t x : v) tmp[pos[x >> shift]++] = x;
+  for (size_t b = 0; b < buckets; ++b) {
+    uint64_t* p = tmp.data() + start[b];
+    const size_t m = start[b + 1] - start[b];
+    if (m <= 1) continue;
+    if (m > 32) {
+      std::sort(p, p + m);
+      continue;
+    }
+    for (size_t i = 1; i < m; ++i) {
+      const uint64_t x = p[i];
+      size_t j = i;
+      while (j > 0 && p[j - 1] > x) {
+        p[j] = p[j - 1];
+        --j;
+      }
+      p[j] = x;
+    }
+  }
+  v.swap(tmp);
+}
+
+// Sorted, distinct union of sorted-distinct `a` and sorted `b` (b may repeat).
+void union_into(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b,
+                std::vector<uint64_t>& out) {
+  out.resize(a.size() + b.size());
+  uint64_t* o = out.data();
+  size_t i = 0, j = 0, k = 0;
+  const size_t na = a.size(), nb = b.size();
+  bool any = false;
+  uint64_t last = 0;
+  while (i < na || j < nb) {
+    uint64_t x;
+    if (j == nb || (i < na && a[i] <= b[j])) {
+      x = a[i++];
+    } else {
+      x = b[j++];
+    }
+    if (!any || x != last) {
+      o[k++] = x;
+      last = x;
+      any = true;
+    }
+  }
+  out.resize(k);
+}
+
+}  // namespace
 
 void DuplicateCounter::update(std::span<const uint64_t> h) {
   rows_ += h.size();
@@ -17,16 +87,17 @@ void DuplicateCounter::update(std::span<const uint64_t> h) {
 
 std::vector<uint64_t> DuplicateCounter::all_sorted() const {
   std::vector<uint64_t> p = pending_;
-  std::sort(p.begin(), p.end());
-  p.erase(std::unique(p.begin(), p.end()), p.end());
+  sort_hashes(p);
   std::vector<uint64_t> out;
-  out.reserve(sorted_.size() + p.size());
-  std::set_union(sorted_.begin(), sorted_.end(), p.begin(), p.end(), std::back_inserter(out));
+  union_into(sorted_, p, out);
   return out;
 }
 
 void DuplicateCounter::compact() {
-  sorted_ = all_sorted();
+  sort_hashes(pending_);
+  std::vector<uint64_t> out;
+  union_into(sorted_, pending_, out);
+  sorted_.swap(out);
   pending_.clear();
   if (sorted_.size() > limit_) to_sketch();
 }
@@ -58,12 +129,27 @@ void DuplicateCounter::merge(const DuplicateCounter& o) {
   }
 }
 
-uint64_t DuplicateCounter::distinct_rows() const {
-  if (hll_) return std::min<uint64_t>(rows_, static_cast<uint64_t>(std::llround(hll_->estimate())));
-  return all_sorted().size();
+DuplicateCounter::Distinct DuplicateCounter::distinct() const {
+  if (hll_) {
+    return {std::min<uint64_t>(rows_, static_cast<uint64_t>(std::llround(hll_->estimate()))),
+            false};
+  }
+  const auto all = all_sorted();
+  if (all.size() <= limit_) return {all.size(), true};
+  // Past the limit the answer is the sketch's, whether or not this partial has compacted yet,
+  // so the result and its flag do not depend on how the rows were split.
+  HyperLogLog h(precision_);
+  h.update(all);
+  return {std::min<uint64_t>(rows_, static_cast<uint64_t>(std::llround(h.estimate()))), false};
 }
 
-uint64_t DuplicateCounter::duplicate_rows() const { return rows_ - distinct_rows(); }
+uint64_t DuplicateCounter::distinct_rows() const {
+  return distinct().count;
+}
+
+uint64_t DuplicateCounter::duplicate_rows() const {
+  return rows_ - distinct_rows();
+}
 
 // Layout: mode u8 (0 exact, 1 sketch) | rows u64 | exact: u64 n + n sorted hashes | sketch: HLL
 void DuplicateCounter::serialize(ByteWriter& out) const {
@@ -77,7 +163,8 @@ void DuplicateCounter::serialize(ByteWriter& out) const {
   }
 }
 
-DuplicateCounter DuplicateCounter::deserialize(ByteReader& in, uint64_t exact_limit, uint8_t precision) {
+DuplicateCounter DuplicateCounter::deserialize(ByteReader& in, uint64_t exact_limit,
+                                               uint8_t precision) {
   DuplicateCounter d(exact_limit, precision);
   const uint8_t mode = in.u8();
   if (mode > 1) in.corrupt("duplicate counter: unknown mode " + std::to_string(mode));

@@ -22,8 +22,8 @@ double as_number(const std::string& name, const JsonScalar& v) {
 uint64_t as_count(const std::string& name, const JsonScalar& v, uint64_t lo, uint64_t hi) {
   double d = as_number(name, v);
   if (d != std::floor(d) || d < static_cast<double>(lo) || d > static_cast<double>(hi)) {
-    bad_option(name, "must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) +
-                         ", got " + std::to_string(d));
+    bad_option(name, "must be a whole number from " + std::to_string(lo) + " to " +
+                         std::to_string(hi) + ", got " + std::to_string(d));
   }
   return static_cast<uint64_t>(d);
 }

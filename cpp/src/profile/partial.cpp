@@ -45,7 +45,9 @@ void PartialProfile::add_source(std::string source) {
   }
 }
 
-void PartialProfile::add_null_rows(ColumnState& c, uint64_t n) { c.add_null_rows(n); }
+void PartialProfile::add_null_rows(ColumnState& c, uint64_t n) {
+  c.add_null_rows(n);
+}
 
 ColumnState& PartialProfile::column_for(const std::string& name, const DataType& type) {
   auto it = index_.find(name);
@@ -62,24 +64,30 @@ void PartialProfile::flatten(const Field& field, const ArrowArray& array, const 
   if (depth > kMaxNesting) throw ArrowImportError("struct nesting deeper than 64 levels");
   const DataType& t = field.type;
   if (array.n_children != static_cast<int64_t>(t.children.size()) && t.id == TypeId::kStruct) {
-    throw ArrowImportError("struct column '" + prefix + "': array has " + std::to_string(array.n_children) +
-                           " children, schema has " + std::to_string(t.children.size()));
+    throw ArrowImportError("struct column '" + prefix + "': array has " +
+                           std::to_string(array.n_children) + " children, schema has " +
+                           std::to_string(t.children.size()));
+  }
+  if (array.offset < 0 || array.length < 0) {
+    throw ArrowImportError("column '" + prefix + "': Arrow array with a negative length or offset");
   }
   const int64_t first = array.offset + offset;
   if (array.length < offset + length) {
     throw ArrowImportError("column '" + prefix + "': Arrow array is shorter than its batch");
   }
   // this struct's own validity, combined with its parents'
-  const bool has_bitmap = array.null_count != 0 && array.n_buffers > 0 && array.buffers != nullptr &&
-                          array.buffers[0] != nullptr;
+  const bool has_bitmap = array.null_count != 0 && array.n_buffers > 0 &&
+                          array.buffers != nullptr && array.buffers[0] != nullptr;
   const uint8_t* valid = parent_valid;
   if (has_bitmap) {
     auto mask = std::make_unique<std::vector<uint8_t>>();
-    combine_validity(static_cast<const uint8_t*>(array.buffers[0]), first, parent_valid, length, *mask);
+    combine_validity(static_cast<const uint8_t*>(array.buffers[0]), first, parent_valid, length,
+                     *mask);
     valid = mask->data();
     masks_.push_back(std::move(mask));
   }
-  if (array.children == nullptr && array.n_children > 0) throw ArrowImportError("struct array without children");
+  if (array.children == nullptr && array.n_children > 0)
+    throw ArrowImportError("struct array without children");
   for (size_t i = 0; i < t.children.size(); ++i) {
     const Field& child = t.children[i];
     const ArrowArray* ca = array.children[i];
@@ -99,24 +107,35 @@ void PartialProfile::consume_batch(const ArrowSchema& schema, const ArrowArray& 
     throw ArrowImportError("a record batch must be a struct array, got " + root.type.to_string());
   }
   const int64_t len = array.length;
-  if (len < 0 || array.offset < 0) throw ArrowImportError("record batch with a negative length or offset");
+  if (len < 0 || array.offset < 0)
+    throw ArrowImportError("record batch with a negative length or offset");
+  if (array.offset > INT64_MAX - len)
+    throw ArrowImportError("record batch offset + length overflows");
   masks_.clear();
   std::vector<Leaf> leaves;
-  // the batch's own offset applies to every column; record batches have no validity of their own
+  // the batch's own offset applies to every column; record batches have no validity of their own.
+  // `top` is the batch seen from element 0: its rows are [array.offset, array.offset + len).
   ArrowArray top = array;
   top.null_count = 0;
   top.offset = 0;
+  top.length = array.offset + len;
   flatten(root, top, "", array.offset, len, nullptr, leaves, 0);
 
   bool hash_rows = duplicates_available_;
   for (const auto& leaf : leaves) {
-    if (domain_of(*leaf.type) == ValueDomain::kList || domain_of(*leaf.type) == ValueDomain::kOther) {
+    if (domain_of(*leaf.type) == ValueDomain::kList ||
+        domain_of(*leaf.type) == ValueDomain::kOther) {
       hash_rows = false;
     }
   }
   if (!hash_rows) duplicates_available_ = false;
   if (hash_rows) row_hashes_.assign(static_cast<size_t>(len), kHashSeed);
 
+  // Check every type change before consuming anything, so a SchemaError leaves this unchanged.
+  for (const auto& leaf : leaves) {
+    auto it = index_.find(leaf.name);
+    if (it != index_.end()) columns_[it->second].check_mergeable_type(*leaf.type);
+  }
   std::vector<char> seen(columns_.size() + leaves.size(), 0);
   for (const auto& leaf : leaves) {
     ColumnState& c = column_for(leaf.name, *leaf.type);
@@ -124,19 +143,13 @@ void PartialProfile::consume_batch(const ArrowSchema& schema, const ArrowArray& 
     if (ci < seen.size()) seen[ci] = 1;
     BatchColumn bc{leaf.array, leaf.type, len, leaf.offset, leaf.parent_valid};
     uint64_t* rh = hash_rows ? row_hashes_.data() : nullptr;
-    if (domain_of(*leaf.type) == c.domain() || c.domain() == ValueDomain::kNone ||
-        leaf.type->id == TypeId::kNull) {
-      if (c.domain() == ValueDomain::kNone && leaf.type->id != TypeId::kNull &&
-          !(c.type() == *leaf.type)) {
-        // a column that was all-null so far takes the type of its first values
-        ColumnState fresh(leaf.name, *leaf.type, options_);
-        fresh.consume(bc, scratch_, rh);
-        c.merge(fresh);
-      } else {
-        c.consume(bc, scratch_, rh);
-      }
+    if (c.type() == *leaf.type || leaf.type->id == TypeId::kNull) {
+      c.consume(bc, scratch_, rh);
     } else {
-      // schema drift inside a stream: profile the batch on its own type, then merge (promotes)
+      // schema drift inside a stream (int32 then int64, date32 then int64, a column that was
+      // all-null so far...): profile the batch on its own type, then merge, which promotes
+      // losslessly or throws SchemaError. Comparing domains is not enough: date32 and int64
+      // share one, and so do timestamps of different units.
       ColumnState fresh(leaf.name, *leaf.type, options_);
       fresh.consume(bc, scratch_, rh);
       c.merge(fresh);
@@ -158,8 +171,8 @@ void PartialProfile::consume_batch(const ArrowSchema& schema, const ArrowArray& 
     for (size_t i = 0; i < numeric.size(); ++i) {
       corr_values_[i].resize(static_cast<size_t>(len));
       const Leaf& l = *numeric[i].first;
-      numeric[i].second->row_doubles(BatchColumn{l.array, l.type, len, l.offset, l.parent_valid}, scratch_,
-                                     corr_values_[i].data());
+      numeric[i].second->row_doubles(BatchColumn{l.array, l.type, len, l.offset, l.parent_valid},
+                                     scratch_, corr_values_[i].data());
     }
     std::vector<double> xs, ys;
     for (size_t i = 0; i < numeric.size(); ++i) {
@@ -192,7 +205,8 @@ void PartialProfile::consume_stream(ArrowArrayStream& stream) {
     OwnedArray batch;
     if (int rc = stream.get_next(&stream, batch.get()); rc != 0) {
       const char* err = stream.get_last_error ? stream.get_last_error(&stream) : nullptr;
-      throw ArrowImportError(std::string("reading the Arrow stream failed: ") + (err ? err : std::to_string(rc)));
+      throw ArrowImportError(std::string("reading the Arrow stream failed: ") +
+                             (err ? err : std::to_string(rc)));
     }
     if (batch.is_released()) break;  // end of stream
     consume_batch(*schema.get(), *batch.get());
@@ -210,8 +224,8 @@ void PartialProfile::merge(const PartialProfile& other, MergeMode mode) {
         }
       }
       if (!columns_.empty() && !other.columns_.empty() && rows_ != other.rows_) {
-        throw SchemaError("column partitions cover different rows (" + std::to_string(rows_) + " and " +
-                          std::to_string(other.rows_) + ")");
+        throw SchemaError("column partitions cover different rows (" + std::to_string(rows_) +
+                          " and " + std::to_string(other.rows_) + ")");
       }
       for (const auto& c : other.columns_) {
         index_.emplace(c.name(), columns_.size());
@@ -298,7 +312,8 @@ std::vector<uint8_t> PartialProfile::serialize() const {
 PartialProfile PartialProfile::deserialize(const void* data, size_t size) {
   ByteReader in(data, size, "partial profile");
   auto magic = in.raw(4);
-  if (std::string_view(reinterpret_cast<const char*>(magic.data()), 4) != std::string_view(kMagic, 4)) {
+  if (std::string_view(reinterpret_cast<const char*>(magic.data()), 4) !=
+      std::string_view(kMagic, 4)) {
     in.corrupt("not a truthound partial profile (bad magic bytes)");
   }
   const uint8_t version = in.u8();
@@ -306,7 +321,9 @@ PartialProfile PartialProfile::deserialize(const void* data, size_t size) {
     in.corrupt("format version " + std::to_string(version) + " is not supported (expected " +
                std::to_string(kFormatVersion) + ")");
   }
-  in.raw(3);
+  for (uint8_t r : in.raw(3)) {
+    if (r != 0) in.corrupt("reserved header bytes are not zero");
+  }
   const uint64_t len = in.u64();
   if (len > in.remaining() || in.remaining() - len != 8) {
     in.corrupt("payload length " + std::to_string(len) + " does not match the " +
@@ -321,7 +338,8 @@ PartialProfile PartialProfile::deserialize(const void* data, size_t size) {
   PartialProfile out(ProfileOptions::deserialize(p));
   out.rows_ = p.u64();
   out.duplicates_available_ = p.u8() != 0;
-  out.duplicates_ = DuplicateCounter::deserialize(p, out.options_.duplicate_exact_limit, out.options_.hll_precision);
+  out.duplicates_ = DuplicateCounter::deserialize(p, out.options_.duplicate_exact_limit,
+                                                  out.options_.hll_precision);
   const size_t n_sources = p.count(8);
   for (size_t i = 0; i < n_sources; ++i) out.sources_.emplace_back(p.str());
   const size_t n_columns = p.count(8);
@@ -330,7 +348,8 @@ PartialProfile PartialProfile::deserialize(const void* data, size_t size) {
     ColumnState c = ColumnState::deserialize(section, out.options_);
     section.expect_end();
     if (out.index_.count(c.name())) p.corrupt("column '" + c.name() + "' appears twice");
-    if (c.row_count() != out.rows_) p.corrupt("column '" + c.name() + "' row count differs from the table's");
+    if (c.row_count() != out.rows_)
+      p.corrupt("column '" + c.name() + "' row count differs from the table's");
     out.index_.emplace(c.name(), out.columns_.size());
     out.columns_.push_back(std::move(c));
   }
@@ -352,10 +371,12 @@ std::string PartialProfile::finalize_json() const {
   for (const auto& c : columns_) mem += c.memory_bytes();
   w.field("estimated_memory_bytes", mem);
   if (duplicates_available_ && duplicates_.rows() == rows_) {
-    const uint64_t d = duplicates_.duplicate_rows();
+    const auto distinct = duplicates_.distinct();
+    const uint64_t d = rows_ - distinct.count;
     w.field("duplicate_row_count", d);
-    w.field("duplicate_row_ratio", rows_ ? static_cast<double>(d) / static_cast<double>(rows_) : 0.0);
-    w.field("duplicate_rows_approximate", !duplicates_.is_exact());
+    w.field("duplicate_row_ratio",
+            rows_ ? static_cast<double>(d) / static_cast<double>(rows_) : 0.0);
+    w.field("duplicate_rows_approximate", !distinct.exact);
   } else {
     w.field_null("duplicate_row_count");
     w.field_null("duplicate_row_ratio");

@@ -88,7 +88,8 @@ void consume_stream(PyPartialProfile& self, nb::handle source) {
 
 void consume_batch(PyPartialProfile& self, nb::handle batch) {
   if (!nb::hasattr(batch, "__arrow_c_array__")) {
-    throw nb::type_error("consume_batch() needs an object with __arrow_c_array__ (a pyarrow.RecordBatch)");
+    throw nb::type_error(
+        "consume_batch() needs an object with __arrow_c_array__ (a pyarrow.RecordBatch)");
   }
   nb::object pair = batch.attr("__arrow_c_array__")();
   nb::object schema_capsule = pair[0];
@@ -117,11 +118,14 @@ NB_MODULE(_core, m) {
       .def(
           "__init__",
           [](PyPartialProfile* self, const std::string& options) {
-            new (self) PyPartialProfile(PartialProfile(truthound::ProfileOptions::from_json(options)));
+            new (self)
+                PyPartialProfile(PartialProfile(truthound::ProfileOptions::from_json(options)));
           },
-          "options"_a = "{}", "Create an empty profile; `options` is a JSON object of engine options.")
+          "options"_a = "{}",
+          "Create an empty profile; `options` is a JSON object of engine options.")
       .def("consume", &truthound::consume_stream, "stream"_a,
-           "Profile every batch of an object with __arrow_c_stream__ (or an 'arrow_array_stream' capsule).")
+           "Profile every batch of an object with __arrow_c_stream__ (or an 'arrow_array_stream' "
+           "capsule).")
       .def("consume_batch", &truthound::consume_batch, "batch"_a,
            "Profile one record batch (an object with __arrow_c_array__).")
       .def(
@@ -130,11 +134,12 @@ NB_MODULE(_core, m) {
             if (&self == &other) throw nb::value_error("cannot merge a profile with itself");
             nb::gil_scoped_release release;
             std::scoped_lock lock(self.mutex, other.mutex);
-            self.profile.merge(other.profile,
-                               columns ? truthound::MergeMode::kColumns : truthound::MergeMode::kRows);
+            self.profile.merge(other.profile, columns ? truthound::MergeMode::kColumns
+                                                      : truthound::MergeMode::kRows);
           },
           "other"_a, "columns"_a = false,
-          "Merge another partial in place: other rows (default) or, with columns=True, other columns.")
+          "Merge another partial in place: other rows (default) or, with columns=True, other "
+          "columns.")
       .def(
           "to_bytes",
           [](PyPartialProfile& self) {

@@ -105,7 +105,18 @@ void FrequentItems::rebuild(std::span<const Entry> entries) {
 
 void FrequentItems::purge() {
   scratch_counts_.resize(occupied_.size());
-  for (size_t i = 0; i < occupied_.size(); ++i) scratch_counts_[i] = keys_[occupied_[i]].count;
+  uint64_t lo = UINT64_MAX, hi = 0;
+  for (size_t i = 0; i < occupied_.size(); ++i) {
+    const uint64_t c = keys_[occupied_[i]].count;
+    scratch_counts_[i] = c;
+    lo = c < lo ? c : lo;
+    hi = c > hi ? c : hi;
+  }
+  // All counters equal (an all-distinct stream): that value is the median.
+  if (lo == hi) {
+    subtract_and_rebuild(lo, {});
+    return;
+  }
   // The lower median: at least half of the counters are <= it and go.
   auto median = scratch_counts_.begin() + (scratch_counts_.size() - 1) / 2;
   std::nth_element(scratch_counts_.begin(), median, scratch_counts_.end());

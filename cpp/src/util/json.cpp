@@ -57,13 +57,27 @@ void JsonWriter::write_string(std::string_view s) {
       continue;
     }
     switch (c) {
-      case '"': out_ += "\\\""; break;
-      case '\\': out_ += "\\\\"; break;
-      case '\n': out_ += "\\n"; break;
-      case '\r': out_ += "\\r"; break;
-      case '\t': out_ += "\\t"; break;
-      case '\b': out_ += "\\b"; break;
-      case '\f': out_ += "\\f"; break;
+      case '"':
+        out_ += "\\\"";
+        break;
+      case '\\':
+        out_ += "\\\\";
+        break;
+      case '\n':
+        out_ += "\\n";
+        break;
+      case '\r':
+        out_ += "\\r";
+        break;
+      case '\t':
+        out_ += "\\t";
+        break;
+      case '\b':
+        out_ += "\\b";
+        break;
+      case '\f':
+        out_ += "\\f";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -116,14 +130,16 @@ class FlatParser {
  private:
   char peek() const { return i_ < t_.size() ? t_[i_] : '\0'; }
   void ws() {
-    while (i_ < t_.size() && (t_[i_] == ' ' || t_[i_] == '\n' || t_[i_] == '\t' || t_[i_] == '\r')) ++i_;
+    while (i_ < t_.size() && (t_[i_] == ' ' || t_[i_] == '\n' || t_[i_] == '\t' || t_[i_] == '\r'))
+      ++i_;
   }
   void expect(char c) {
     if (peek() != c) fail(std::string("expected '") + c + "'");
     ++i_;
   }
   [[noreturn]] void fail(const std::string& why) const {
-    throw InvalidArgumentError("invalid options JSON at position " + std::to_string(i_) + ": " + why);
+    throw InvalidArgumentError("invalid options JSON at position " + std::to_string(i_) + ": " +
+                               why);
   }
   std::string string() {
     expect('"');

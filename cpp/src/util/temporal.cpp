@@ -14,20 +14,28 @@ int64_t floor_div(int64_t a, int64_t b) {
 
 int64_t units_per_second(TimeUnit unit) {
   switch (unit) {
-    case TimeUnit::kSecond: return 1;
-    case TimeUnit::kMilli: return 1000;
-    case TimeUnit::kMicro: return 1000000;
-    case TimeUnit::kNano: return 1000000000;
+    case TimeUnit::kSecond:
+      return 1;
+    case TimeUnit::kMilli:
+      return 1000;
+    case TimeUnit::kMicro:
+      return 1000000;
+    case TimeUnit::kNano:
+      return 1000000000;
   }
   return 1;
 }
 
 int fraction_digits(TimeUnit unit) {
   switch (unit) {
-    case TimeUnit::kSecond: return 0;
-    case TimeUnit::kMilli: return 3;
-    case TimeUnit::kMicro: return 6;
-    case TimeUnit::kNano: return 9;
+    case TimeUnit::kSecond:
+      return 0;
+    case TimeUnit::kMilli:
+      return 3;
+    case TimeUnit::kMicro:
+      return 6;
+    case TimeUnit::kNano:
+      return 9;
   }
   return 0;
 }
@@ -60,7 +68,8 @@ std::string format_date(int64_t z) {
   const int64_t m = mp < 10 ? mp + 3 : mp - 9;
   y += m <= 2;
   char buf[40];
-  std::snprintf(buf, sizeof(buf), y >= 0 && y <= 9999 ? "%04lld-%02lld-%02lld" : "%+05lld-%02lld-%02lld",
+  std::snprintf(buf, sizeof(buf),
+                y >= 0 && y <= 9999 ? "%04lld-%02lld-%02lld" : "%+05lld-%02lld-%02lld",
                 static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d));
   return buf;
 }
@@ -87,11 +96,21 @@ std::string format_time_of_day(int64_t value, TimeUnit unit) {
 
 bool format_temporal(const DataType& type, int64_t v, std::string& out) {
   switch (type.id) {
-    case TypeId::kDate32: out = format_date(v); return true;
-    case TypeId::kDate64: out = format_date(floor_div(v, 86400000)); return true;
-    case TypeId::kTimestamp: out = format_timestamp(v, type.unit, !type.timezone.empty()); return true;
-    case TypeId::kTime32: case TypeId::kTime64: out = format_time_of_day(v, type.unit); return true;
-    default: return false;
+    case TypeId::kDate32:
+      out = format_date(v);
+      return true;
+    case TypeId::kDate64:
+      out = format_date(floor_div(v, 86400000));
+      return true;
+    case TypeId::kTimestamp:
+      out = format_timestamp(v, type.unit, !type.timezone.empty());
+      return true;
+    case TypeId::kTime32:
+    case TypeId::kTime64:
+      out = format_time_of_day(v, type.unit);
+      return true;
+    default:
+      return false;
   }
 }
 

@@ -13,7 +13,12 @@ import pyarrow as pa
 from truthound import _core
 from truthound.errors import ConfigurationError
 from truthound.profiler.model import TableProfile
-from truthound.profiler.sources import DEFAULT_BATCH_SIZE, open_source
+from truthound.profiler.sources import (
+    DEFAULT_BATCH_SIZE,
+    ArrowSource,
+    CsvTypeConflict,
+    open_source,
+)
 
 __all__ = ["profile", "ENGINE_OPTIONS"]
 
@@ -131,12 +136,29 @@ def profile(
             f"option 'progress' must be True, False or a callable, got {progress!r}"
         )
     started = time.perf_counter()
-    src = open_source(source, columns=columns, batch_size=batch_size, format=format)
-    state = _core.PartialProfile(json.dumps(options))
-    state.add_source(src.description)
+    column_types: dict[str, pa.DataType] = {}
+    while True:
+        src = open_source(source, columns=columns, batch_size=batch_size, format=format,
+                          csv_column_types=column_types)
+        try:
+            state = _consume(src, json.dumps(options), progress)
+            break
+        except CsvTypeConflict as exc:
+            # pyarrow inferred the column's type from the first block and a later value does not
+            # fit: profile again with the column read as text (the only lossless choice).
+            if exc.column in column_types:
+                raise
+            column_types[exc.column] = pa.large_string()
+    result = TableProfile._from_state(state, source=src.description)
+    result.profile_duration_ms = (time.perf_counter() - started) * 1000.0
+    return result
 
+
+def _consume(src: ArrowSource, options: str, progress: bool | ProgressCallback) -> Any:
+    """Stream every batch of ``src`` into a new engine state, advancing the progress by rows."""
+    state = _core.PartialProfile(options)
+    state.add_source(src.description)
     bar = None
-    callback: ProgressCallback | None = None
     if progress is True:
         from tqdm import tqdm
 
@@ -144,26 +166,20 @@ def profile(
             total=src.total_rows, unit="rows", unit_scale=True, file=sys.stderr,
             desc="profiling", leave=False, dynamic_ncols=True,
         )
-    elif callable(progress):
-        callback = progress
+    callback = progress if callable(progress) else None
     done = 0
     try:
-        consumed = False
         for batch in src.batches():
             state.consume_batch(batch)
-            consumed = True
             done += batch.num_rows
             if bar is not None:
                 bar.update(batch.num_rows)
             if callback is not None:
                 callback(done, src.total_rows)
-        if not consumed:
+        if state.row_count == 0:
             # No rows: still give the engine the schema so every column appears in the profile.
             state.consume_batch(pa.RecordBatch.from_pylist([], schema=src.schema))
     finally:
         if bar is not None:
             bar.close()
-    result = TableProfile._from_state(state, source=src.description)
-    result.profile_duration_ms = (time.perf_counter() - started) * 1000.0
-    return result
-
+    return state

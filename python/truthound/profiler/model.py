@@ -30,7 +30,7 @@ __all__ = [
 _T = TypeVar("_T")
 
 
-def _from_mapping(cls: type[_T], data: Any, what: str) -> _T:
+def _from_mapping(cls: Any, data: Any, what: str) -> Any:
     """Build dataclass ``cls`` from a mapping: unknown keys are ignored, missing ones are None."""
     if not isinstance(data, dict):
         raise CorruptProfileError(f"{what}: expected a JSON object, got {type(data).__name__}")

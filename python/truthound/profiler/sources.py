@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import glob as _glob
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -24,13 +25,13 @@ import pyarrow.dataset as ds
 from truthound.errors import (
     ColumnNotFoundError,
     ConfigurationError,
+    SchemaError,
     SourceNotFoundError,
     SourceReadError,
-    TruthoundError,
     UnsupportedTypeError,
 )
 
-__all__ = ["ArrowSource", "open_source", "FILE_FORMATS", "DEFAULT_BATCH_SIZE"]
+__all__ = ["ArrowSource", "CsvTypeConflict", "file_dataset", "open_source", "FILE_FORMATS", "DEFAULT_BATCH_SIZE"]
 
 DEFAULT_BATCH_SIZE = 131_072
 
@@ -70,6 +71,19 @@ class ArrowSource:
     def batches(self) -> Iterator[pa.RecordBatch]:
         """Yield the record batches of the source, each projected to :attr:`schema`."""
         return self._batches()
+
+
+class CsvTypeConflict(SourceReadError):
+    """A CSV column holds a value that does not fit the type pyarrow inferred from the first
+    block (say ``x`` in a column of integers). Profiling again with the column read as text
+    (``csv_column_types``) resolves it."""
+
+    def __init__(self, message: str, column: str) -> None:
+        super().__init__(message)
+        self.column = column
+
+
+_CSV_CONVERSION = re.compile(r"In CSV column #(\d+): .*CSV conversion error")
 
 
 def _one_line(exc: BaseException) -> str:
@@ -138,10 +152,10 @@ def format_of(path: str) -> str | None:
     return FILE_FORMATS.get(os.path.splitext(_split_compression(os.path.basename(path)))[1])
 
 
-def _file_format(fmt: str) -> ds.FileFormat:
+def _file_format(fmt: str, column_types: dict[str, pa.DataType] | None = None) -> ds.FileFormat:
     # Empty fields (and pyarrow's usual null spellings) are nulls in every column, strings
     # included, as in pandas and polars.
-    convert = pa_csv.ConvertOptions(strings_can_be_null=True)
+    convert = pa_csv.ConvertOptions(strings_can_be_null=True, column_types=column_types or {})
     if fmt == "csv":
         return ds.CsvFileFormat(convert_options=convert)
     if fmt == "tsv":
@@ -254,18 +268,39 @@ def _ipc_stream_source(
     return ArrowSource(path, projected, None, batches)
 
 
-def _file_source(
-    source: str, columns: list[str] | None, batch_size: int, fmt: str | None
-) -> ArrowSource:
-    files, base, description = _resolve_files(source)
+def file_dataset(
+    source: str,
+    fmt: str | None = None,
+    csv_column_types: dict[str, pa.DataType] | None = None,
+) -> tuple[ds.Dataset, str] | None:
+    """The pyarrow dataset (and format name) that profile() reads for a path, glob, directory or
+    URI, or None for an Arrow IPC stream file (read with pyarrow.ipc instead).
+
+    Hive partitions become columns; several Parquet/IPC files get one schema widened losslessly
+    over all of them (SchemaError when two files' types cannot be combined).
+    """
+    if "://" in source and not source.startswith("file://"):
+        fmt = fmt or format_of(source.rstrip("/"))
+        if fmt is None:
+            raise SourceReadError(f"cannot tell the format of {source!r}; pass format=")
+        if fmt == "ipc_stream":
+            return None
+        try:
+            dataset = ds.dataset(
+                source, format=_file_format(fmt, csv_column_types), partitioning="hive"
+            )
+        except FileNotFoundError as exc:
+            raise SourceNotFoundError(f"no such file or directory: {source!r}") from exc
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise SourceReadError(f"cannot read {source!r}: {_one_line(exc)}") from exc
+        return dataset, fmt
+    if source.startswith("file://"):
+        source = source[len("file://") :]
+    files, base, _description = _resolve_files(source)
     fmt, files = _choose_format(files, source, fmt)
     if fmt == "ipc_stream":
-        if len(files) != 1:
-            raise SourceReadError(
-                f"{source!r}: Arrow IPC stream files (.arrows) are read one at a time"
-            )
-        return _ipc_stream_source(files[0], columns, batch_size)
-    file_format = _file_format(fmt)
+        return None
+    file_format = _file_format(fmt, csv_column_types)
     options: dict[str, Any] = {"format": file_format}
     if base is not None:
         options["partitioning"] = "hive"
@@ -274,7 +309,58 @@ def _file_source(
         dataset = ds.dataset(files, **options)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise SourceReadError(_describe_open_error(files, file_format, exc)) from exc
-    return _dataset_source(dataset, columns, batch_size, description, fmt)
+    if len(files) > 1 and fmt in ("parquet", "ipc"):
+        # pyarrow takes the schema of the first file; widen it losslessly over every file (their
+        # footers are cheap to read) so int32 + int64 or int + float files read as one column.
+        dataset = ds.dataset(files, schema=_unified_schema(dataset), **options)
+    return dataset, fmt
+
+
+def _file_source(
+    source: str,
+    columns: list[str] | None,
+    batch_size: int,
+    fmt: str | None,
+    csv_column_types: dict[str, pa.DataType] | None = None,
+) -> ArrowSource:
+    opened = file_dataset(source, fmt, csv_column_types)
+    if opened is None:
+        path = source[len("file://") :] if source.startswith("file://") else source
+        if "://" in path:
+            raise SourceReadError(f"{source!r}: Arrow IPC stream files are read from local paths only")
+        files, _base, _description = _resolve_files(path)
+        if len(files) != 1:
+            raise SourceReadError(
+                f"{source!r}: Arrow IPC stream files (.arrows) are read one at a time"
+            )
+        return _ipc_stream_source(files[0], columns, batch_size)
+    dataset, fmt = opened
+    return _dataset_source(dataset, columns, batch_size, source, fmt)
+
+
+def _unified_schema(dataset: ds.FileSystemDataset) -> pa.Schema:
+    seen: dict[str, tuple[pa.DataType, str]] = {}
+    schemas = []
+    for fragment in dataset.get_fragments():
+        try:
+            physical = fragment.physical_schema
+        except (pa.ArrowException, OSError) as exc:
+            raise SourceReadError(f"cannot read {fragment.path!r}: {_one_line(exc)}") from exc
+        for field in physical:
+            first = seen.setdefault(field.name, (field.type, fragment.path))
+            try:
+                pa.unify_schemas([pa.schema([pa.field(field.name, first[0])]), pa.schema([field])],
+                                 promote_options="permissive")
+            except (pa.ArrowTypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                raise SchemaError(
+                    f"column {field.name!r} is {first[0]} in {first[1]!r} but {field.type} in "
+                    f"{fragment.path!r}; the types cannot be combined without loss"
+                ) from exc
+        schemas.append(physical)
+    unified = pa.unify_schemas(schemas, promote_options="permissive")
+    # partition columns (hive) come from the paths, not the files
+    extra = [f for f in dataset.schema if f.name not in unified.names]
+    return pa.schema(list(unified) + extra)
 
 
 def _describe_open_error(files: list[str], file_format: ds.FileFormat, exc: BaseException) -> str:
@@ -325,7 +411,13 @@ def _dataset_source(
                     if batch.num_rows:
                         yield batch
             except (pa.ArrowException, OSError) as exc:
-                raise SourceReadError(f"cannot read {where!r}: {_one_line(exc)}") from exc
+                message = f"cannot read {where!r}: {_one_line(exc)}"
+                match = _CSV_CONVERSION.search(str(exc))
+                if match and isinstance(dataset.format, ds.CsvFileFormat):
+                    index = int(match.group(1))
+                    if index < len(schema):
+                        raise CsvTypeConflict(message, schema.names[index]) from exc
+                raise SourceReadError(message) from exc
 
     return ArrowSource(description, projected, total, batches)
 
@@ -393,7 +485,7 @@ def _polars_source(
             if hasattr(lazy, "collect_batches"):
                 yield from lazy.collect_batches(chunk_size=batch_size, engine="streaming")
             else:  # older polars: one streaming collect
-                yield lazy.collect(streaming=True)
+                yield lazy.collect(streaming=True)  # type: ignore[call-overload]
 
         def lazy_batches() -> Iterator[pa.RecordBatch]:
             for frame in frames():
@@ -454,13 +546,15 @@ def open_source(
     columns: Iterable[str] | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     format: str | None = None,
+    csv_column_types: dict[str, pa.DataType] | None = None,
 ) -> ArrowSource:
     """Open ``source`` for streaming.
 
     ``source`` is a path, glob or directory (CSV, TSV, Parquet, Arrow IPC/Feather, JSON lines; the
     format comes from the extension unless ``format`` is given), a pyarrow Table, RecordBatch,
     RecordBatchReader or Dataset, a polars DataFrame or LazyFrame, a pandas DataFrame, or any
-    object with ``__arrow_c_stream__``.
+    object with ``__arrow_c_stream__``. ``csv_column_types`` overrides the types pyarrow infers
+    for CSV/TSV columns.
 
     >>> import pyarrow as pa
     >>> src = open_source(pa.table({"a": [1, 2], "b": ["x", "y"]}), columns=["b"])
@@ -474,11 +568,7 @@ def open_source(
         text = os.fspath(source)
         if isinstance(text, bytes):
             text = os.fsdecode(text)
-        if "://" in text and not text.startswith("file://"):
-            return _uri_source(text, cols, batch_size, format)
-        if text.startswith("file://"):
-            text = text[len("file://") :]
-        return _file_source(text, cols, batch_size, format)
+        return _file_source(text, cols, batch_size, format, csv_column_types)
     if isinstance(source, pa.Table):
         return _table_source(source, cols, batch_size, "pyarrow.Table")
     if isinstance(source, pa.RecordBatch):
@@ -512,21 +602,3 @@ def open_source(
         "DataFrame, or an object with __arrow_c_stream__"
     )
 
-
-def _uri_source(
-    uri: str, columns: list[str] | None, batch_size: int, fmt: str | None
-) -> ArrowSource:
-    fmt = fmt or format_of(uri.rstrip("/"))
-    if fmt is None:
-        raise SourceReadError(f"cannot tell the format of {uri!r}; pass format=")
-    if fmt == "ipc_stream":
-        raise SourceReadError(f"{uri!r}: Arrow IPC stream files are read from local paths only")
-    try:
-        dataset = ds.dataset(uri, format=_file_format(fmt), partitioning="hive")
-    except FileNotFoundError as exc:
-        raise SourceNotFoundError(f"no such file or directory: {uri!r}") from exc
-    except TruthoundError:
-        raise
-    except (pa.ArrowException, OSError, ValueError) as exc:
-        raise SourceReadError(f"cannot read {uri!r}: {_one_line(exc)}") from exc
-    return _dataset_source(dataset, columns, batch_size, uri, fmt)

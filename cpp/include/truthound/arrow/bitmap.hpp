@@ -8,7 +8,9 @@
 
 namespace truthound {
 
-inline bool get_bit(const uint8_t* bits, int64_t i) { return (bits[i >> 3] >> (i & 7)) & 1; }
+inline bool get_bit(const uint8_t* bits, int64_t i) {
+  return (bits[i >> 3] >> (i & 7)) & 1;
+}
 
 // Number of set bits in [offset, offset + length), a 64-bit word at a time.
 inline int64_t count_set_bits(const uint8_t* bits, int64_t offset, int64_t length) {
@@ -29,8 +31,8 @@ inline int64_t count_set_bits(const uint8_t* bits, int64_t offset, int64_t lengt
 // out = bits[offset, offset + length) shifted to start at bit 0 (ANDed with `mask`, itself
 // starting at bit 0, when not null). Either input may be null (all set); returns false, leaving
 // `out` untouched, when both are.
-inline bool combine_validity(const uint8_t* bits, int64_t offset, const uint8_t* mask, int64_t length,
-                             std::vector<uint8_t>& out) {
+inline bool combine_validity(const uint8_t* bits, int64_t offset, const uint8_t* mask,
+                             int64_t length, std::vector<uint8_t>& out) {
   if (bits == nullptr && mask == nullptr) return false;
   const size_t nbytes = static_cast<size_t>((length + 7) / 8);
   out.assign(nbytes, 0);

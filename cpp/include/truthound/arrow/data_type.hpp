@@ -57,14 +57,14 @@ struct Field;
 struct DataType {
   TypeId id = TypeId::kNull;
   TimeUnit unit = TimeUnit::kSecond;
-  std::string timezone;      // timestamps only; empty = naive
-  int32_t width = 0;         // fixed_size_binary bytes, fixed_size_list size, decimal bits
-  int32_t precision = 0;     // decimals
-  int32_t scale = 0;         // decimals
+  std::string timezone;             // timestamps only; empty = naive
+  int32_t width = 0;                // fixed_size_binary bytes, fixed_size_list size, decimal bits
+  int32_t precision = 0;            // decimals
+  int32_t scale = 0;                // decimals
   TypeId index_id = TypeId::kNull;  // dictionary index type
-  bool ordered = false;      // dictionary
-  std::string format;        // the Arrow format string, kept for kOther
-  std::vector<Field> children;  // list item, struct fields, map entries, dictionary value type
+  bool ordered = false;             // dictionary
+  std::string format;               // the Arrow format string, kept for kOther
+  std::vector<Field> children;      // list item, struct fields, map entries, dictionary value type
 
   std::string to_string() const;
   bool operator==(const DataType& other) const;

@@ -42,8 +42,8 @@ ValueDomain domain_of(const DataType& type);
 struct BatchColumn {
   const ArrowArray* array = nullptr;
   const DataType* type = nullptr;
-  int64_t length = 0;                 // rows in the batch
-  int64_t offset = 0;                 // added to the array's own offset (enclosing structs' offsets)
+  int64_t length = 0;  // rows in the batch
+  int64_t offset = 0;  // added to the array's own offset (enclosing structs' offsets)
   const uint8_t* parent_valid = nullptr;  // rows whose enclosing structs are valid (bit i, from 0)
 };
 
@@ -82,7 +82,12 @@ class ColumnState {
 
   // Whether this column can take part in correlations and in the row hash.
   bool is_numeric() const;
-  bool hashes_rows() const { return domain_ != ValueDomain::kList && domain_ != ValueDomain::kOther; }
+  bool hashes_rows() const {
+    return domain_ != ValueDomain::kList && domain_ != ValueDomain::kOther;
+  }
+
+  // Throws SchemaError unless values of `type` can be merged into this column.
+  void check_mergeable_type(const DataType& type) const;
 
   // Merges another state of the same column (same rows or other rows). Promotes losslessly
   // compatible types; throws SchemaError otherwise.

@@ -23,7 +23,12 @@ class DuplicateCounter {
   void update(std::span<const uint64_t> row_hashes);
   void merge(const DuplicateCounter& other);
   uint64_t rows() const { return rows_; }
-  bool is_exact() const { return !hll_.has_value(); }
+  struct Distinct {
+    uint64_t count;
+    bool exact;
+  };
+  // Distinct rows, exact while at most `exact_limit` of them (then the HyperLogLog estimate).
+  Distinct distinct() const;
   uint64_t distinct_rows() const;
   uint64_t duplicate_rows() const;
 

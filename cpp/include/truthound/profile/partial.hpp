@@ -2,9 +2,9 @@
 //
 //   PartialProfile p(options);
 //   p.consume_stream(stream);          // or consume_batch(schema, array) per record batch
-//   q.merge(p);                        // rows of another partition (or columns, MergeMode::kColumns)
-//   auto bytes = p.serialize();        // ship it; PartialProfile::deserialize(bytes) on the driver
-//   std::string json = p.finalize_json();
+//   q.merge(p);                        // rows of another partition (or columns,
+//   MergeMode::kColumns) auto bytes = p.serialize();        // ship it;
+//   PartialProfile::deserialize(bytes) on the driver std::string json = p.finalize_json();
 //
 // Not thread-safe: each worker owns its partial; merge once at the end.
 #pragma once
@@ -66,8 +66,9 @@ class PartialProfile {
     int64_t offset;
     const uint8_t* parent_valid;
   };
-  void flatten(const Field& field, const ArrowArray& array, const std::string& prefix, int64_t offset,
-               int64_t length, const uint8_t* parent_valid, std::vector<Leaf>& out, int depth);
+  void flatten(const Field& field, const ArrowArray& array, const std::string& prefix,
+               int64_t offset, int64_t length, const uint8_t* parent_valid, std::vector<Leaf>& out,
+               int depth);
   ColumnState& column_for(const std::string& name, const DataType& type);
   void add_null_rows(ColumnState& c, uint64_t n);
 

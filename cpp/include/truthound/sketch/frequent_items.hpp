@@ -121,7 +121,23 @@ class FrequentItems {
    public:
     uint64_t append(const char* data, size_t size) {
       if (size > buf_.size() - used_) grow(size);
-      if (size != 0) std::memcpy(buf_.data() + used_, data, size);
+      char* dst = buf_.data() + used_;
+      if (size == 9) {
+        // A tag byte and 8 value bytes (numbers), just written by the caller as two stores:
+        // copy them as such, since a load spanning both stores would stall store forwarding.
+        uint64_t b;
+        std::memcpy(&b, data + 1, 8);
+        dst[0] = data[0];
+        std::memcpy(dst + 1, &b, 8);
+      } else if (size >= 8 && size <= 16) {  // short values: two fixed-size copies
+        uint64_t a, b;
+        std::memcpy(&a, data, 8);
+        std::memcpy(&b, data + size - 8, 8);
+        std::memcpy(dst, &a, 8);
+        std::memcpy(dst + size - 8, &b, 8);
+      } else if (size != 0) {
+        std::memcpy(dst, data, size);
+      }
       const uint64_t at = used_;
       used_ += size;
       return at;

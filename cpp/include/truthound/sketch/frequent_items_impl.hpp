@@ -26,20 +26,26 @@ void FrequentItems::update(std::span<const uint64_t> hashes, ValueAt&& value_at)
     const size_t& done;
     ~CountOnExit() { n += done; }
   } count_on_exit{n_, i};
+  // The table only moves when insert_new() grows or purges it: keep its base and mask in
+  // registers and reload them after an insert.
+  Key* keys = keys_.data();
+  size_t mask = mask_;
   for (; i < size; ++i) {
     const uint64_t hash = h[i];
     size_t s = slot_of(hash);
     for (;;) {
-      Key& k = keys_[s];
-      if (k.hash == hash && k.count != 0) {
+      Key& k = keys[s];
+      if (k.count == 0) {
+        insert_new(s, hash, 1, std::string_view(value_at(i)));
+        keys = keys_.data();
+        mask = mask_;
+        break;
+      }
+      if (k.hash == hash) {
         ++k.count;
         break;
       }
-      if (k.count == 0) {
-        insert_new(s, hash, 1, std::string_view(value_at(i)));
-        break;
-      }
-      s = (s + 1) & mask_;
+      s = (s + 1) & mask;
     }
   }
 }

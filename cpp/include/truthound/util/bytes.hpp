@@ -33,7 +33,7 @@ inline T to_little(T v) {
 class ByteWriter {
  public:
   template <typename T>
-    requires std::is_arithmetic_v<T>
+  requires std::is_arithmetic_v<T>
   void put(T v) {
     v = detail::to_little(v);
     const auto* p = reinterpret_cast<const uint8_t*>(&v);
@@ -55,7 +55,7 @@ class ByteWriter {
   }
   // Arithmetic array with a u64 count prefix.
   template <typename T>
-    requires std::is_arithmetic_v<T>
+  requires std::is_arithmetic_v<T>
   void array(std::span<const T> values) {
     u64(values.size());
     if constexpr (std::endian::native == std::endian::little) {
@@ -88,8 +88,7 @@ class ByteReader {
       : p_(static_cast<const uint8_t*>(data)), size_(size), context_(context) {}
 
   template <typename T>
-    requires std::is_arithmetic_v<T>
-  T get() {
+  requires std::is_arithmetic_v<T> T get() {
     need(sizeof(T), "a value");
     T v;
     std::memcpy(&v, p_ + pos_, sizeof(T));
@@ -128,8 +127,7 @@ class ByteReader {
     return static_cast<size_t>(n);
   }
   template <typename T>
-    requires std::is_arithmetic_v<T>
-  std::vector<T> array(uint64_t max_count = UINT64_MAX) {
+  requires std::is_arithmetic_v<T> std::vector<T> array(uint64_t max_count = UINT64_MAX) {
     size_t n = count(sizeof(T), max_count);
     std::vector<T> out(n);
     if (n) std::memcpy(out.data(), p_ + pos_, n * sizeof(T));
@@ -164,7 +162,8 @@ class ByteReader {
 
  private:
   void need(size_t n, const char* what) const {
-    if (n > size_ - pos_) fail(std::string(what) + " of " + std::to_string(n) + " bytes", size_ - pos_);
+    if (n > size_ - pos_)
+      fail(std::string(what) + " of " + std::to_string(n) + " bytes", size_ - pos_);
   }
   [[noreturn]] void fail(const std::string& what, size_t got) const {
     throw CorruptProfileError(std::string(context_) + ": truncated, expected " + what + ", got " +

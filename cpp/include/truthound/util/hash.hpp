@@ -27,7 +27,9 @@ inline uint64_t mix64(uint64_t x) {
   return x;
 }
 
-inline uint64_t hash_int(int64_t v) { return mix64(static_cast<uint64_t>(v) ^ kHashSeed); }
+inline uint64_t hash_int(int64_t v) {
+  return mix64(static_cast<uint64_t>(v) ^ kHashSeed);
+}
 
 // Unsigned values above INT64_MAX are distinct from every int64, so they take another seed.
 inline uint64_t hash_uint(uint64_t v) {
@@ -99,7 +101,9 @@ inline uint64_t hash_bytes(const void* data, size_t n) {
   return mum(kS1 ^ n, mum(a ^ kS2, b ^ seed ^ kS3));
 }
 
-inline uint64_t hash_string(std::string_view s) { return hash_bytes(s.data(), s.size()); }
+inline uint64_t hash_string(std::string_view s) {
+  return hash_bytes(s.data(), s.size());
+}
 
 // Order-dependent combination of column hashes into a row hash.
 inline uint64_t combine_hash(uint64_t row, uint64_t value) {

@@ -1,0 +1,322 @@
+"""The local backend: every core of this machine, threads (default) or worker processes.
+
+Threads: a work queue of partitions; each worker thread owns one engine partial profile per
+column group, feeds it every batch of the partitions it takes (pyarrow decodes in its own pool
+while the engine, which releases the GIL, profiles), and the partials are merged once at the end.
+Processes: a ``ProcessPoolExecutor`` (``forkserver``, else ``spawn``: no engine or thread state is
+forked) runs :func:`profile_partition` per partition and returns serialized partials.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import queue
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import replace
+from typing import Any
+
+import pyarrow as pa
+
+from truthound import _core
+from truthound.errors import ConfigurationError
+from truthound.profiler.api import engine_options as _engine_options
+from truthound.profiler.distributed.backends import BaseBackend
+from truthound.profiler.distributed.config import PartitionStrategy, check_num_workers
+from truthound.profiler.distributed.merger import merge_states
+from truthound.profiler.distributed.partitioners import (
+    BatchPiece,
+    ColumnBasedPartitioner,
+    HashPartitioner,
+    HybridPartitioner,
+    Partition,
+    Partitioner,
+    RowBasedPartitioner,
+    SourcePlan,
+    plan_source,
+)
+from truthound.profiler.distributed.worker import consume_partition, new_state, profile_partition
+from truthound.profiler.model import ColumnProfile, TableProfile
+from truthound.profiler.sources import DEFAULT_BATCH_SIZE
+
+__all__ = ["LocalBackend", "split_options", "partition_plan"]
+
+# Row partitions per worker for files: more than one balances uneven row groups / files.
+_PARTITIONS_PER_WORKER = 4
+# Rows of a stream shipped to a worker process per task.
+_STREAM_TASK_ROWS = 4 * DEFAULT_BATCH_SIZE
+_SOURCE_OPTIONS = ("columns", "batch_size", "format")
+
+
+def split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(source options, validated engine options) from profile()-style keyword arguments."""
+    source = {k: options.pop(k) for k in _SOURCE_OPTIONS if k in options}
+    source.setdefault("batch_size", DEFAULT_BATCH_SIZE)
+    progress = options.pop("progress", False)
+    if progress not in (False, None):
+        raise ConfigurationError("option 'progress' is not supported by distributed profiling yet")
+    return source, _engine_options(**options)
+
+
+def partition_plan(
+    plan: SourcePlan,
+    strategy: PartitionStrategy | str | Partitioner,
+    num_workers: int,
+    engine_options: dict[str, Any],
+) -> list[Partition]:
+    """The partitions a backend with ``num_workers`` workers runs for ``strategy``.
+
+    With correlations on, column groups are not split (a correlation needs both columns).
+    """
+    if isinstance(strategy, Partitioner):
+        return strategy.partition(plan)
+    strategy = PartitionStrategy.parse(strategy)
+    ncols = max(1, len(plan.columns))
+    split_columns = not engine_options.get("correlations", False)
+    row_parts = num_workers * (_PARTITIONS_PER_WORKER if plan.kind == "files" else 1)
+    if strategy is PartitionStrategy.ROW_BASED:
+        return RowBasedPartitioner(row_parts).partition(plan)
+    if strategy is PartitionStrategy.COLUMN_BASED:
+        groups = min(num_workers, ncols) if split_columns else 1
+        return ColumnBasedPartitioner().partition(plan, num_workers=groups)
+    if strategy is PartitionStrategy.HYBRID:
+        cols = min(2, ncols) if split_columns else 1
+        rows = max(1, math.ceil(row_parts / cols))
+        return HybridPartitioner(rows, cols).partition(plan)
+    return HashPartitioner(num_workers).partition(plan)
+
+
+def _mp_context() -> Any:
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+class LocalBackend(BaseBackend):
+    """Local multithread/multiprocess backend.
+
+    >>> import pyarrow as pa
+    >>> backend = LocalBackend(num_workers=2)
+    >>> backend.profile(pa.table({"x": list(range(10))})).row_count
+    10
+    """
+
+    name = "local"
+
+    def __init__(
+        self,
+        num_workers: int | None = None,
+        use_processes: bool = False,
+        *,
+        partition_strategy: PartitionStrategy | str | Partitioner = PartitionStrategy.ROW_BASED,
+        config: Any = None,
+    ) -> None:
+        self.num_workers = check_num_workers(num_workers)
+        if not isinstance(use_processes, bool):
+            raise ConfigurationError(f"option 'use_processes' must be True or False, got {use_processes!r}")
+        self.use_processes = use_processes
+        if not isinstance(partition_strategy, Partitioner):
+            partition_strategy = PartitionStrategy.parse(partition_strategy)
+        self.partition_strategy = partition_strategy
+        self.config = config
+
+    def __repr__(self) -> str:
+        mode = "processes" if self.use_processes else "threads"
+        return f"LocalBackend(num_workers={self.num_workers}, {mode}, strategy={self.partition_strategy})"
+
+    # ------------------------------------------------------------------ public API
+
+    def profile(
+        self,
+        data: Any,
+        *,
+        partition_strategy: PartitionStrategy | str | Partitioner | None = None,
+        **options: Any,
+    ) -> TableProfile:
+        """Profile ``data`` (anything truthound.profiler.profile accepts) on this machine.
+
+        Options are those of :func:`truthound.profiler.profile` (``columns``, ``top_n``, ...).
+        """
+        started = time.perf_counter()
+        source_opts, engine_opts = split_options(dict(options))
+        strategy = partition_strategy if partition_strategy is not None else self.partition_strategy
+        plan = plan_source(
+            data, min_units=self.num_workers * _PARTITIONS_PER_WORKER, **source_opts
+        )
+        partitions = partition_plan(plan, strategy, self.num_workers, engine_opts)
+        state = self.run(plan, partitions, engine_opts)
+        state.add_source(plan.description)
+        result = TableProfile._from_state(state, source=plan.description)
+        result.profile_duration_ms = (time.perf_counter() - started) * 1000.0
+        return result
+
+    def profile_columns_parallel(
+        self, data: Any, columns: Any = None, **options: Any
+    ) -> dict[str, ColumnProfile]:
+        """Profile ``columns`` (default: all) in parallel column groups; profiles by name."""
+        if columns is not None:
+            options["columns"] = list(columns) if not isinstance(columns, str) else [columns]
+        result = self.profile(data, partition_strategy=PartitionStrategy.COLUMN_BASED, **options)
+        return {c.name: c for c in result.columns}
+
+    # ------------------------------------------------------------------ execution
+
+    def run(self, plan: SourcePlan, partitions: list[Partition], engine_options: dict[str, Any]) -> Any:
+        """Run ``partitions`` and return the merged engine state (no sources recorded)."""
+        if self.use_processes:
+            pairs = self._run_processes(plan, partitions, engine_options)
+        else:
+            pairs = self._run_threads(plan, partitions, engine_options)
+        # Every column group must appear, even when no batch reached it (an empty stream).
+        groups = {p.column_group: p for p in partitions}
+        seen = {g for g, _ in pairs}
+        for g, p in groups.items():
+            if g not in seen:
+                state = new_state(engine_options)
+                consume_partition(p, state, batches=())
+                pairs.append((g, state))
+        return merge_states([s for _, s in pairs], [g for g, _ in pairs])
+
+    def _run_threads(
+        self, plan: SourcePlan, partitions: list[Partition], engine_options: dict[str, Any]
+    ) -> list[tuple[int, Any]]:
+        options_json = _json(engine_options)
+        nthreads = max(1, min(self.num_workers, len(partitions) if plan.kind != "stream" else self.num_workers))
+        work: queue.Queue[Any] = queue.Queue(maxsize=max(4, 2 * nthreads))
+        stop = threading.Event()
+        errors: list[BaseException] = []
+        owned: list[dict[int, Any]] = [dict() for _ in range(nthreads)]
+        done = object()
+
+        def worker(states: dict[int, Any]) -> None:
+            while True:
+                item = work.get()
+                if item is done:
+                    return
+                if stop.is_set():
+                    continue  # drain so the producer never blocks
+                partition, batches = item
+                try:
+                    state = states.get(partition.column_group)
+                    if state is None:
+                        state = states[partition.column_group] = _core.PartialProfile(options_json)
+                    consume_partition(partition, state, batches)
+                except BaseException as exc:  # noqa: BLE001 - re-raised by the caller
+                    errors.append(exc)
+                    stop.set()
+
+        threads = [
+            threading.Thread(target=worker, args=(owned[i],), name=f"truthound-local-{i}", daemon=True)
+            for i in range(nthreads)
+        ]
+        for t in threads:
+            t.start()
+
+        def put(item: Any) -> bool:
+            while not stop.is_set():
+                try:
+                    work.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        try:
+            if plan.kind == "stream":
+                for k, batch in enumerate(_stream(plan, partitions)):
+                    for p in _routes(partitions, k):
+                        if not put((p, (batch,))):
+                            break
+                    if stop.is_set():
+                        break
+            else:
+                for p in partitions:
+                    if not put((p, None)):
+                        break
+        except BaseException as exc:  # noqa: BLE001 - a read error in the stream, Ctrl-C
+            errors.append(exc)
+            stop.set()
+        finally:
+            for _ in threads:
+                work.put(done)
+            for t in threads:
+                t.join()
+        if errors:
+            raise errors[0]
+        return [(g, s) for states in owned for g, s in states.items()]
+
+    def _run_processes(
+        self, plan: SourcePlan, partitions: list[Partition], engine_options: dict[str, Any]
+    ) -> list[tuple[int, Any]]:
+        options_json = _json(engine_options)
+        merged: dict[int, Any] = {}
+        pool = ProcessPoolExecutor(max_workers=self.num_workers, mp_context=_mp_context())
+        pending: dict[Future[bytes], int] = {}
+
+        def collect(futures: set[Future[bytes]]) -> None:
+            for fut in futures:
+                group = pending.pop(fut)
+                state = _core.PartialProfile.from_bytes(fut.result())
+                if group in merged:
+                    merged[group].merge(state)
+                else:
+                    merged[group] = state
+
+        def submit(p: Partition) -> None:
+            while len(pending) >= 2 * self.num_workers:
+                finished, _ = wait(set(pending), return_when=FIRST_COMPLETED)
+                collect(finished)
+            pending[pool.submit(profile_partition, p, options_json)] = p.column_group
+
+        ok = False
+        try:
+            if plan.kind == "stream":
+                chunk: list[pa.RecordBatch] = []
+                rows = 0
+                k = 0
+                for batch in _stream(plan, partitions):
+                    chunk.append(batch)
+                    rows += batch.num_rows
+                    if rows >= _STREAM_TASK_ROWS:
+                        for p in _routes(partitions, k):
+                            submit(replace(p, pieces=(BatchPiece(tuple(chunk)),)))
+                        chunk, rows, k = [], 0, k + 1
+                if chunk:
+                    for p in _routes(partitions, k):
+                        submit(replace(p, pieces=(BatchPiece(tuple(chunk)),)))
+            else:
+                for p in partitions:
+                    submit(p)
+            while pending:
+                finished, _ = wait(set(pending), return_when=FIRST_COMPLETED)
+                collect(finished)
+            ok = True
+        finally:
+            if not ok:
+                for fut in pending:
+                    fut.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+        return list(merged.items())
+
+
+def _json(options: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(options)
+
+
+def _stream(plan: SourcePlan, partitions: list[Partition]) -> Any:
+    """The stream's batches with every column any partition reads (read once)."""
+    need: set[str] = set()
+    for p in partitions:
+        need.update(p.read_columns)
+    read = [n for n in plan.schema.names if n in need]
+    assert plan.open_stream is not None
+    return plan.open_stream(read)
+
+
+def _routes(partitions: list[Partition], k: int) -> list[Partition]:
+    """The partitions that batch ``k`` of a stream goes to: its row part in every column group
+    (and every hash bucket, each keeping its own rows)."""
+    return [p for p in partitions if p.row_part == k % p.row_parts]

@@ -1,0 +1,602 @@
+"""Partitions and partitioners.
+
+A :class:`Partition` is a *description* that any worker (a thread, a process, a Spark/Dask/Ray
+task) can turn into Arrow record batches: a list of pieces (a Parquet file's row groups, a byte
+range of a CSV file, a whole file, or a row slice of an in-memory table), the columns to profile,
+and for hash partitions the bucket of rows it keeps. Partitions are plain picklable objects.
+
+A source is first *planned* (:func:`plan_source`): its schema, description and its finest row
+units. Partitioners then group the units (rows) and the columns:
+
+- :class:`RowBasedPartitioner` splits the rows: in memory, slices whose sizes differ by at most
+  one; files, whole row groups / CSV byte ranges / files, balanced by rows (bytes for text files);
+- :class:`ColumnBasedPartitioner` splits the columns into contiguous groups of balanced estimated
+  cost (strings cost more than integers); contiguous groups keep the profile's column order;
+- :class:`HybridPartitioner` makes R x C partitions;
+- :class:`HashPartitioner` sends each row to the partition of its key's hash (or the whole row's
+  hash): each partition reads the source and keeps its bucket, which suits engines that shuffle.
+
+Every partitioner covers every row and every column exactly once.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import sys
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+
+from truthound.errors import ConfigurationError, ColumnNotFoundError, SourceReadError
+from truthound.profiler import sources as _sources
+from truthound.profiler.sources import DEFAULT_BATCH_SIZE, open_source
+
+__all__ = [
+    "FilePiece",
+    "TablePiece",
+    "BatchPiece",
+    "Partition",
+    "SourcePlan",
+    "plan_source",
+    "Partitioner",
+    "RowBasedPartitioner",
+    "ColumnBasedPartitioner",
+    "HybridPartitioner",
+    "HashPartitioner",
+    "column_cost",
+]
+
+# CSV files larger than this are split into byte ranges (when they hold no quote character).
+CSV_MAX_RANGE_BYTES = 64 * 1024 * 1024
+CSV_MIN_RANGE_BYTES = 1 * 1024 * 1024
+
+
+# --------------------------------------------------------------------------- pieces
+
+
+@dataclass(frozen=True)
+class FilePiece:
+    """Rows of one file: Parquet row groups, a CSV byte range, or the whole file."""
+
+    path: str
+    format: str
+    filesystem: Any = None
+    partition_expression: Any = None
+    row_groups: tuple[int, ...] | None = None
+    byte_range: tuple[int, int] | None = None  # [start, end) of a CSV file, lines by first byte
+    num_rows: int | None = None  # when known from metadata
+    weight: int = 1  # rows when known, else bytes: used to balance partitions
+
+    def describe(self) -> str:
+        if self.row_groups is not None:
+            return f"{self.path} (row groups {list(self.row_groups)})"
+        if self.byte_range is not None:
+            return f"{self.path} (bytes {self.byte_range[0]}-{self.byte_range[1]})"
+        return self.path
+
+
+@dataclass(frozen=True)
+class TablePiece:
+    """Rows ``[offset, offset + length)`` of an in-memory pyarrow Table."""
+
+    table: pa.Table
+    offset: int = 0
+    length: int | None = None
+
+    @property
+    def weight(self) -> int:
+        return self.table.num_rows - self.offset if self.length is None else self.length
+
+    @property
+    def num_rows(self) -> int:
+        return self.weight
+
+    def sliced(self) -> pa.Table:
+        return self.table.slice(self.offset, self.length)
+
+    def describe(self) -> str:
+        return f"rows {self.offset}-{self.offset + self.weight}"
+
+    # Ship only the slice to another process (pickling a slice would carry whole buffers).
+    def __reduce__(self) -> Any:
+        sink = pa.BufferOutputStream()
+        table = self.sliced()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        return (_table_piece_from_ipc, (sink.getvalue().to_pybytes(),))
+
+
+def _table_piece_from_ipc(data: bytes) -> TablePiece:
+    return TablePiece(pa.ipc.open_stream(data).read_all())
+
+
+@dataclass(frozen=True)
+class BatchPiece:
+    """Record batches already decoded (from a one-shot stream)."""
+
+    batches: tuple[pa.RecordBatch, ...]
+
+    @property
+    def weight(self) -> int:
+        return sum(b.num_rows for b in self.batches)
+
+    num_rows = weight
+
+    def describe(self) -> str:
+        return f"{len(self.batches)} batches"
+
+
+# --------------------------------------------------------------------------- partitions
+
+
+@dataclass
+class Partition:
+    """What one task profiles: pieces of rows, a column subset and, for hash partitions, a bucket.
+
+    ``pieces`` is empty for a partition of a stream: the backend routes the stream's batches to it
+    (batch ``k`` goes to row part ``k % row_parts``).
+    """
+
+    index: int
+    pieces: tuple[Any, ...]
+    columns: tuple[str, ...]
+    schema: pa.Schema  # the source's full schema (files: the unified dataset schema)
+    source: str
+    batch_size: int = DEFAULT_BATCH_SIZE
+    row_part: int = 0
+    row_parts: int = 1
+    column_group: int = 0
+    column_groups: int = 1
+    hash_bucket: int | None = None
+    num_buckets: int = 1
+    key_columns: tuple[str, ...] | None = None
+
+    @property
+    def num_rows(self) -> int | None:
+        """The rows of the pieces when known (before hash bucketing), else None."""
+        if not self.pieces:
+            return None
+        total = 0
+        for p in self.pieces:
+            n = p.num_rows
+            if n is None:
+                return None
+            total += n
+        return total
+
+    @property
+    def projected_schema(self) -> pa.Schema:
+        return pa.schema([self.schema.field(c) for c in self.columns])
+
+    @property
+    def read_columns(self) -> list[str]:
+        """The columns a worker reads: the profiled ones plus hash keys, in schema order."""
+        need = set(self.columns)
+        if self.hash_bucket is not None:
+            need.update(self.key_columns or self.schema.names)
+        return [n for n in self.schema.names if n in need]
+
+    def describe(self) -> str:
+        parts = ", ".join(p.describe() for p in self.pieces[:3])
+        if len(self.pieces) > 3:
+            parts += f", ... ({len(self.pieces)} pieces)"
+        return f"partition {self.index} of {self.source}: {parts or 'stream'}"
+
+
+# --------------------------------------------------------------------------- planning
+
+
+@dataclass
+class SourcePlan:
+    """A source opened for partitioning: schema, columns, row units and description."""
+
+    description: str
+    schema: pa.Schema
+    columns: tuple[str, ...]
+    kind: str  # "files", "memory" or "stream"
+    units: list[Any] = field(default_factory=list)
+    total_rows: int | None = None
+    batch_size: int = DEFAULT_BATCH_SIZE
+    # stream kind: a factory of the source's batches (already projected to read columns)
+    open_stream: Callable[[Sequence[str]], Iterator[pa.RecordBatch]] | None = None
+
+    @property
+    def projected_schema(self) -> pa.Schema:
+        return pa.schema([self.schema.field(c) for c in self.columns])
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _file_dataset(source: Any, fmt: str | None) -> tuple[ds.Dataset, str] | None:
+    """The pyarrow dataset (and format name) profile() builds for a path/glob/dir/URI."""
+    return _sources.file_dataset(os.fsdecode(os.fspath(source)), fmt)
+
+
+def _parquet_units(dataset: ds.FileSystemDataset, fmt: str) -> list[FilePiece]:
+    units: list[FilePiece] = []
+    for frag in dataset.get_fragments():
+        try:
+            frag.ensure_complete_metadata()
+            groups = [(rg.id, rg.num_rows) for rg in frag.row_groups]
+        except (pa.ArrowException, OSError) as exc:
+            raise SourceReadError(f"cannot read {frag.path!r}: {_one_line(exc)}") from exc
+        for rg_id, rows in groups:
+            if rows:
+                units.append(
+                    FilePiece(
+                        frag.path, fmt, dataset.filesystem, frag.partition_expression,
+                        row_groups=(rg_id,), num_rows=rows, weight=rows,
+                    )
+                )
+    return units
+
+
+def _csv_ranges(path: str, fs: Any, range_bytes: int) -> list[tuple[int, int]] | None:
+    """Byte ranges of a plain local CSV file after its header, or None to read it whole."""
+    if not isinstance(fs, pa.fs.LocalFileSystem) or _sources._split_compression(path) != path.lower():
+        return None
+    try:
+        size = os.path.getsize(path)
+        if size <= range_bytes:
+            return None
+        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            header_end = m.find(b"\n")
+            if header_end < 0 or m[:header_end].count(b'"') % 2:
+                return None
+            if m.find(b'"', header_end) >= 0:  # quoted fields may hold newlines: read whole
+                return None
+    except OSError as exc:
+        raise SourceReadError(f"cannot read {path!r}: {_one_line(exc)}") from exc
+    start = header_end + 1
+    ranges = []
+    while start < size:
+        end = min(size, start + range_bytes)
+        ranges.append((start, end))
+        start = end
+    return ranges
+
+
+def _text_units(dataset: ds.FileSystemDataset, fmt: str, min_units: int) -> list[FilePiece]:
+    frags = list(dataset.get_fragments())
+    sizes = []
+    for frag in frags:
+        try:
+            sizes.append(dataset.filesystem.get_file_info(frag.path).size or 1)
+        except (pa.ArrowException, OSError):
+            sizes.append(1)
+    range_bytes = min(CSV_MAX_RANGE_BYTES, max(CSV_MIN_RANGE_BYTES, sum(sizes) // max(1, min_units)))
+    units: list[FilePiece] = []
+    for frag, size in zip(frags, sizes):
+        expr = frag.partition_expression
+        ranges = None
+        if fmt in ("csv", "tsv") and expr.equals(ds.scalar(True)):
+            ranges = _csv_ranges(frag.path, dataset.filesystem, range_bytes)
+        if ranges is None:
+            units.append(FilePiece(frag.path, fmt, dataset.filesystem, expr, weight=size))
+        else:
+            units.extend(
+                FilePiece(frag.path, fmt, dataset.filesystem, expr, byte_range=r, weight=r[1] - r[0])
+                for r in ranges
+            )
+    return units
+
+
+def _is_lazy(data: Any) -> bool:
+    if type(data).__module__.split(".")[0] != "polars" or "polars" not in sys.modules:
+        return False
+    import polars as pl
+
+    return isinstance(data, pl.LazyFrame)
+
+
+def plan_source(
+    data: Any,
+    *,
+    columns: Iterable[str] | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    format: str | None = None,
+    min_units: int = 1,
+) -> SourcePlan:
+    """Open ``data`` (anything :func:`truthound.profiler.profile` accepts) for partitioning.
+
+    ``min_units`` asks for at least that many row units where the source can be split that
+    finely (CSV byte ranges); Parquet splits at row groups, other files per file.
+    """
+    if isinstance(data, SourcePlan):
+        return data
+    # open_source validates everything exactly as profile() does (columns, formats, errors).
+    src = open_source(data, columns=columns, batch_size=batch_size, format=format)
+    cols = tuple(src.schema.names)
+    if isinstance(data, (str, os.PathLike)) or isinstance(data, ds.FileSystemDataset):
+        if isinstance(data, ds.FileSystemDataset):
+            opened: tuple[ds.Dataset, str] | None = (data, _format_name(data.format))
+        else:
+            opened = _file_dataset(data, format)
+        if opened is not None:
+            dataset, fmt = opened
+            if fmt == "parquet":
+                units = _parquet_units(dataset, fmt)
+            else:
+                units = _text_units(dataset, fmt, min_units)
+            return SourcePlan(
+                src.description, dataset.schema, cols, "files", units, src.total_rows, batch_size
+            )
+    if src.total_rows is not None and not _is_lazy(data):
+        table = pa.Table.from_batches(list(src.batches()), schema=src.schema)
+        return SourcePlan(
+            src.description, table.schema, cols, "memory",
+            [TablePiece(table, 0, table.num_rows)], table.num_rows, batch_size,
+        )
+    # A stream (one-shot reader, lazy frame, other Arrow stream): the backend reads it once and
+    # routes its batches to the partitions.
+    full = open_source(data, batch_size=batch_size, format=format) if columns is not None else src
+    schema = full.schema
+
+    def open_stream(read_columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
+        s = open_source(data, columns=list(read_columns), batch_size=batch_size, format=format)
+        return s.batches()
+
+    if columns is None:
+        # Reuse the opened source for the first read (one-shot streams can be read only once).
+        first = [src]
+
+        def open_stream(read_columns: Sequence[str]) -> Iterator[pa.RecordBatch]:  # noqa: F811
+            if first and list(read_columns) == list(cols):
+                return first.pop().batches()
+            first.clear()
+            return open_source(
+                data, columns=list(read_columns), batch_size=batch_size, format=format
+            ).batches()
+
+    return SourcePlan(src.description, schema, cols, "stream", [], None, batch_size, open_stream)
+
+
+def _format_name(file_format: ds.FileFormat) -> str:
+    if isinstance(file_format, ds.ParquetFileFormat):
+        return "parquet"
+    if isinstance(file_format, ds.IpcFileFormat):
+        return "ipc"
+    if isinstance(file_format, ds.CsvFileFormat):
+        return "tsv" if file_format.parse_options.delimiter == "\t" else "csv"
+    if isinstance(file_format, ds.JsonFileFormat):
+        return "json"
+    raise SourceReadError(f"unsupported dataset format {file_format!r}")
+
+
+# --------------------------------------------------------------------------- splitting helpers
+
+
+def _check_count(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(f"option {name!r} must be a positive integer, got {value!r}")
+    return value
+
+
+def _split_rows(plan: SourcePlan, n: int) -> list[tuple[Any, ...]]:
+    """The plan's rows as at most ``n`` groups of pieces (n for in-memory data and streams)."""
+    if plan.kind == "stream":
+        return [() for _ in range(n)]
+    if plan.kind == "memory":
+        (piece,) = plan.units
+        total = piece.weight
+        base, extra = divmod(total, n)
+        out, offset = [], 0
+        for i in range(n):
+            length = base + (1 if i < extra else 0)
+            out.append((TablePiece(piece.table, offset, length),))
+            offset += length
+        return out
+    units = plan.units
+    if not units:
+        return [()]
+    n = min(n, len(units))
+    # Longest-processing-time first: each unit to the lightest group; keep file order inside.
+    loads = [0] * n
+    groups: list[list[int]] = [[] for _ in range(n)]
+    for i in sorted(range(len(units)), key=lambda i: -units[i].weight):
+        g = min(range(n), key=lambda g: (loads[g], g))
+        loads[g] += units[i].weight
+        groups[g].append(i)
+    return [tuple(units[i] for i in sorted(g)) for g in groups if g]
+
+
+_STRING_COST = 4.0
+
+
+def column_cost(dtype: pa.DataType) -> float:
+    """Estimated relative cost per value of profiling a column of this Arrow type."""
+    t = pa.types
+    if t.is_dictionary(dtype):
+        return 1.0 + column_cost(dtype.value_type) / 2
+    if t.is_string(dtype) or t.is_large_string(dtype) or getattr(t, "is_string_view", lambda _: False)(dtype):
+        return _STRING_COST
+    if t.is_binary(dtype) or t.is_large_binary(dtype) or t.is_fixed_size_binary(dtype):
+        return 3.0
+    if t.is_nested(dtype):
+        return 4.0
+    if t.is_decimal(dtype):
+        return 2.5
+    if t.is_temporal(dtype):
+        return 1.5
+    if t.is_floating(dtype):
+        return 1.5
+    if t.is_boolean(dtype):
+        return 0.5
+    return 1.0
+
+
+def _balanced_contiguous(costs: list[float], k: int) -> list[tuple[int, int]]:
+    """Split ``costs`` into ``k`` contiguous non-empty ranges minimizing the largest sum."""
+    n = len(costs)
+    k = max(1, min(k, n))
+    prefix = [0.0]
+    for c in costs:
+        prefix.append(prefix[-1] + c)
+    inf = float("inf")
+    # best[j][i]: minimal largest-group cost of splitting the first i columns into j groups
+    best = [[inf] * (n + 1) for _ in range(k + 1)]
+    cut = [[0] * (n + 1) for _ in range(k + 1)]
+    best[0][0] = 0.0
+    for j in range(1, k + 1):
+        for i in range(j, n + 1):
+            for p in range(j - 1, i):
+                v = max(best[j - 1][p], prefix[i] - prefix[p])
+                if v < best[j][i]:
+                    best[j][i], cut[j][i] = v, p
+    ranges, i = [], n
+    for j in range(k, 0, -1):
+        p = cut[j][i]
+        ranges.append((p, i))
+        i = p
+    return ranges[::-1]
+
+
+def _column_groups(plan: SourcePlan, k: int) -> list[tuple[str, ...]]:
+    cols = list(plan.columns)
+    costs = [column_cost(plan.schema.field(c).type) for c in cols]
+    return [tuple(cols[a:b]) for a, b in _balanced_contiguous(costs, k)]
+
+
+class Partitioner:
+    """Base of the partitioners: ``partition(data) -> list[Partition]``."""
+
+    def partition(self, data: Any, **options: Any) -> list[Partition]:  # pragma: no cover
+        raise NotImplementedError
+
+    @staticmethod
+    def _make(
+        plan: SourcePlan,
+        row_groups: list[tuple[Any, ...]],
+        column_groups: list[tuple[str, ...]],
+        **extra: Any,
+    ) -> list[Partition]:
+        out = []
+        for c, cols in enumerate(column_groups):
+            for r, pieces in enumerate(row_groups):
+                out.append(
+                    Partition(
+                        index=len(out), pieces=pieces, columns=cols, schema=plan.schema,
+                        source=plan.description, batch_size=plan.batch_size,
+                        row_part=r, row_parts=len(row_groups),
+                        column_group=c, column_groups=len(column_groups), **extra,
+                    )
+                )
+        return out
+
+
+class RowBasedPartitioner(Partitioner):
+    """``num_partitions`` partitions of rows, every column each.
+
+    In memory: row counts differ by at most one. Files: whole row groups (Parquet), byte ranges
+    (plain CSV) or files, balanced by rows; fewer partitions when there are fewer such units.
+    """
+
+    def __init__(self, num_partitions: int = 4) -> None:
+        self.num_partitions = _check_count("num_partitions", num_partitions)
+
+    def partition(self, data: Any, **options: Any) -> list[Partition]:
+        plan = plan_source(data, min_units=self.num_partitions, **options)
+        return self._make(plan, _split_rows(plan, self.num_partitions), [plan.columns])
+
+
+class ColumnBasedPartitioner(Partitioner):
+    """Contiguous column groups (one per worker) of balanced estimated cost, all rows each."""
+
+    def __init__(self, num_partitions: int | None = None) -> None:
+        self.num_partitions = None if num_partitions is None else _check_count("num_partitions", num_partitions)
+
+    def partition(self, data: Any, num_workers: int | None = None, **options: Any) -> list[Partition]:
+        k = num_workers if num_workers is not None else (self.num_partitions or 1)
+        _check_count("num_workers", k)
+        plan = plan_source(data, **options)
+        return self._make(plan, _split_rows(plan, 1), _column_groups(plan, k))
+
+
+class HybridPartitioner(Partitioner):
+    """``row_partitions`` x ``column_partitions`` partitions (fewer if the data is smaller)."""
+
+    def __init__(self, row_partitions: int = 2, column_partitions: int = 2) -> None:
+        self.row_partitions = _check_count("row_partitions", row_partitions)
+        self.column_partitions = _check_count("column_partitions", column_partitions)
+
+    def partition(self, data: Any, **options: Any) -> list[Partition]:
+        plan = plan_source(data, min_units=self.row_partitions, **options)
+        return self._make(
+            plan, _split_rows(plan, self.row_partitions), _column_groups(plan, self.column_partitions)
+        )
+
+
+class HashPartitioner(Partitioner):
+    """Rows go to the partition of their key columns' hash (the whole row's without keys)."""
+
+    def __init__(self, num_partitions: int = 4, key_columns: Sequence[str] | None = None) -> None:
+        self.num_partitions = _check_count("num_partitions", num_partitions)
+        if isinstance(key_columns, str):
+            key_columns = [key_columns]
+        self.key_columns = tuple(key_columns) if key_columns is not None else None
+        if self.key_columns is not None and not self.key_columns:
+            raise ConfigurationError("option 'key_columns' must name at least one column")
+
+    def partition(self, data: Any, **options: Any) -> list[Partition]:
+        plan = plan_source(data, **options)
+        keys = self.key_columns
+        if keys is not None:
+            missing = [k for k in keys if k not in plan.schema.names]
+            if missing:
+                raise ColumnNotFoundError(
+                    f"key column(s) {', '.join(map(repr, missing))} not found in "
+                    f"{plan.description!r}; available columns: {', '.join(plan.schema.names)}"
+                )
+        else:
+            keys = plan.columns
+        (pieces,) = _split_rows(plan, 1) if plan.kind != "stream" else [()]
+        return [
+            Partition(
+                index=i, pieces=pieces, columns=plan.columns, schema=plan.schema,
+                source=plan.description, batch_size=plan.batch_size,
+                hash_bucket=i, num_buckets=self.num_partitions, key_columns=tuple(keys),
+            )
+            for i in range(self.num_partitions)
+        ]
+
+
+# --------------------------------------------------------------------------- row hashing
+
+
+_NULL_HASH = 0x9E3779B97F4A7C15
+_MULT = 0x100000001B3
+
+
+def row_buckets(batch: pa.RecordBatch, key_columns: Sequence[str], num_buckets: int) -> Any:
+    """The bucket (0..num_buckets-1) of each row of ``batch``: a stable hash of its key values.
+
+    Stable across processes and machines (CRC32 of each distinct value's text, combined per row).
+    """
+    import numpy as np
+
+    h = np.zeros(batch.num_rows, dtype=np.uint64)
+    for name in key_columns:
+        col = batch.column(name)
+        try:
+            enc = col.dictionary_encode() if not pa.types.is_dictionary(col.type) else col
+            values, indices = enc.dictionary.to_pylist(), enc.indices
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid, TypeError):
+            values = col.to_pylist()
+            indices = pa.array(range(len(values)), pa.int64())
+        codes = np.array([zlib.crc32(repr(v).encode()) for v in values] + [_NULL_HASH], dtype=np.uint64)
+        idx = indices.fill_null(len(values)).to_numpy(zero_copy_only=False).astype(np.int64)
+        with np.errstate(over="ignore"):
+            h = (h * np.uint64(_MULT)) ^ codes[idx]
+    return (h % np.uint64(num_buckets)).astype(np.int64)
+
+
+def replace_batch_size(partitions: list[Partition], batch_size: int) -> list[Partition]:
+    return [replace(p, batch_size=batch_size) for p in partitions]
+

@@ -1,0 +1,193 @@
+"""The per-partition work every backend runs: read a partition's batches, feed the engine.
+
+:func:`profile_partition` is the one function Spark, Dask and Ray ship to their workers: it turns
+a :class:`~truthound.profiler.distributed.partitioners.Partition` into the engine's serialized
+partial profile. Nothing here computes a statistic; the engine does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.dataset as ds
+
+from truthound import _core
+from truthound.errors import SourceReadError, TruthoundError
+from truthound.profiler import sources as _sources
+from truthound.profiler.distributed.partitioners import (
+    BatchPiece,
+    FilePiece,
+    Partition,
+    TablePiece,
+    row_buckets,
+)
+
+__all__ = ["profile_partition", "consume_partition", "partition_batches", "new_state"]
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def new_state(engine_options: dict[str, Any] | str | None) -> Any:
+    """A fresh engine partial profile with these options (a dict or its JSON)."""
+    if engine_options is None:
+        engine_options = {}
+    text = engine_options if isinstance(engine_options, str) else json.dumps(engine_options)
+    return _core.PartialProfile(text)
+
+
+# --------------------------------------------------------------------------- reading pieces
+
+
+def _csv_range_bytes(f: Any, start: int, end: int, size: int) -> bytes:
+    """The lines whose first byte is in ``[start, end)`` (``start`` > 0: after the header)."""
+    pos = start - 1
+    head = f.read_at(end - pos, pos)
+    nl = head.find(b"\n")
+    if nl < 0 or pos + nl + 1 >= end:
+        return b""
+    data = [head[nl + 1 :]]
+    if not head.endswith(b"\n"):
+        p = end
+        while p < size:
+            chunk = f.read_at(min(1 << 16, size - p), p)
+            if not chunk:
+                break
+            i = chunk.find(b"\n")
+            if i >= 0:
+                data.append(chunk[: i + 1])
+                break
+            data.append(chunk)
+            p += len(chunk)
+    return b"".join(data)
+
+
+def _csv_range_batches(
+    piece: FilePiece, schema: pa.Schema, columns: list[str], batch_size: int
+) -> Iterator[pa.RecordBatch]:
+    start, end = piece.byte_range  # type: ignore[misc]
+    fs = piece.filesystem
+    with fs.open_input_file(piece.path) as f:
+        data = _csv_range_bytes(f, start, end, f.size())
+    if not data:
+        return
+    # The file's columns and types as the dataset (profile() of the whole) reads them.
+    names = list(schema.names)
+    read = pa_csv.ReadOptions(column_names=names, block_size=1 << 22)
+    parse = pa_csv.ParseOptions(delimiter="\t" if piece.format == "tsv" else ",")
+    convert = pa_csv.ConvertOptions(
+        column_types={f.name: f.type for f in schema},
+        strings_can_be_null=True,
+        include_columns=columns,
+    )
+    reader = pa_csv.open_csv(pa.py_buffer(data), read_options=read, parse_options=parse,
+                             convert_options=convert)
+    for batch in _sources._rechunk(reader, batch_size):
+        if batch.num_rows:
+            yield batch
+
+
+def _file_batches(
+    piece: FilePiece, schema: pa.Schema, columns: list[str], batch_size: int
+) -> Iterator[pa.RecordBatch]:
+    try:
+        if piece.byte_range is not None:
+            yield from _csv_range_batches(piece, schema, columns, batch_size)
+            return
+        file_format = _sources._file_format(piece.format)
+        kwargs: dict[str, Any] = {"filesystem": piece.filesystem}
+        if piece.partition_expression is not None:
+            kwargs["partition_expression"] = piece.partition_expression
+        if piece.row_groups is not None:
+            kwargs["row_groups"] = list(piece.row_groups)
+        fragment = file_format.make_fragment(piece.path, **kwargs)
+        scanner = ds.Scanner.from_fragment(
+            fragment, schema=schema, columns=columns, batch_size=batch_size
+        )
+        for batch in scanner.to_batches():
+            if batch.num_rows:
+                yield batch
+    except TruthoundError:
+        raise
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise SourceReadError(f"cannot read {piece.path!r}: {_one_line(exc)}") from exc
+
+
+def partition_batches(partition: Partition) -> Iterator[pa.RecordBatch]:
+    """The batches of a partition's pieces, with the columns it reads (before hash filtering)."""
+    columns = partition.read_columns
+    for piece in partition.pieces:
+        if isinstance(piece, FilePiece):
+            # Text files: the file's own columns (the hive partition columns come from the path).
+            yield from _file_batches(piece, partition.schema, columns, partition.batch_size)
+        elif isinstance(piece, TablePiece):
+            table = piece.sliced().select(columns)
+            yield from table.to_batches(max_chunksize=partition.batch_size)
+        elif isinstance(piece, BatchPiece):
+            for batch in piece.batches:
+                yield batch.select(columns)
+        else:  # pragma: no cover - partitions are built by the partitioners
+            raise TypeError(f"unknown partition piece {type(piece).__name__}")
+
+
+def _runs(mask: Any) -> Iterator[tuple[int, int]]:
+    """(start, length) of the runs of True in a numpy bool array."""
+    import numpy as np
+
+    padded = np.concatenate(([False], mask, [False])).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    for start, stop in zip(edges[::2], edges[1::2]):
+        yield int(start), int(stop - start)
+
+
+def _for_partition(batch: pa.RecordBatch, partition: Partition) -> Iterator[pa.RecordBatch]:
+    """The partition's part of a batch: its hash bucket's rows, its columns."""
+    if partition.hash_bucket is not None:
+        buckets = row_buckets(batch, partition.key_columns or partition.schema.names,
+                              partition.num_buckets)
+        mask = buckets == partition.hash_bucket
+        batch = batch.select(list(partition.columns))
+        try:
+            yield batch.filter(pa.array(mask))
+        except pa.ArrowNotImplementedError:
+            # Types the filter kernel lacks (string_view in older pyarrow): zero-copy slices.
+            for start, length in _runs(mask):
+                yield batch.slice(start, length)
+        return
+    if batch.schema.names != list(partition.columns):
+        batch = batch.select(list(partition.columns))
+    yield batch
+
+
+def consume_partition(
+    partition: Partition, state: Any, batches: Iterable[pa.RecordBatch] | None = None
+) -> int:
+    """Feed the partition's rows (or the given routed ``batches``) to ``state``; rows consumed.
+
+    Always gives the engine the partition's columns, even with no rows, so every column appears.
+    """
+    rows = 0
+    for whole in partition_batches(partition) if batches is None else batches:
+        for batch in _for_partition(whole, partition):
+            if batch.num_rows:
+                state.consume_batch(batch)  # the engine releases the GIL while it works
+                rows += batch.num_rows
+    if rows == 0:
+        state.consume_batch(pa.RecordBatch.from_pylist([], schema=partition.projected_schema))
+    return rows
+
+
+def profile_partition(partition: Partition, engine_options: dict[str, Any] | str | None = None) -> bytes:
+    """Profile one partition and return the engine's serialized partial profile.
+
+    The unit of work of every backend: ship ``partition`` (picklable) and the engine options to a
+    worker, run this, return the bytes, merge them with :class:`ProfileMerger`.
+    """
+    state = new_state(engine_options)
+    consume_partition(partition, state)
+    return state.to_bytes()

@@ -1,0 +1,667 @@
+"""truthound.profiler.distributed: the same profile every way (real engine, no mocks)."""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from _strategies import arrow_table
+from truthound import _core
+from truthound.errors import (
+    BackendNotAvailableError,
+    ColumnNotFoundError,
+    ConfigurationError,
+    SchemaError,
+    SourceReadError,
+)
+from truthound.profiler import TableProfile, profile
+from truthound.profiler.distributed import (
+    BackendRegistry,
+    ColumnBasedPartitioner,
+    DaskBackend,
+    DaskConfig,
+    DistributedBackend,
+    DistributedProfiler,
+    HashPartitioner,
+    HybridPartitioner,
+    LocalBackend,
+    PartitionStrategy,
+    ProfileMerger,
+    RayBackend,
+    RayConfig,
+    RowBasedPartitioner,
+    SparkBackend,
+    SparkConfig,
+    auto_select_backend,
+    profile_partition,
+)
+from truthound.profiler.distributed import partitioners as partitioners_module
+from truthound.profiler.distributed.partitioners import column_cost, plan_source
+
+STRATEGIES = list(PartitionStrategy)
+_APPROX_DIST = ("median", "q1", "q3", "quantiles", "histogram")
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def _close(a: Any, b: Any, where: str) -> None:
+    if isinstance(a, dict) and isinstance(b, dict):
+        assert a.keys() == b.keys(), where
+        for k in a:
+            _close(a[k], b[k], f"{where}.{k}")
+    elif isinstance(a, list) and isinstance(b, list):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            _close(x, y, f"{where}[{i}]")
+    elif isinstance(a, float) and isinstance(b, float):
+        if math.isnan(a) or math.isnan(b):
+            assert math.isnan(a) and math.isnan(b), where
+        else:
+            assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9 * max(abs(a), abs(b), 1.0)), (
+                f"{where}: {a} != {b}"
+            )
+    else:
+        assert a == b, f"{where}: {a!r} != {b!r}"
+
+
+def _ranking(a: list, b: list, where: str) -> None:
+    assert [r["count"] for r in a] == [r["count"] for r in b], where
+    if not a:
+        return
+    cutoff = a[-1]["count"]
+    sa = {repr(r["value"]): r for r in a if r["count"] != cutoff}
+    sb = {repr(r["value"]): r for r in b if r["count"] != cutoff}
+    assert sa.keys() == sb.keys(), where
+
+
+def assert_equivalent(got: TableProfile, want: TableProfile, *, duplicates: bool = True) -> None:
+    """Exact in exact fields, to rounding in moments, within the flags/bounds in sketches."""
+    g, w = got.to_dict(), want.to_dict()
+    for key in ("row_count", "column_count", "sources"):
+        assert g[key] == w[key], key
+    if duplicates:
+        for key in ("duplicate_row_count", "duplicate_row_ratio", "duplicate_rows_approximate"):
+            _close(g[key], w[key], key)
+    else:
+        assert g["duplicate_row_count"] is None and g["duplicate_row_ratio"] is None
+    _close(g["correlations"], w["correlations"], "correlations")
+    assert [c["name"] for c in g["columns"]] == [c["name"] for c in w["columns"]]
+    for cg, cw in zip(g["columns"], w["columns"]):
+        name = cg["name"]
+        assert cg.keys() == cw.keys()
+        for key in cg:
+            a, b = cg[key], cw[key]
+            where = f"{name}.{key}"
+            if key in _APPROX_DIST and cw["quantiles_approximate"]:
+                assert (a is None) == (b is None), where
+            elif key in ("quantile_rank_error",) and cw["quantiles_approximate"]:
+                continue
+            elif key in ("distinct_count", "distinct_count_lower", "distinct_count_upper",
+                         "unique_ratio", "is_unique") and cw["distinct_approximate"]:
+                if key == "distinct_count":
+                    assert cg["distinct_count_lower"] <= b <= cg["distinct_count_upper"] or \
+                        cw["distinct_count_lower"] <= a <= cw["distinct_count_upper"], where
+            elif key in ("top_values", "bottom_values"):
+                if a and b and not cw["top_values_approximate"]:
+                    _ranking(a, b, where)
+                else:
+                    assert (a is None) == (b is None), where
+            elif key == "detected_patterns" and a is not None and b is not None:
+                strip = lambda ps: [{k: v for k, v in p.items() if k != "samples"} for p in ps]  # noqa: E731
+                _close(strip(a), strip(b), where)
+            else:
+                _close(a, b, where)
+
+
+def no_children() -> None:
+    assert multiprocessing.active_children() == []
+
+
+# --------------------------------------------------------------------------- data
+
+
+def mixed_table(n: int, seed: int = 0) -> pa.Table:
+    import random
+
+    rnd = random.Random(seed)
+    ids = [rnd.randrange(0, 50) for _ in range(n)]
+    return pa.table(
+        {
+            "id": pa.array(ids, pa.int64()),
+            "score": pa.array([None if i % 7 == 0 else rnd.random() * 100 - 20 for i in range(n)]),
+            "email": pa.array([f"user{v}@example.com" if v % 9 else None for v in ids]),
+            "name": pa.array([rnd.choice(["Ann", "Bob", "Cé", "", "Dmitri"]) for _ in range(n)]),
+            "flag": pa.array([v % 3 == 0 for v in ids]),
+            "small": pa.array([v % 4 for v in ids], pa.int32()),
+            "ts": pa.array([1_600_000_000_000 + v * 3_600_000 for v in ids], pa.timestamp("ms")),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def parquet_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three Parquet files, several row groups each, uneven sizes; duplicate rows included."""
+    root = tmp_path_factory.mktemp("pq")
+    table = mixed_table(2600, seed=1)
+    pq.write_table(table.slice(0, 1200), root / "a.parquet", row_group_size=250)
+    pq.write_table(table.slice(1200, 900), root / "b.parquet", row_group_size=400)
+    pq.write_table(table.slice(2100), root / "c.parquet", row_group_size=100)
+    return root
+
+
+@pytest.fixture(scope="module")
+def whole_parquet(parquet_dataset: Path) -> TableProfile:
+    return profile(str(parquet_dataset))
+
+
+# --------------------------------------------------------------------------- enums & configs
+
+
+def test_enums_and_configs_have_the_spec_values() -> None:
+    assert [b.value for b in DistributedBackend] == ["local", "spark", "dask", "ray", "auto"]
+    assert [s.value for s in PartitionStrategy] == ["row_based", "column_based", "hybrid", "hash"]
+    assert isinstance(DistributedBackend.LOCAL, str) and DistributedBackend.LOCAL == "local"
+    assert PartitionStrategy.HASH == "hash"
+    s = SparkConfig()
+    assert (s.app_name, s.master, s.executor_memory, s.executor_cores, s.num_executors, s.spark_config) == (
+        "truthound-profiler", "local[*]", "4g", 2, 4, {}
+    )
+    d = DaskConfig()
+    assert (d.scheduler, d.num_workers, d.memory_limit, d.dashboard_address) == ("threads", None, "4GB", ":8787")
+    r = RayConfig()
+    assert (r.num_cpus, r.num_gpus, r.object_store_memory) == (None, None, None)
+
+
+def test_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPARK_HOME", "/opt/spark")
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://127.0.0.1:8786")
+    monkeypatch.setenv("RAY_ADDRESS", "ray://127.0.0.1:10001")
+    monkeypatch.setenv("TRUTHOUND_NUM_WORKERS", "3")
+    assert SparkConfig().spark_home == "/opt/spark"
+    assert DaskConfig().scheduler_address == "tcp://127.0.0.1:8786"
+    assert RayConfig().address == "ray://127.0.0.1:10001"
+    assert LocalBackend().num_workers == 3
+    monkeypatch.setenv("TRUTHOUND_DISTRIBUTED_BACKEND", "spark")
+    assert isinstance(DistributedProfiler.create().backend, SparkBackend)
+    monkeypatch.setenv("TRUTHOUND_DISTRIBUTED_BACKEND", "local")
+    p = DistributedProfiler.create()
+    assert isinstance(p.backend, LocalBackend) and p.backend.num_workers == 3
+    monkeypatch.setenv("TRUTHOUND_NUM_WORKERS", "zero")
+    with pytest.raises(ConfigurationError, match="TRUTHOUND_NUM_WORKERS"):
+        LocalBackend()
+    monkeypatch.delenv("TRUTHOUND_NUM_WORKERS")
+    assert LocalBackend().num_workers >= 1
+
+
+def test_bad_configuration_is_named() -> None:
+    with pytest.raises(ConfigurationError, match="num_workers"):
+        LocalBackend(num_workers=0)
+    with pytest.raises(ConfigurationError, match="partition_strategy"):
+        DistributedProfiler.create(backend="local", partition_strategy="diagonal")
+    with pytest.raises(ConfigurationError, match="scheduler"):
+        DaskBackend(DaskConfig(scheduler="telepathy"))
+    with pytest.raises(ConfigurationError, match="SparkConfig"):
+        DistributedProfiler.create(backend="spark", config=DaskConfig())
+    with pytest.raises(ConfigurationError, match="num_partitions"):
+        RowBasedPartitioner(0)
+
+
+# --------------------------------------------------------------------------- spec examples
+
+
+def test_spec_distributed_profiler_examples(parquet_dataset: Path, whole_parquet: TableProfile) -> None:
+    profiler = DistributedProfiler.create(backend=DistributedBackend.AUTO)
+    assert isinstance(profiler.backend, LocalBackend)
+    assert_equivalent(profiler.profile(str(parquet_dataset)), whole_parquet)
+
+    profiler = DistributedProfiler.create(
+        backend=DistributedBackend.SPARK, config=SparkConfig(master="spark://master:7077"),
+    )
+    with pytest.raises(BackendNotAvailableError, match="spark backend is not available yet"):
+        profiler.profile(str(parquet_dataset))
+    profiler = DistributedProfiler.create(
+        backend=DistributedBackend.DASK, config=DaskConfig(scheduler="distributed"),
+    )
+    with pytest.raises(BackendNotAvailableError, match="dask backend is not available yet"):
+        profiler.profile(str(parquet_dataset))
+
+
+def test_spec_backend_classes_not_available_yet(parquet_dataset: Path) -> None:
+    config = SparkConfig(master="spark://master:7077", executor_memory="8g", num_executors=10)
+    backend = SparkBackend(config)
+    with pytest.raises(BackendNotAvailableError, match="spark"):
+        backend.profile_file("hdfs://data/large.parquet")
+    backend = DaskBackend(DaskConfig(scheduler="distributed", num_workers=8, memory_limit="8GB"))
+    with pytest.raises(BackendNotAvailableError, match="dask"):
+        backend.profile_file("s3://bucket/data/*.parquet")
+    backend = RayBackend(RayConfig(address="ray://cluster:10001", num_cpus=16))
+    with pytest.raises(BackendNotAvailableError, match="ray"):
+        backend.profile(str(parquet_dataset))
+    with pytest.raises(BackendNotAvailableError, match="ray"):
+        DistributedProfiler.create(backend="ray").profile(str(parquet_dataset))
+
+
+def test_spec_integration_example_runs_on_local(parquet_dataset: Path, whole_parquet: TableProfile) -> None:
+    profiler = DistributedProfiler.create(
+        backend=DistributedBackend.LOCAL, partition_strategy=PartitionStrategy.HYBRID,
+    )
+    result = profiler.profile(str(parquet_dataset))
+    assert_equivalent(result, whole_parquet, duplicates=False)
+    assert f"Rows: {result.row_count:,}" == "Rows: 2,600"
+    assert result.column_count == 7 and result.profile_duration_ms > 0
+
+
+def test_spec_registry_example(parquet_dataset: Path) -> None:
+    assert BackendRegistry.list()[:4] == ["local", "spark", "dask", "ray"]
+    spark_config = SparkConfig()
+    assert isinstance(BackendRegistry.create("spark", config=spark_config), SparkBackend)
+    assert isinstance(BackendRegistry.create("local"), LocalBackend)
+
+    @BackendRegistry.register("my_backend")
+    class MyCustomBackend:
+        def profile(self, data, **options):
+            # Custom profiling logic: the engine on the whole source, one partial.
+            return profile(data, **options)
+
+    try:
+        assert "my_backend" in BackendRegistry.list()
+        result = DistributedProfiler.create(backend="my_backend").profile(str(parquet_dataset))
+        assert result.row_count == 2600
+    finally:
+        BackendRegistry.unregister("my_backend")
+    with pytest.raises(ConfigurationError, match="registered backends: local, spark, dask, ray"):
+        BackendRegistry.create("my_backend")
+    with pytest.raises(ConfigurationError, match="unknown backend 'nope'"):
+        DistributedProfiler.create(backend="nope")
+
+
+def test_spec_partitioner_examples_with_a_lazy_frame() -> None:
+    pl = pytest.importorskip("polars")
+    lf = pl.LazyFrame(mixed_table(1000).to_pandas())
+
+    partitions = RowBasedPartitioner(num_partitions=10).partition(lf)
+    assert len(partitions) == 10 and all(p.columns == tuple(lf.collect_schema().names()) for p in partitions)
+
+    column_groups = ColumnBasedPartitioner().partition(lf, num_workers=4)
+    assert len(column_groups) == 4
+    flat = [c for p in column_groups for c in p.columns]
+    assert flat == list(lf.collect_schema().names())
+
+    partitioner = HybridPartitioner(row_partitions=4, column_partitions=2)
+    assert len(partitioner.partition(lf)) == 8
+
+
+def test_spec_auto_select_backend_does_not_import_engines() -> None:
+    code = (
+        "import sys\n"
+        "from truthound.profiler.distributed import auto_select_backend\n"
+        "b = auto_select_backend()\n"
+        "assert b == 'local', b\n"
+        "bad = [m for m in ('pyspark', 'dask', 'distributed', 'ray') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    assert auto_select_backend() is DistributedBackend.LOCAL
+
+
+def test_spec_profile_merger_example() -> None:
+    table = mixed_table(800)
+    profile1, profile2, profile3, profile4 = (profile(table.slice(i * 200, 200)) for i in range(4))
+    merger = ProfileMerger()
+    partial_profiles = [profile1, profile2, profile3, profile4]
+    merged = merger.merge(partial_profiles)
+    want = profile(table)
+    assert merged.row_count == 800 and merged["id"].min == want["id"].min
+    assert_equivalent_rows(merged, want)
+    assert profile1.row_count == 200  # inputs unchanged
+
+
+def assert_equivalent_rows(got: TableProfile, want: TableProfile) -> None:
+    got.sources = want.sources
+    assert_equivalent(got, want)
+
+
+@pytest.mark.slow
+def test_spec_local_backend_processes_profile_columns_parallel() -> None:
+    pl = pytest.importorskip("polars")
+    table = mixed_table(3000)
+    lf = pl.LazyFrame(table)
+    columns = ["id", "email", "score"]
+    backend = LocalBackend(num_workers=4, use_processes=True)
+    results = backend.profile_columns_parallel(lf, columns)
+    assert list(results) == columns
+    want = profile(lf, columns=columns)
+    for name in columns:
+        assert results[name].row_count == 3000
+        assert results[name].null_count == want[name].null_count
+        assert results[name].min == want[name].min and results[name].max == want[name].max
+    no_children()
+
+
+# --------------------------------------------------------------------------- the same answer
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("workers", [1, 2, 3, 4])
+def test_parquet_dataset_threads(parquet_dataset: Path, whole_parquet: TableProfile,
+                                 strategy: PartitionStrategy, workers: int) -> None:
+    result = LocalBackend(num_workers=workers, partition_strategy=strategy).profile(str(parquet_dataset))
+    by_rows = strategy in (PartitionStrategy.ROW_BASED, PartitionStrategy.HASH)
+    assert_equivalent(result, whole_parquet, duplicates=by_rows or workers == 1 and strategy is PartitionStrategy.COLUMN_BASED)
+
+
+def test_eight_workers_every_strategy(parquet_dataset: Path, whole_parquet: TableProfile) -> None:
+    for strategy in STRATEGIES:
+        result = DistributedProfiler.create(
+            backend="local", partition_strategy=strategy, num_workers=8
+        ).profile(str(parquet_dataset))
+        by_rows = strategy in (PartitionStrategy.ROW_BASED, PartitionStrategy.HASH)
+        assert_equivalent(result, whole_parquet, duplicates=by_rows)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_parquet_dataset_processes(parquet_dataset: Path, whole_parquet: TableProfile,
+                                   strategy: PartitionStrategy) -> None:
+    result = LocalBackend(num_workers=2, use_processes=True, partition_strategy=strategy).profile(
+        str(parquet_dataset)
+    )
+    by_rows = strategy in (PartitionStrategy.ROW_BASED, PartitionStrategy.HASH)
+    assert_equivalent(result, whole_parquet, duplicates=by_rows)
+    no_children()
+
+
+def test_options_columns_and_correlations(parquet_dataset: Path) -> None:
+    opts = dict(columns=["score", "id", "small"], correlations=True, top_n=3, histogram_bins=5)
+    want = profile(str(parquet_dataset), **opts)
+    for strategy in STRATEGIES:
+        got = LocalBackend(num_workers=3, partition_strategy=strategy).profile(str(parquet_dataset), **opts)
+        # With correlations on, column groups stay whole: duplicates stay countable.
+        assert_equivalent(got, want)
+        assert got.column_names == ["score", "id", "small"] and got.correlations
+
+
+def test_duplicates_are_none_for_column_strategies() -> None:
+    table = pa.table({"a": [1, 1, 2, 2, 3] * 20, "b": ["x", "x", "y", "z", "w"] * 20})
+    want = profile(table)
+    assert want.duplicate_row_count == 96
+    for strategy in (PartitionStrategy.COLUMN_BASED, PartitionStrategy.HYBRID):
+        got = LocalBackend(num_workers=2, partition_strategy=strategy).profile(table)
+        assert got.duplicate_row_count is None and got.duplicate_row_ratio is None
+        assert_equivalent(got, want, duplicates=False)
+    for strategy in (PartitionStrategy.ROW_BASED, PartitionStrategy.HASH):
+        assert LocalBackend(num_workers=2, partition_strategy=strategy).profile(table).duplicate_row_count == 96
+
+
+@settings(max_examples=25)
+@given(table=arrow_table(max_columns=4, max_size=40), workers=st.integers(1, 4),
+       strategy=st.sampled_from(STRATEGIES))
+def test_random_tables_threads(table: pa.Table, workers: int, strategy: PartitionStrategy) -> None:
+    want = profile(table)
+    got = LocalBackend(num_workers=workers, partition_strategy=strategy).profile(table)
+    by_rows = strategy in (PartitionStrategy.ROW_BASED, PartitionStrategy.HASH)
+    assert_equivalent(got, want, duplicates=by_rows or len(table.column_names) == 1 or
+                      (workers == 1 and strategy is PartitionStrategy.COLUMN_BASED))
+
+
+def test_in_memory_and_stream_sources() -> None:
+    pl = pytest.importorskip("polars")
+    pd = pytest.importorskip("pandas")
+    table = mixed_table(1500)
+    backend = LocalBackend(num_workers=3)
+    cases = {
+        "table": (table, table),
+        "batch": (table.combine_chunks().to_batches()[0], table.combine_chunks().to_batches()[0]),
+        "polars": (pl.from_arrow(table), pl.from_arrow(table)),
+        "lazy": (pl.LazyFrame(table), pl.LazyFrame(table)),
+        "pandas": (table.to_pandas(), table.to_pandas()),
+    }
+    for name, (src, ref) in cases.items():
+        for strategy in STRATEGIES:
+            got = backend.profile(src, partition_strategy=strategy, batch_size=100)
+            by_rows = strategy in (PartitionStrategy.ROW_BASED, PartitionStrategy.HASH)
+            assert_equivalent(got, profile(ref), duplicates=by_rows), name
+    def reader() -> pa.RecordBatchReader:
+        return pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=128))
+
+    for strategy in STRATEGIES:
+        by_rows = strategy in (PartitionStrategy.ROW_BASED, PartitionStrategy.HASH)
+        got = backend.profile(reader(), partition_strategy=strategy, batch_size=128)
+        assert_equivalent(got, profile(reader()), duplicates=by_rows)
+
+
+def test_csv_byte_ranges(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(partitioners_module, "CSV_MIN_RANGE_BYTES", 4096)
+    monkeypatch.setattr(partitioners_module, "CSV_MAX_RANGE_BYTES", 8192)
+    table = mixed_table(3000).drop_columns(["ts"])
+    for i in range(2):
+        pa_csv.write_csv(table.slice(i * 1500, 1500), tmp_path / f"part{i}.csv",
+                         pa_csv.WriteOptions(quoting_style="none"))
+    plan = plan_source(str(tmp_path), min_units=8)
+    assert sum(1 for u in plan.units if u.byte_range is not None) >= 8
+    want = profile(str(tmp_path))
+    for strategy in STRATEGIES:
+        got = LocalBackend(num_workers=3, partition_strategy=strategy).profile(str(tmp_path))
+        by_rows = strategy in (PartitionStrategy.ROW_BASED, PartitionStrategy.HASH)
+        assert_equivalent(got, want, duplicates=by_rows)
+
+
+def test_hive_partitions_and_schema_drift(tmp_path: Path) -> None:
+    for year, dtype in ((2023, pa.int32()), (2024, pa.int64())):
+        d = tmp_path / f"year={year}"
+        d.mkdir()
+        pq.write_table(pa.table({"v": pa.array(range(year % 10, 300), dtype)}), d / "x.parquet",
+                       row_group_size=50)
+    want = profile(str(tmp_path))
+    got = LocalBackend(num_workers=2).profile(str(tmp_path))
+    assert_equivalent(got, want)
+    assert "year" in got.column_names
+
+
+# --------------------------------------------------------------------------- partitioners
+
+
+def test_row_partitions_cover_every_row_once() -> None:
+    table = mixed_table(1003)
+    parts = RowBasedPartitioner(num_partitions=10).partition(table)
+    sizes = [p.num_rows for p in parts]
+    assert sum(sizes) == 1003 and max(sizes) - min(sizes) <= 1
+    offsets = sorted((p.pieces[0].offset, p.pieces[0].length) for p in parts)
+    assert all(a[0] + a[1] == b[0] for a, b in zip(offsets, offsets[1:]))
+
+
+def test_file_row_partitions_follow_row_groups(parquet_dataset: Path) -> None:
+    parts = RowBasedPartitioner(num_partitions=4).partition(str(parquet_dataset))
+    assert len(parts) == 4
+    units = [(u.path, u.row_groups) for p in parts for u in p.pieces]
+    assert len(units) == len(set(units)) == 5 + 3 + 5
+    rows = [p.num_rows for p in parts]
+    assert sum(rows) == 2600 and max(rows) - min(rows) <= 400
+
+
+def test_column_groups_balance_cost() -> None:
+    assert column_cost(pa.string()) > column_cost(pa.int64())
+    table = pa.table({"s1": ["a"], "s2": ["b"], "i1": [1], "i2": [2], "i3": [3], "i4": [4]})
+    groups = [p.columns for p in ColumnBasedPartitioner().partition(table, num_workers=2)]
+    assert groups == [("s1",), ("s2", "i1", "i2", "i3", "i4")]
+    groups = [p.columns for p in ColumnBasedPartitioner().partition(table, num_workers=10)]
+    assert [c for g in groups for c in g] == table.column_names and len(groups) == 6
+
+
+def test_hybrid_is_rows_times_columns() -> None:
+    table = mixed_table(100)
+    parts = HybridPartitioner(row_partitions=4, column_partitions=2).partition(table)
+    assert len(parts) == 8
+    assert {(p.row_part, p.column_group) for p in parts} == {(r, c) for r in range(4) for c in range(2)}
+
+
+def test_hash_partitions_by_key() -> None:
+    table = mixed_table(500)
+    parts = HashPartitioner(num_partitions=3, key_columns=["id"]).partition(table)
+    seen: dict[int, int] = {}
+    total = 0
+    for p in parts:
+        state = _core.PartialProfile()
+        from truthound.profiler.distributed.worker import consume_partition
+
+        consume_partition(p, state)
+        total += state.row_count
+        ids = TableProfile._from_state(state, source=None)
+        for row in ids["id"].top_values or []:
+            assert seen.setdefault(row["value"] if isinstance(row, dict) else row.value, p.index) == p.index
+    assert total == 500
+    with pytest.raises(ColumnNotFoundError, match="nope"):
+        HashPartitioner(2, key_columns=["nope"]).partition(table)
+
+
+def test_profile_partition_is_shippable(parquet_dataset: Path, whole_parquet: TableProfile) -> None:
+    parts = RowBasedPartitioner(3).partition(str(parquet_dataset))
+    blobs = [profile_partition(pickle.loads(pickle.dumps(p)), {}) for p in parts]
+    merged = ProfileMerger().merge(blobs, source=str(parquet_dataset))
+    assert merged.row_count == 2600
+    table_parts = RowBasedPartitioner(2).partition(mixed_table(300))
+    shipped = pickle.loads(pickle.dumps(table_parts[1]))
+    assert shipped.pieces[0].table.num_rows == 150
+
+
+# --------------------------------------------------------------------------- merger
+
+
+def test_merger_row_and_column_partitions() -> None:
+    table = mixed_table(400)
+    want = profile(table)
+    left = table.select(["id", "score", "email"])
+    right = table.select(["name", "flag", "small", "ts"])
+    pieces = [profile(left.slice(0, 150)), profile(right.slice(0, 150)),
+              profile(left.slice(150)), profile(right.slice(150))]
+    merged = ProfileMerger().merge(pieces)
+    assert merged.column_names == table.column_names
+    assert merged.duplicate_row_count is None
+    merged.sources = want.sources
+    assert_equivalent(merged, want, duplicates=False)
+    # engine partials and bytes work too
+    states = [p._state for p in pieces]
+    assert ProfileMerger().merge(states).row_count == 400
+    assert ProfileMerger().merge([p.to_bytes() for p in pieces]).row_count == 400
+
+
+def test_merger_schema_conflict_and_empty() -> None:
+    a = profile(pa.table({"x": [1, 2]}))
+    b = profile(pa.table({"x": ["a", "b"]}))
+    with pytest.raises(SchemaError, match="x"):
+        ProfileMerger().merge([a, b])
+    with pytest.raises(ConfigurationError, match="nothing to merge"):
+        ProfileMerger().merge([])
+    drift = ProfileMerger().merge([a, profile(pa.table({"x": pa.array([3], pa.int32())}))])
+    assert drift["x"].max == 3
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _csv_files_with_a_corrupt_one(root: Path) -> Path:
+    table = pa.table({"n": list(range(200)), "s": [f"v{i}" for i in range(200)]})
+    for i in range(6):
+        pa_csv.write_csv(table, root / f"f{i}.csv")
+    (root / "f4.csv").write_text("n,s\n1,a\nnot-a-number,b\n")
+    return root / "f4.csv"
+
+
+def test_corrupt_file_among_many_threads(tmp_path: Path) -> None:
+    bad = _csv_files_with_a_corrupt_one(tmp_path)
+    for strategy in STRATEGIES:
+        with pytest.raises(SourceReadError, match="f4.csv"):
+            LocalBackend(num_workers=3, partition_strategy=strategy).profile(str(tmp_path))
+
+
+@pytest.mark.slow
+def test_corrupt_file_among_many_processes(tmp_path: Path) -> None:
+    _csv_files_with_a_corrupt_one(tmp_path)
+    with pytest.raises(SourceReadError, match="f4.csv"):
+        LocalBackend(num_workers=2, use_processes=True).profile(str(tmp_path))
+    no_children()
+
+
+def test_corrupt_parquet_among_many(tmp_path: Path) -> None:
+    for i in range(3):
+        pq.write_table(pa.table({"x": list(range(100))}), tmp_path / f"p{i}.parquet")
+    (tmp_path / "p1.parquet").write_bytes(b"PAR1 this is not parquet PAR1")
+    with pytest.raises(SourceReadError, match="p1.parquet"):
+        LocalBackend(num_workers=2).profile(str(tmp_path))
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def _cli() -> Any:
+    import click
+
+    from truthound.profiler.distributed.cli_support import add_distributed_options, distributed_kwargs, run_distributed
+
+    @click.command()
+    @click.argument("source")
+    @add_distributed_options
+    def cmd(source: str, **params: Any) -> None:
+        opts = distributed_kwargs(params)
+        result = run_distributed(source, **opts, top_n=5)
+        click.echo(f"{result.row_count} {result.column_count} {result.duplicate_row_count}")
+
+    return cmd
+
+
+def test_cli_support(parquet_dataset: Path) -> None:
+    from click.testing import CliRunner
+
+    runner = CliRunner()
+    res = runner.invoke(_cli(), [str(parquet_dataset), "--distributed", "--backend", "local", "--workers", "2"])
+    assert res.exit_code == 0, res.output
+    assert res.output.split()[:2] == ["2600", "7"]
+    res = runner.invoke(_cli(), [str(parquet_dataset), "--distributed", "--backend", "auto",
+                                 "--partition-strategy", "column_based"])
+    assert res.exit_code == 0 and res.output.split() == ["2600", "7", "None"], res.output
+    res = runner.invoke(_cli(), [str(parquet_dataset), "--distributed", "--backend", "spark",
+                                 "--master", "spark://master:7077"])
+    assert isinstance(res.exception, BackendNotAvailableError)
+    res = runner.invoke(_cli(), [str(parquet_dataset), "--distributed", "--backend", "local",
+                                 "--master", "spark://x:7077"])
+    assert isinstance(res.exception, ConfigurationError)
+
+
+def test_th_profile_distributed_subprocess(tmp_path: Path, parquet_dataset: Path) -> None:
+    help_text = subprocess.run([sys.executable, "-m", "truthound", "profile", "--help"],
+                               capture_output=True, text=True, timeout=60).stdout
+    if "--distributed" not in help_text:
+        pytest.skip("th profile --distributed is not wired into truthound.cli yet")
+    csv = tmp_path / "data.csv"
+    pa_csv.write_csv(mixed_table(500), csv)
+    env = dict(os.environ)
+    out = subprocess.run(
+        [sys.executable, "-m", "truthound", "profile", str(csv), "--distributed", "--backend",
+         "local", "--workers", "4", "-f", "json"], capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert '"row_count": 500' in out.stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "truthound", "profile", str(parquet_dataset), "--distributed",
+         "--backend", "auto"], capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    out = subprocess.run(
+        [sys.executable, "-m", "truthound", "profile", str(csv), "--distributed", "--backend",
+         "dask", "--scheduler", "distributed"], capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode == 1 and "not available yet" in out.stderr
