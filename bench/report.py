@@ -311,12 +311,13 @@ def _load(r: dict) -> str:
 def _engine_table(e: dict) -> str:
     lines = [f"`{e.get('command', 'python bench/engine_speed.py')}` — {e.get('rows', 0):,} values per type, "
              f"median of {e.get('runs', '?')} runs.", "",
-             "| type | truthound profile() s | values/s | ns/value | pyarrow.compute min_max+sum+count s | ratio |",
-             "|---|---:|---:|---:|---:|---:|"]
+             "| type | truthound profile() s | CPU s | values/s | ns/value | pyarrow.compute min_max+sum+count s | ratio |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for t in e.get("types", []):
         th, fl = t.get("truthound_s"), t.get("floor_s")
-        lines.append("| {} | {} | {} | {} | {} | {} |".format(
-            t["type"], f"{th:.3f}" if th else t.get("error", "—"),
+        cpu = t.get("truthound_cpu_s")
+        lines.append("| {} | {} | {} | {} | {} | {} | {} |".format(
+            t["type"], f"{th:.3f}" if th else t.get("error", "—"), f"{cpu:.3f}" if cpu else "—",
             f"{e['rows'] / th / 1e6:,.1f} M" if th else "—", f"{th / e['rows'] * 1e9:.1f}" if th else "—",
             f"{fl:.3f}" if fl else "—", f"{th / fl:.1f}×" if th and fl else "—"))
     return "\n".join(lines)

@@ -1,183 +1,136 @@
 #include "truthound/profile/duplicates.hpp"
 
 #include <algorithm>
-#include <bit>
-#include <cmath>
-#include <cstring>
+#include <utility>
 
 namespace truthound {
 
 namespace {
+constexpr uint64_t kInitialSlots = 1024;
+}
 
-// Sorts 64-bit hashes: one counting pass on the top bits into about n/2 buckets, then each
-// bucket on its own (hashes are uniform, so buckets hold a few keys; a crowded bucket falls back
-// to std::sort). Equal keys are fine: insertion sort on them does no moves.
-void sort_hashes(std::vector<uint64_t>& v) {
-  const size_t n = v.size();
-  if (n < 256) {
-    std::sort(v.begin(), v.end());
+DuplicateCounter::DuplicateCounter(uint64_t exact_limit)
+    : limit_(std::max<uint64_t>(exact_limit, 1)),
+      keys_(kInitialSlots, 0),
+      counts_(kInitialSlots, 0),
+      mask_(kInitialSlots - 1) {}
+
+void DuplicateCounter::insert(uint64_t h, uint64_t count) {
+  sampled_rows_ += count;
+  if (h == 0) {
+    size_ += zero_count_ == 0;
+    zero_count_ += count;
     return;
   }
-  const int bits = std::min(16, static_cast<int>(std::bit_width(n)) - 2);
-  const int shift = 64 - bits;
-  const size_t buckets = size_t{1} << bits;
-  std::vector<uint32_t> start(buckets + 1, 0);
-  for (uint64_t x : v) ++start[(x >> shift) + 1];
-  for (size_t b = 1; b <= buckets; ++b) start[b] += start[b - 1];
-  std::vector<uint32_t> pos(start.begin(), start.end() - 1);
-  std::vector<uint64_t> tmp(n);
-  for (uint64_t x : v) tmp[pos[x >> shift]++] = x;
-  for (size_t b = 0; b < buckets; ++b) {
-    uint64_t* p = tmp.data() + start[b];
-    const size_t m = start[b + 1] - start[b];
-    if (m <= 1) continue;
-    if (m > 32) {
-      std::sort(p, p + m);
-      continue;
+  uint64_t i = h & mask_;
+  while (keys_[i] != 0) {
+    if (keys_[i] == h) {
+      counts_[i] += count;
+      return;
     }
-    for (size_t i = 1; i < m; ++i) {
-      const uint64_t x = p[i];
-      size_t j = i;
-      while (j > 0 && p[j - 1] > x) {
-        p[j] = p[j - 1];
-        --j;
-      }
-      p[j] = x;
-    }
+    i = (i + 1) & mask_;
   }
-  v.swap(tmp);
+  keys_[i] = h;
+  counts_[i] = count;
+  if (++size_ * 2 > keys_.size()) grow();
+  while (size_ > limit_) raise_level();
 }
 
-// Sorted, distinct union of sorted-distinct `a` and sorted `b` (b may repeat).
-void union_into(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b,
-                std::vector<uint64_t>& out) {
-  out.resize(a.size() + b.size());
-  uint64_t* o = out.data();
-  size_t i = 0, j = 0, k = 0;
-  const size_t na = a.size(), nb = b.size();
-  bool any = false;
-  uint64_t last = 0;
-  while (i < na || j < nb) {
-    uint64_t x;
-    if (j == nb || (i < na && a[i] <= b[j])) {
-      x = a[i++];
-    } else {
-      x = b[j++];
-    }
-    if (!any || x != last) {
-      o[k++] = x;
-      last = x;
-      any = true;
-    }
+void DuplicateCounter::grow() {
+  std::vector<uint64_t> keys(keys_.size() * 2, 0), counts(keys_.size() * 2, 0);
+  const uint64_t mask = keys.size() - 1;
+  for (size_t s = 0; s < keys_.size(); ++s) {
+    if (keys_[s] == 0) continue;
+    uint64_t i = keys_[s] & mask;
+    while (keys[i] != 0) i = (i + 1) & mask;
+    keys[i] = keys_[s];
+    counts[i] = counts_[s];
   }
-  out.resize(k);
+  keys_ = std::move(keys);
+  counts_ = std::move(counts);
+  mask_ = mask;
 }
 
-}  // namespace
-
-void DuplicateCounter::update(std::span<const uint64_t> h) {
-  rows_ += h.size();
-  if (hll_) {
-    hll_->update(h);
-    return;
+void DuplicateCounter::raise_level() {
+  ++level_;
+  std::vector<std::pair<uint64_t, uint64_t>> kept;
+  kept.reserve(size_);
+  for (size_t s = 0; s < keys_.size(); ++s) {
+    if (keys_[s] != 0 && qualifies(keys_[s])) kept.emplace_back(keys_[s], counts_[s]);
   }
-  pending_.insert(pending_.end(), h.begin(), h.end());
-  if (pending_.size() >= std::max<size_t>(1 << 16, sorted_.size())) compact();
+  const uint64_t zero = zero_count_;  // 0 qualifies at every level
+  std::fill(keys_.begin(), keys_.end(), 0);
+  size_ = 0;
+  sampled_rows_ = 0;
+  zero_count_ = 0;
+  if (zero) insert(0, zero);
+  for (const auto& [h, c] : kept) insert(h, c);
 }
 
-std::vector<uint64_t> DuplicateCounter::all_sorted() const {
-  std::vector<uint64_t> p = pending_;
-  sort_hashes(p);
-  std::vector<uint64_t> out;
-  union_into(sorted_, p, out);
-  return out;
-}
-
-void DuplicateCounter::compact() {
-  sort_hashes(pending_);
-  std::vector<uint64_t> out;
-  union_into(sorted_, pending_, out);
-  sorted_.swap(out);
-  pending_.clear();
-  if (sorted_.size() > limit_) to_sketch();
-}
-
-void DuplicateCounter::to_sketch() {
-  hll_.emplace(precision_);
-  hll_->update(sorted_);
-  hll_->update(pending_);
-  sorted_.clear();
-  sorted_.shrink_to_fit();
-  pending_.clear();
-  pending_.shrink_to_fit();
+void DuplicateCounter::update(std::span<const uint64_t> row_hashes) {
+  rows_ += row_hashes.size();
+  for (uint64_t h : row_hashes) {
+    if (qualifies(h)) insert(h, 1);
+  }
 }
 
 void DuplicateCounter::merge(const DuplicateCounter& o) {
+  while (level_ < o.level_) raise_level();
   rows_ += o.rows_;
-  if (!hll_ && !o.hll_) {
-    pending_.insert(pending_.end(), o.sorted_.begin(), o.sorted_.end());
-    pending_.insert(pending_.end(), o.pending_.begin(), o.pending_.end());
-    compact();
-    return;
+  if (o.zero_count_ && qualifies(0)) insert(0, o.zero_count_);
+  for (size_t s = 0; s < o.keys_.size(); ++s) {
+    if (o.keys_[s] != 0 && qualifies(o.keys_[s])) insert(o.keys_[s], o.counts_[s]);
   }
-  if (!hll_) to_sketch();
-  if (o.hll_) {
-    hll_->merge(*o.hll_);
-  } else {
-    hll_->update(o.sorted_);
-    hll_->update(o.pending_);
-  }
-}
-
-DuplicateCounter::Distinct DuplicateCounter::distinct() const {
-  if (hll_) {
-    return {std::min<uint64_t>(rows_, static_cast<uint64_t>(std::llround(hll_->estimate()))),
-            false};
-  }
-  const auto all = all_sorted();
-  if (all.size() <= limit_) return {all.size(), true};
-  // Past the limit the answer is the sketch's, whether or not this partial has compacted yet,
-  // so the result and its flag do not depend on how the rows were split.
-  HyperLogLog h(precision_);
-  h.update(all);
-  return {std::min<uint64_t>(rows_, static_cast<uint64_t>(std::llround(h.estimate()))), false};
 }
 
 uint64_t DuplicateCounter::distinct_rows() const {
-  return distinct().count;
+  if (level_ == 0) return size_;
+  const uint64_t dups_sampled = sampled_rows_ - size_;
+  const uint64_t dups = std::min<uint64_t>(rows_, dups_sampled << std::min<uint32_t>(level_, 63));
+  return rows_ - dups;
 }
 
 uint64_t DuplicateCounter::duplicate_rows() const {
   return rows_ - distinct_rows();
 }
 
-// Layout: mode u8 (0 exact, 1 sketch) | rows u64 | exact: u64 n + n sorted hashes | sketch: HLL
 void DuplicateCounter::serialize(ByteWriter& out) const {
-  out.u8(hll_ ? 1 : 0);
+  std::vector<std::pair<uint64_t, uint64_t>> entries;
+  entries.reserve(size_);
+  if (zero_count_) entries.emplace_back(0, zero_count_);
+  for (size_t s = 0; s < keys_.size(); ++s) {
+    if (keys_[s] != 0) entries.emplace_back(keys_[s], counts_[s]);
+  }
+  std::sort(entries.begin(), entries.end());
+  out.u8(static_cast<uint8_t>(level_));
   out.u64(rows_);
-  if (hll_) {
-    hll_->serialize(out);
-  } else {
-    const auto all = all_sorted();
-    out.array<uint64_t>(all);
+  out.u64(entries.size());
+  for (const auto& [h, c] : entries) {
+    out.u64(h);
+    out.u64(c);
   }
 }
 
-DuplicateCounter DuplicateCounter::deserialize(ByteReader& in, uint64_t exact_limit,
-                                               uint8_t precision) {
-  DuplicateCounter d(exact_limit, precision);
-  const uint8_t mode = in.u8();
-  if (mode > 1) in.corrupt("duplicate counter: unknown mode " + std::to_string(mode));
+DuplicateCounter DuplicateCounter::deserialize(ByteReader& in, uint64_t exact_limit) {
+  DuplicateCounter d(exact_limit);
+  const uint8_t level = in.u8();
+  if (level > 63) in.corrupt("duplicate counter: level " + std::to_string(level) + " out of range");
+  d.level_ = level;
   d.rows_ = in.u64();
-  if (mode == 1) {
-    d.hll_ = HyperLogLog::deserialize(in);
-  } else {
-    d.sorted_ = in.array<uint64_t>();
-    if (d.sorted_.size() > d.rows_) in.corrupt("duplicate counter: more distinct rows than rows");
-    for (size_t i = 1; i < d.sorted_.size(); ++i) {
-      if (d.sorted_[i - 1] >= d.sorted_[i]) in.corrupt("duplicate counter: hashes not sorted");
-    }
+  const size_t n = in.count(16);
+  if (n > d.limit_) in.corrupt("duplicate counter: more hashes than its limit");
+  uint64_t previous = 0, total = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t h = in.u64();
+    const uint64_t c = in.u64();
+    if (i > 0 && h <= previous) in.corrupt("duplicate counter: hashes not ascending");
+    if (c == 0 || c > d.rows_ - total) in.corrupt("duplicate counter: counts exceed the rows");
+    if (!d.qualifies(h)) in.corrupt("duplicate counter: a hash does not belong to its level");
+    previous = h;
+    total += c;
+    d.insert(h, c);
   }
+  if (d.level_ != level) in.corrupt("duplicate counter: more hashes than its limit");
   return d;
 }
 

@@ -55,7 +55,7 @@ ProfileOptions ProfileOptions::from_json(std::string_view json) {
     } else if (k == "kll_k") {
       o.kll_k = static_cast<uint16_t>(as_count(k, v, 8, 65535));
     } else if (k == "frequent_items_capacity") {
-      o.frequent_items_capacity = static_cast<uint32_t>(as_count(k, v, 16, 1u << 24));
+      o.frequent_items_capacity = static_cast<uint32_t>(as_count(k, v, 16, 1u << 22));
     } else if (k == "duplicate_exact_limit") {
       o.duplicate_exact_limit = as_count(k, v, 0, uint64_t{1} << 40);
     } else {
@@ -121,7 +121,9 @@ ProfileOptions ProfileOptions::deserialize(ByteReader& in) {
   o.frequent_items_capacity = in.u32();
   o.duplicate_exact_limit = in.u64();
   if (o.histogram_bins == 0 || o.histogram_bins > 100000 || o.top_n > 100000 ||
-      o.pattern_samples > 1000) {
+      o.pattern_samples > 1000 || o.frequent_items_capacity < 16 ||
+      o.frequent_items_capacity > (1u << 22) || o.duplicate_exact_limit > (uint64_t{1} << 40) ||
+      !(o.pattern_threshold > 0.0 && o.pattern_threshold <= 1.0)) {
     in.corrupt("options out of range");
   }
   try {

@@ -28,7 +28,7 @@ std::string joined(const std::vector<std::string>& v) {
 }  // namespace
 
 PartialProfile::PartialProfile(ProfileOptions options)
-    : options_(options), duplicates_(options.duplicate_exact_limit, options.hll_precision) {
+    : options_(options), duplicates_(options.duplicate_exact_limit) {
   options_.validate();
 }
 
@@ -338,8 +338,7 @@ PartialProfile PartialProfile::deserialize(const void* data, size_t size) {
   PartialProfile out(ProfileOptions::deserialize(p));
   out.rows_ = p.u64();
   out.duplicates_available_ = p.u8() != 0;
-  out.duplicates_ = DuplicateCounter::deserialize(p, out.options_.duplicate_exact_limit,
-                                                  out.options_.hll_precision);
+  out.duplicates_ = DuplicateCounter::deserialize(p, out.options_.duplicate_exact_limit);
   const size_t n_sources = p.count(8);
   for (size_t i = 0; i < n_sources; ++i) out.sources_.emplace_back(p.str());
   const size_t n_columns = p.count(8);
@@ -371,12 +370,11 @@ std::string PartialProfile::finalize_json() const {
   for (const auto& c : columns_) mem += c.memory_bytes();
   w.field("estimated_memory_bytes", mem);
   if (duplicates_available_ && duplicates_.rows() == rows_) {
-    const auto distinct = duplicates_.distinct();
-    const uint64_t d = rows_ - distinct.count;
+    const uint64_t d = duplicates_.duplicate_rows();
     w.field("duplicate_row_count", d);
     w.field("duplicate_row_ratio",
             rows_ ? static_cast<double>(d) / static_cast<double>(rows_) : 0.0);
-    w.field("duplicate_rows_approximate", !distinct.exact);
+    w.field("duplicate_rows_approximate", !duplicates_.is_exact());
   } else {
     w.field_null("duplicate_row_count");
     w.field_null("duplicate_row_ratio");

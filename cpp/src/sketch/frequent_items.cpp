@@ -12,11 +12,15 @@ namespace truthound {
 namespace {
 
 constexpr size_t kInitialSlots = 16;
+// Maximum load factor of the table, kLoadNum / kLoadDen. Low, so that a lookup almost always
+// decides on its first slot (the hot loop's one branch stays predictable).
+constexpr size_t kLoadNum = 1;
+constexpr size_t kLoadDen = 4;
 
-// Slots for `items` at a load factor of at most 3/4.
+// Slots for `items` at a load factor of at most kLoadNum / kLoadDen.
 size_t slots_for(size_t items) {
   size_t slots = kInitialSlots;
-  while (items * 4 > slots * 3) slots *= 2;
+  while (items * kLoadDen > slots * kLoadNum) slots *= 2;
   return slots;
 }
 
@@ -45,11 +49,13 @@ FrequentItems::FrequentItems(uint32_t capacity) : capacity_(capacity) {
 
 void FrequentItems::resize_table(size_t slots) {
   keys_.assign(slots, Key{0, 0});
-  refs_.assign(slots, ValueRef{0, 0});
-  occupied_.clear();
+  active_ = 0;
   mask_ = slots - 1;
   shift_ = 64 - std::countr_zero(slots);
-  insert_limit_ = std::min<size_t>(capacity_, slots * 3 / 4);
+  insert_limit_ = std::min<size_t>(capacity_, slots * kLoadNum / kLoadDen);
+  // At most insert_limit_ + 1 items before after_insert() moves them.
+  occupied_.assign(insert_limit_ + 1, 0);
+  refs_.assign(insert_limit_ + 1, ValueRef{0, 0});
 }
 
 size_t FrequentItems::find(uint64_t hash) const {
@@ -69,7 +75,7 @@ void FrequentItems::Arena::grow(size_t size) {
 void FrequentItems::after_insert() {
   if (active_ > capacity_) {
     purge();
-  } else if (active_ * 4 > keys_.size() * 3) {
+  } else if (active_ * kLoadDen > keys_.size() * kLoadNum) {
     // Grow: rebuild into a table twice as large.
     scratch_entries_ = entries();
     resize_table(keys_.size() * 2);
@@ -80,9 +86,9 @@ void FrequentItems::after_insert() {
 std::vector<FrequentItems::Entry> FrequentItems::entries() const {
   std::vector<Entry> out;
   out.reserve(active_);
-  for (uint32_t s : occupied_) {
-    out.push_back(
-        Entry{keys_[s].hash, keys_[s].count, arena_.data() + refs_[s].offset, refs_[s].size});
+  for (size_t j = 0; j < active_; ++j) {
+    const Key& k = keys_[occupied_[j]];
+    out.push_back(Entry{k.hash, k.count, arena_.data() + refs_[j].offset, refs_[j].size});
   }
   return out;
 }
@@ -90,35 +96,58 @@ std::vector<FrequentItems::Entry> FrequentItems::entries() const {
 void FrequentItems::rebuild(std::span<const Entry> entries) {
   // The entries may point into arena_: copy the survivors into the spare arena, then swap.
   spare_arena_.clear();
-  for (uint32_t s : occupied_) keys_[s] = Key{0, 0};
-  occupied_.clear();
-  for (const Entry& e : entries) {
+  clear_slots();
+  if (entries.size() > occupied_.size()) {
+    occupied_.resize(entries.size());
+    refs_.resize(entries.size());
+  }
+  for (size_t j = 0; j < entries.size(); ++j) {
+    const Entry& e = entries[j];
     size_t s = slot_of(e.hash);
     while (keys_[s].count != 0) s = (s + 1) & mask_;
-    occupied_.push_back(static_cast<uint32_t>(s));
+    occupied_[j] = static_cast<uint32_t>(s);
     keys_[s] = Key{e.hash, e.count};
-    refs_[s] = ValueRef{spare_arena_.append(e.data, e.size), e.size};
+    refs_[j] = ValueRef{spare_arena_.append(e.data, e.size), e.size};
   }
   active_ = entries.size();
   arena_.swap(spare_arena_);
 }
 
+void FrequentItems::clear_slots() {
+  if (active_ * 2 > keys_.size()) {
+    std::memset(static_cast<void*>(keys_.data()), 0, keys_.size() * sizeof(Key));
+  } else {
+    for (size_t j = 0; j < active_; ++j) keys_[occupied_[j]] = Key{0, 0};
+  }
+  active_ = 0;
+}
+
 void FrequentItems::purge() {
-  scratch_counts_.resize(occupied_.size());
+  scratch_counts_.resize(active_);
   uint64_t lo = UINT64_MAX, hi = 0;
-  for (size_t i = 0; i < occupied_.size(); ++i) {
+  for (size_t i = 0; i < active_; ++i) {
     const uint64_t c = keys_[occupied_[i]].count;
     scratch_counts_[i] = c;
     lo = c < lo ? c : lo;
     hi = c > hi ? c : hi;
   }
-  // All counters equal (an all-distinct stream): that value is the median.
+  // All counters equal (an all-distinct stream): that value is the median and every item goes.
   if (lo == hi) {
+    offset_ += lo;
+    clear_slots();
+    arena_.clear();
+    return;
+  }
+  // The lower median: at least half of the counters are <= it and go. Mostly-distinct streams
+  // have more than half of the counters at the minimum, which is then the median.
+  const size_t rank = (scratch_counts_.size() - 1) / 2;
+  size_t at_lo = 0;
+  for (const uint64_t c : scratch_counts_) at_lo += c == lo;
+  if (at_lo > rank) {
     subtract_and_rebuild(lo, {});
     return;
   }
-  // The lower median: at least half of the counters are <= it and go.
-  auto median = scratch_counts_.begin() + (scratch_counts_.size() - 1) / 2;
+  auto median = scratch_counts_.begin() + rank;
   std::nth_element(scratch_counts_.begin(), median, scratch_counts_.end());
   subtract_and_rebuild(*median, {});
 }
@@ -126,12 +155,12 @@ void FrequentItems::purge() {
 void FrequentItems::subtract_and_rebuild(uint64_t amount, std::span<const Entry> extra) {
   offset_ += amount;
   // Branch-free compaction: write every entry, keep it by advancing only if it survives.
-  scratch_entries_.resize(occupied_.size() + extra.size());
+  scratch_entries_.resize(active_ + extra.size());
   size_t kept = 0;
-  for (uint32_t s : occupied_) {
-    const Key& k = keys_[s];
+  for (size_t j = 0; j < active_; ++j) {
+    const Key& k = keys_[occupied_[j]];
     scratch_entries_[kept] =
-        Entry{k.hash, k.count - amount, arena_.data() + refs_[s].offset, refs_[s].size};
+        Entry{k.hash, k.count - amount, arena_.data() + refs_[j].offset, refs_[j].size};
     kept += k.count > amount;
   }
   for (const Entry& e : extra) {
@@ -174,7 +203,7 @@ void FrequentItems::merge(const FrequentItems& other) {
     return;
   }
   capacity_ = std::min(capacity_, other.capacity_);
-  insert_limit_ = std::min<size_t>(capacity_, keys_.size() * 3 / 4);
+  insert_limit_ = std::min<size_t>(capacity_, keys_.size() * kLoadNum / kLoadDen);
   n_ += other.n_;
   offset_ += other.offset_;
   // Items of both: add the counters in place. Items new to this sketch wait in `fresh`.
@@ -200,7 +229,7 @@ void FrequentItems::merge(const FrequentItems& other) {
   // capacity)-th smallest counter. It depends only on the multiset of summed counters, so the
   // result is the same whichever sketch is merged into which.
   scratch_counts_.clear();
-  for (uint32_t s : occupied_) scratch_counts_.push_back(keys_[s].count);
+  for (size_t j = 0; j < active_; ++j) scratch_counts_.push_back(keys_[occupied_[j]].count);
   for (const Entry& e : fresh) scratch_counts_.push_back(e.count);
   auto kth = scratch_counts_.begin() + (total - capacity_ - 1);
   std::nth_element(scratch_counts_.begin(), kth, scratch_counts_.end());

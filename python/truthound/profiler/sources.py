@@ -21,6 +21,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from truthound.errors import (
     ColumnNotFoundError,
@@ -379,6 +380,55 @@ def _describe_open_error(files: list[str], file_format: ds.FileFormat, exc: Base
 # --------------------------------------------------------------------------- datasets
 
 
+# Parquet is read page by page: no pre-buffering of whole column chunks and a 1 MiB read buffer,
+# so memory stays near one batch per column instead of whole decoded row groups (a 1M-row row
+# group of a 12-column table is ~175 MB; pyarrow's scanner also decodes several ahead).
+_PARQUET_READ_BUFFER = 1 << 20
+
+
+def fragment_batches(
+    fragment: ds.Fragment,
+    schema: pa.Schema,
+    columns: list[str] | None,
+    batch_size: int,
+    *,
+    use_threads: bool = True,
+    row_groups: Sequence[int] | None = None,
+) -> Iterator[pa.RecordBatch]:
+    """The batches of one dataset fragment, in ``schema`` (projected to ``columns``): columns a
+    file lacks are null, narrower types are widened, hive partition columns are filled in."""
+    if not isinstance(fragment, ds.ParquetFileFragment):
+        kwargs: dict[str, Any] = {"schema": schema, "columns": columns, "batch_size": batch_size,
+                                  "use_threads": use_threads}
+        yield from ds.Scanner.from_fragment(fragment, **kwargs).to_batches()
+        return
+    names = list(columns) if columns else list(schema.names)
+    projected = pa.schema([schema.field(n) for n in names])
+    keys = ds.get_partition_keys(fragment.partition_expression)
+    with fragment.filesystem.open_input_file(fragment.path) as f:
+        pf = pq.ParquetFile(f, pre_buffer=False, buffer_size=_PARQUET_READ_BUFFER)
+        in_file = set(pf.schema_arrow.names)
+        read = [n for n in names if n in in_file and n not in keys]
+        groups = list(row_groups) if row_groups is not None else list(range(pf.num_row_groups))
+        if not groups:
+            return
+        for batch in pf.iter_batches(batch_size=batch_size, row_groups=groups, columns=read,
+                                     use_threads=use_threads):
+            n = batch.num_rows
+            arrays = []
+            for field in projected:
+                if field.name in keys:
+                    value = keys[field.name]
+                    arrays.append(pa.nulls(n, field.type) if value is None
+                                  else pa.array([value] * n, field.type))
+                elif field.name in read:
+                    column = batch.column(field.name)
+                    arrays.append(column if column.type == field.type else column.cast(field.type))
+                else:
+                    arrays.append(pa.nulls(n, field.type))
+            yield pa.RecordBatch.from_arrays(arrays, schema=projected)
+
+
 def _dataset_source(
     dataset: ds.Dataset,
     columns: list[str] | None,
@@ -404,10 +454,7 @@ def _dataset_source(
         for fragment in dataset.get_fragments():
             where = getattr(fragment, "path", description)
             try:
-                scanner = ds.Scanner.from_fragment(
-                    fragment, schema=schema, columns=columns, batch_size=batch_size
-                )
-                for batch in scanner.to_batches():
+                for batch in fragment_batches(fragment, schema, columns, batch_size):
                     if batch.num_rows:
                         yield batch
             except (pa.ArrowException, OSError) as exc:

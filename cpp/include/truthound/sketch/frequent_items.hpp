@@ -119,8 +119,15 @@ class FrequentItems {
   // Value bytes of all items, back to back; dropped values are reclaimed when a purge rebuilds.
   class Arena {
    public:
-    uint64_t append(const char* data, size_t size) {
-      if (size > buf_.size() - used_) grow(size);
+    // Spare bytes past used_ that put() may overwrite with its fixed-size copies.
+    static constexpr size_t kSlack = 32;
+    // Makes room for `size` bytes at used_ (plus the slack for put()).
+    void reserve(size_t size) {
+      if (size + kSlack > buf_.size() - used_) [[unlikely]]
+        grow(size + kSlack);
+    }
+    // Copies the value to used_ without keeping it: commit() keeps it. Needs reserve(size).
+    void put(const char* data, size_t size) {
       char* dst = buf_.data() + used_;
       if (size == 9) {
         // A tag byte and 8 value bytes (numbers), just written by the caller as two stores:
@@ -135,9 +142,20 @@ class FrequentItems {
         std::memcpy(&b, data + size - 8, 8);
         std::memcpy(dst, &a, 8);
         std::memcpy(dst + size - 8, &b, 8);
+      } else if (size > 16 && size <= 32) {
+        char a[16], b[16];
+        std::memcpy(a, data, 16);
+        std::memcpy(b, data + size - 16, 16);
+        std::memcpy(dst, a, 16);
+        std::memcpy(dst + size - 16, b, 16);
       } else if (size != 0) {
         std::memcpy(dst, data, size);
       }
+    }
+    void commit(size_t size) { used_ += size; }
+    uint64_t append(const char* data, size_t size) {
+      reserve(size);
+      put(data, size);
       const uint64_t at = used_;
       used_ += size;
       return at;
@@ -155,7 +173,7 @@ class FrequentItems {
     std::vector<char> buf_;
     size_t used_ = 0;
   };
-  // Where a slot's value bytes are in the arena.
+  // Where an item's value bytes are in the arena.
   struct ValueRef {
     uint64_t offset;
     uint64_t size;
@@ -182,6 +200,8 @@ class FrequentItems {
   // table and arena from the survivors plus `extra` (minus amount too).
   void subtract_and_rebuild(uint64_t amount, std::span<const Entry> extra);
   void rebuild(std::span<const Entry> entries);
+  // Empties every slot (active_ = 0); leaves the arena alone.
+  void clear_slots();
   std::vector<Entry> entries() const;
   Row row_of(const Entry& e) const;
 
@@ -190,13 +210,15 @@ class FrequentItems {
   uint64_t offset_ = 0;
   size_t active_ = 0;
   std::vector<Key> keys_;
-  std::vector<ValueRef> refs_;
-  // The occupied slots, densely: purges and iteration walk these instead of every slot, which
-  // avoids a hard-to-predict branch per slot.
+  // Item j (0 <= j < active_, in insertion order) sits in slot occupied_[j] and its value in
+  // refs_[j]. Both have one entry per slot, so the hot path writes them before it knows whether
+  // the item is new. Purges and iteration walk these instead of every slot, which avoids a
+  // hard-to-predict branch per slot.
   std::vector<uint32_t> occupied_;
+  std::vector<ValueRef> refs_;
   int shift_ = 64;
   size_t mask_ = 0;
-  // Insert beyond this many items calls after_insert(): min(capacity, 3/4 of the slots).
+  // Insert beyond this many items calls after_insert(): min(capacity, the load limit).
   size_t insert_limit_ = 0;
   Arena arena_;
   // Scratch space reused across purges so the steady state does not allocate.

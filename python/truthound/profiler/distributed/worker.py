@@ -78,7 +78,8 @@ def _csv_range_batches(
         return
     # The file's columns and types as the dataset (profile() of the whole) reads them.
     names = list(schema.names)
-    read = pa_csv.ReadOptions(column_names=names, block_size=1 << 22)
+    # one worker is one core: decode on this thread (see _file_batches)
+    read = pa_csv.ReadOptions(column_names=names, block_size=1 << 22, use_threads=False)
     parse = pa_csv.ParseOptions(delimiter="\t" if piece.format == "tsv" else ",")
     convert = pa_csv.ConvertOptions(
         column_types={f.name: f.type for f in schema},
@@ -103,13 +104,12 @@ def _file_batches(
         kwargs: dict[str, Any] = {"filesystem": piece.filesystem}
         if piece.partition_expression is not None:
             kwargs["partition_expression"] = piece.partition_expression
-        if piece.row_groups is not None:
-            kwargs["row_groups"] = list(piece.row_groups)
         fragment = file_format.make_fragment(piece.path, **kwargs)
-        scanner = ds.Scanner.from_fragment(
-            fragment, schema=schema, columns=columns, batch_size=batch_size
-        )
-        for batch in scanner.to_batches():
+        # One worker is one core: the worker decodes on its own thread instead of pyarrow's pool,
+        # so N workers use N cores (and a Spark/Dask/Ray task stays within its task slot).
+        for batch in _sources.fragment_batches(
+            fragment, schema, columns, batch_size, use_threads=False, row_groups=piece.row_groups
+        ):
             if batch.num_rows:
                 yield batch
     except TruthoundError:
