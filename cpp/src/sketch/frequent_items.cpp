@@ -15,7 +15,7 @@ constexpr size_t kInitialSlots = 16;
 // Maximum load factor of the table, kLoadNum / kLoadDen. Low, so that a lookup almost always
 // decides on its first slot (the hot loop's one branch stays predictable).
 constexpr size_t kLoadNum = 1;
-constexpr size_t kLoadDen = 4;
+constexpr size_t kLoadDen = 8;
 
 // Slots for `items` at a load factor of at most kLoadNum / kLoadDen.
 size_t slots_for(size_t items) {

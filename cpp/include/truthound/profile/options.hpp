@@ -19,7 +19,7 @@ struct ProfileOptions {
   uint8_t hll_precision = 16;                  // 2^p registers
   uint16_t kll_k = 400;                        // quantile sketch accuracy
   uint32_t frequent_items_capacity = 1024;     // top-k counters
-  uint64_t duplicate_exact_limit = 1'000'000;  // rows whose hashes are kept for exact duplicates
+  uint64_t duplicate_exact_limit = 131072;  // rows whose hashes are kept for exact duplicates
 
   // Parses a flat JSON object; unknown keys and out-of-range values throw InvalidArgumentError
   // naming the option.

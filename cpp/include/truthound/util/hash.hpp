@@ -12,6 +12,10 @@
 #include <cstring>
 #include <string_view>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace truthound {
 
 inline constexpr uint64_t kHashSeed = 0x8f1e9a3c5d7b2e41ULL;
@@ -38,10 +42,17 @@ inline uint64_t hash_uint(uint64_t v) {
 }
 
 inline uint64_t hash_double(double d) {
+#if defined(__SSE2__)
+  // cvttsd2si gives INT64_MIN for NaN and out-of-range values, which never round-trips to d
+  // (INT64_MIN itself is exactly -2^63, an integer): no range check needed, and no UB.
+  const int64_t i = _mm_cvttsd_si64(_mm_set_sd(d));
+  if (static_cast<double>(i) == d) return hash_int(i);  // also folds -0.0 into 0
+#else
   if (d >= -9.2233720368547758e18 && d < 9.2233720368547758e18) {
     auto i = static_cast<int64_t>(d);
     if (static_cast<double>(i) == d) return hash_int(i);  // also folds -0.0 into 0
   }
+#endif
   if (std::isnan(d)) return mix64(0x7ff8000000000000ULL ^ (kHashSeed + 0x7fULL));
   return mix64(std::bit_cast<uint64_t>(d) ^ (kHashSeed + 0x7fULL));
 }

@@ -29,7 +29,27 @@ inline uint64_t utf8_continuation_flags(const char* p) {
 // Number of characters (code points) in data[0, n). Works 8 bytes at a time (SWAR), without a
 // popcount instruction: per-byte flags are summed in byte lanes (at most 255 words per lane
 // before flushing), then the lanes are added with one multiply.
+// True when no byte of [data, data + n) has its high bit set (the common case: ASCII text).
+inline bool is_ascii(const char* data, size_t n) {
+  uint64_t acc = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, data + i, 8);
+    acc |= w;
+  }
+  if (n >= 8) {
+    uint64_t w;
+    std::memcpy(&w, data + n - 8, 8);  // the tail, overlapping what was read
+    acc |= w;
+  } else {
+    for (; i < n; ++i) acc |= static_cast<unsigned char>(data[i]);
+  }
+  return (acc & 0x8080808080808080ULL) == 0;
+}
+
 inline size_t utf8_length(const char* data, size_t n) {
+  if (is_ascii(data, n)) return n;
   size_t continuation = 0;
   size_t i = 0;
   while (i + 8 <= n) {
