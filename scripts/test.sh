@@ -51,6 +51,9 @@ if [ -z "${SKIP_SANITIZERS:-}" ]; then
     ctest --test-dir build/asan -j "$jobs" --output-on-failure
 fi
 
+step "Python: type check (mypy)"
+python -m mypy
+
 # ---- Python tests (run outside the source tree's python/ so the installed package is used) ----
 step "Python: pytest"
 python -m pytest -q -p no:cacheprovider tests

@@ -6,6 +6,7 @@
 // Prints M values/s (best of `reps`) for PartialProfile::consume_batch over `rows` rows in
 // batches of 64K rows of one column (int64 uniform random, float64 normal, utf8 short mixed
 // strings), then ns/value of each component run alone over the same values.
+#include <time.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -14,7 +15,6 @@
 #include <cstring>
 #include <random>
 #include <string>
-#include <time.h>
 #include <vector>
 
 #include "truthound/arrow/c_abi.hpp"
@@ -34,14 +34,20 @@ namespace {
 
 constexpr int64_t kBatch = 65536;
 
-void release_schema(ArrowSchema* s) { s->release = nullptr; }
-void release_array(ArrowArray* a) { a->release = nullptr; }
+void release_schema(ArrowSchema* s) {
+  s->release = nullptr;
+}
+void release_array(ArrowArray* a) {
+  a->release = nullptr;
+}
 
 // Thread CPU time: on a shared, loaded machine it leaves out the time this thread waited for a
 // core (wall time would charge it). Set ENGINE_BENCH_WALL=1 for wall time.
 double now() {
   static const bool wall = std::getenv("ENGINE_BENCH_WALL") != nullptr;
-  if (wall) return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  if (wall)
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
   timespec ts;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
@@ -58,7 +64,8 @@ struct Column {
 };
 
 Column make_ints(size_t rows) {
-  Column c; c.format = "l";
+  Column c;
+  c.format = "l";
   std::mt19937_64 rng(42);
   c.ints.resize(rows);
   for (auto& v : c.ints) v = static_cast<int64_t>(rng());
@@ -67,7 +74,8 @@ Column make_ints(size_t rows) {
 }
 
 Column make_floats(size_t rows) {
-  Column c; c.format = "g";
+  Column c;
+  c.format = "g";
   std::mt19937_64 rng(43);
   std::normal_distribution<double> nd(100.0, 15.0);
   c.doubles.resize(rows);
@@ -77,11 +85,13 @@ Column make_floats(size_t rows) {
 }
 
 Column make_strings(size_t rows) {
-  Column c; c.format = "u";
+  Column c;
+  c.format = "u";
   std::mt19937_64 rng(44);
-  static const char* words[] = {"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf",
-                                "hotel", "india", "juliet", "kilo", "lima", "mike", "november",
-                                "oscar", "papa", "quebec", "romeo", "sierra", "tango"};
+  static const char* words[] = {"alpha",   "bravo",  "charlie", "delta",    "echo",
+                                "foxtrot", "golf",   "hotel",   "india",    "juliet",
+                                "kilo",    "lima",   "mike",    "november", "oscar",
+                                "papa",    "quebec", "romeo",   "sierra",   "tango"};
   static const char* domains[] = {"example.com", "mail.org", "corp.net", "test.io"};
   const char* hex = "0123456789abcdef";
   c.offsets.reserve(rows + 1);
@@ -100,7 +110,8 @@ Column make_strings(size_t rows) {
         break;
       }
       case 1: {  // uuid (36 bytes)
-        for (int k = 0; k < 36; ++k) s += (k == 8 || k == 13 || k == 18 || k == 23) ? '-' : hex[rng() % 16];
+        for (int k = 0; k < 36; ++k)
+          s += (k == 8 || k == 13 || k == 18 || k == 23) ? '-' : hex[rng() % 16];
         break;
       }
       case 2: {  // number 10-19 digits
@@ -127,7 +138,8 @@ Column make_strings(size_t rows) {
 }
 
 double profile_once(const Column& c, std::string* json) {
-  ArrowSchema child{c.format, "x", nullptr, ARROW_FLAG_NULLABLE, 0, nullptr, nullptr, release_schema, nullptr};
+  ArrowSchema child{c.format,       "x",    nullptr, ARROW_FLAG_NULLABLE, 0, nullptr, nullptr,
+                    release_schema, nullptr};
   ArrowSchema* children[] = {&child};
   ArrowSchema root{"+s", "", nullptr, 0, 1, children, nullptr, release_schema, nullptr};
   PartialProfile p;
@@ -179,82 +191,127 @@ void components(const Column& c, int reps) {
   std::vector<double> dbl(n);
   volatile uint64_t sink = 0;
   if (c.format[0] == 'l') {
-    report("hash_int", best_of(reps, [&] {
-             for (size_t i = 0; i < n; ++i) hashes[i] = hash_int(c.ints[i]);
-           }), n);
+    report("hash_int",
+           best_of(reps,
+                   [&] {
+                     for (size_t i = 0; i < n; ++i) hashes[i] = hash_int(c.ints[i]);
+                   }),
+           n);
     for (size_t i = 0; i < n; ++i) dbl[i] = static_cast<double>(c.ints[i]);
   } else if (c.format[0] == 'g') {
-    report("hash_double", best_of(reps, [&] {
-             for (size_t i = 0; i < n; ++i) hashes[i] = hash_double(c.doubles[i]);
-           }), n);
+    report("hash_double",
+           best_of(reps,
+                   [&] {
+                     for (size_t i = 0; i < n; ++i) hashes[i] = hash_double(c.doubles[i]);
+                   }),
+           n);
     dbl = c.doubles;
   } else {
     auto sv = [&](size_t i) {
       return std::string_view(c.data.data() + c.offsets[i], c.offsets[i + 1] - c.offsets[i]);
     };
-    report("hash_bytes", best_of(reps, [&] {
-             for (size_t i = 0; i < n; ++i) { auto v = sv(i); hashes[i] = hash_bytes(v.data(), v.size()); }
-           }), n);
-    report("utf8_length", best_of(reps, [&] {
-             uint64_t s = 0;
-             for (size_t i = 0; i < n; ++i) { auto v = sv(i); s += utf8_length(v.data(), v.size()); }
-             sink = s;
-           }), n);
-    report("string min/max", best_of(reps, [&] {
-             std::string_view mn = sv(0), mx = mn;
-             for (size_t i = 0; i < n; ++i) {
-               auto v = sv(i);
-               if (v < mn) mn = v;
-               if (v > mx) mx = v;
-             }
-             sink = mn.size() + mx.size();
-           }), n);
-    report("match_patterns", best_of(reps, [&] {
-             uint64_t s = 0;
-             for (size_t i = 0; i < n; ++i) s += match_patterns(sv(i));
-             sink = s;
-           }), n);
+    report("hash_bytes",
+           best_of(reps,
+                   [&] {
+                     for (size_t i = 0; i < n; ++i) {
+                       auto v = sv(i);
+                       hashes[i] = hash_bytes(v.data(), v.size());
+                     }
+                   }),
+           n);
+    report("utf8_length",
+           best_of(reps,
+                   [&] {
+                     uint64_t s = 0;
+                     for (size_t i = 0; i < n; ++i) {
+                       auto v = sv(i);
+                       s += utf8_length(v.data(), v.size());
+                     }
+                     sink = s;
+                   }),
+           n);
+    report("string min/max",
+           best_of(reps,
+                   [&] {
+                     std::string_view mn = sv(0), mx = mn;
+                     for (size_t i = 0; i < n; ++i) {
+                       auto v = sv(i);
+                       if (v < mn) mn = v;
+                       if (v > mx) mx = v;
+                     }
+                     sink = mn.size() + mx.size();
+                   }),
+           n);
+    report("match_patterns",
+           best_of(reps,
+                   [&] {
+                     uint64_t s = 0;
+                     for (size_t i = 0; i < n; ++i) s += match_patterns(sv(i));
+                     sink = s;
+                   }),
+           n);
   }
-  report("HyperLogLog", best_of(reps, [&] {
-           HyperLogLog h;
-           for (size_t b = 0; b < n; b += 2048) h.update(std::span(hashes.data() + b, std::min<size_t>(2048, n - b)));
-           sink = h.is_exact();
-         }), n);
-  report("FrequentItems", best_of(reps, [&] {
-           FrequentItems f;
-           char buf[9];
-           for (size_t b = 0; b < n; b += 2048)
-             f.update(std::span(hashes.data() + b, std::min<size_t>(2048, n - b)), [&](size_t k) {
-               buf[0] = 'i';
-               const uint64_t v = hashes[b + k];
-               std::memcpy(buf + 1, &v, 8);
-               return std::string_view(buf, 9);
-             });
-           sink = f.num_items();
-         }), n);
+  report("HyperLogLog",
+         best_of(reps,
+                 [&] {
+                   HyperLogLog h;
+                   for (size_t b = 0; b < n; b += 2048)
+                     h.update(std::span(hashes.data() + b, std::min<size_t>(2048, n - b)));
+                   sink = h.is_exact();
+                 }),
+         n);
+  report("FrequentItems",
+         best_of(reps,
+                 [&] {
+                   FrequentItems f;
+                   char buf[9];
+                   for (size_t b = 0; b < n; b += 2048)
+                     f.update(std::span(hashes.data() + b, std::min<size_t>(2048, n - b)),
+                              [&](size_t k) {
+                                buf[0] = 'i';
+                                const uint64_t v = hashes[b + k];
+                                std::memcpy(buf + 1, &v, 8);
+                                return std::string_view(buf, 9);
+                              });
+                   sink = f.num_items();
+                 }),
+         n);
   if (c.format[0] != 'u') {
-    report("Moments", best_of(reps, [&] {
-             Moments m;
-             for (size_t b = 0; b < n; b += 2048) m.update(std::span<const double>(dbl.data() + b, std::min<size_t>(2048, n - b)));
-             sink = m.n;
-           }), n);
-    report("KLL", best_of(reps, [&] {
-             KllSketch k;
-             for (size_t b = 0; b < n; b += 2048) k.update(std::span<const double>(dbl.data() + b, std::min<size_t>(2048, n - b)));
-             sink = k.n();
-           }), n);
+    report("Moments",
+           best_of(reps,
+                   [&] {
+                     Moments m;
+                     for (size_t b = 0; b < n; b += 2048)
+                       m.update(
+                           std::span<const double>(dbl.data() + b, std::min<size_t>(2048, n - b)));
+                     sink = m.n;
+                   }),
+           n);
+    report("KLL",
+           best_of(reps,
+                   [&] {
+                     KllSketch k;
+                     for (size_t b = 0; b < n; b += 2048)
+                       k.update(
+                           std::span<const double>(dbl.data() + b, std::min<size_t>(2048, n - b)));
+                     sink = k.n();
+                   }),
+           n);
   }
-  report("DuplicateCounter", best_of(reps, [&] {
-           DuplicateCounter d;
-           std::vector<uint64_t> rh(kBatch);
-           for (size_t b = 0; b < n; b += kBatch) {
-             const size_t m = std::min<size_t>(kBatch, n - b);
-             rh.resize(m);
-             for (size_t i = 0; i < m; ++i) rh[i] = combine_hash(kHashSeed, hashes[b + i]);
-             d.update(rh);
-           }
-           sink = d.rows();
-         }), n);
+  report("DuplicateCounter",
+         best_of(reps,
+                 [&] {
+                   DuplicateCounter d;
+                   std::vector<uint64_t> rh(kBatch);
+                   for (size_t b = 0; b < n; b += kBatch) {
+                     const size_t m = std::min<size_t>(kBatch, n - b);
+                     rh.resize(m);
+                     for (size_t i = 0; i < m; ++i) rh[i] = combine_hash(kHashSeed, hashes[b + i]);
+                     d.update(rh);
+                   }
+                   sink = d.rows();
+                 }),
+         n);
   (void)sink;
 }
 

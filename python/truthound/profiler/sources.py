@@ -384,6 +384,7 @@ def _describe_open_error(files: list[str], file_format: ds.FileFormat, exc: Base
 # so memory stays near one batch per column instead of whole decoded row groups (a 1M-row row
 # group of a 12-column table is ~175 MB; pyarrow's scanner also decodes several ahead).
 _PARQUET_READ_BUFFER = 1 << 20
+_CSV_BLOCK = 1 << 22
 
 
 def fragment_batches(
@@ -397,10 +398,14 @@ def fragment_batches(
 ) -> Iterator[pa.RecordBatch]:
     """The batches of one dataset fragment, in ``schema`` (projected to ``columns``): columns a
     file lacks are null, narrower types are widened, hive partition columns are filled in."""
-    if not isinstance(fragment, ds.ParquetFileFragment):
+    csv = isinstance(getattr(fragment, "format", None), ds.CsvFileFormat)
+    if not csv and not isinstance(fragment, ds.ParquetFileFragment):
         kwargs: dict[str, Any] = {"schema": schema, "columns": columns, "batch_size": batch_size,
                                   "use_threads": use_threads}
         yield from ds.Scanner.from_fragment(fragment, **kwargs).to_batches()
+        return
+    if csv:
+        yield from _csv_fragment_batches(fragment, schema, columns, batch_size, use_threads)
         return
     names = list(columns) if columns else list(schema.names)
     projected = pa.schema([schema.field(n) for n in names])
@@ -414,19 +419,55 @@ def fragment_batches(
             return
         for batch in pf.iter_batches(batch_size=batch_size, row_groups=groups, columns=read,
                                      use_threads=use_threads):
-            n = batch.num_rows
-            arrays = []
-            for field in projected:
-                if field.name in keys:
-                    value = keys[field.name]
-                    arrays.append(pa.nulls(n, field.type) if value is None
-                                  else pa.array([value] * n, field.type))
-                elif field.name in read:
-                    column = batch.column(field.name)
-                    arrays.append(column if column.type == field.type else column.cast(field.type))
-                else:
-                    arrays.append(pa.nulls(n, field.type))
-            yield pa.RecordBatch.from_arrays(arrays, schema=projected)
+            yield _conform(batch, projected, keys)
+
+
+def _conform(batch: pa.RecordBatch, projected: pa.Schema, keys: dict[str, Any]) -> pa.RecordBatch:
+    """``batch`` in the dataset's schema: hive partition values filled in, columns the file lacks
+    as nulls, narrower types widened."""
+    n = batch.num_rows
+    present = set(batch.schema.names)
+    arrays = []
+    for field in projected:
+        if field.name in keys:
+            value = keys[field.name]
+            arrays.append(pa.nulls(n, field.type) if value is None
+                          else pa.array([value] * n, field.type))
+        elif field.name in present:
+            column = batch.column(field.name)
+            arrays.append(column if column.type == field.type else column.cast(field.type))
+        else:
+            arrays.append(pa.nulls(n, field.type))
+    return pa.RecordBatch.from_arrays(arrays, schema=projected)
+
+
+def _csv_fragment_batches(
+    fragment: ds.Fragment,
+    schema: pa.Schema,
+    columns: list[str] | None,
+    batch_size: int,
+    use_threads: bool,
+) -> Iterator[pa.RecordBatch]:
+    """A CSV/TSV file through pyarrow's streaming reader (the dataset scanner buffers ~1 GB of a
+    large file ahead of a slower consumer; this reader keeps a few blocks), with the dataset's
+    column types forced so every file and every run reads the same types."""
+    names = list(columns) if columns else list(schema.names)
+    projected = pa.schema([schema.field(n) for n in names])
+    keys = ds.get_partition_keys(fragment.partition_expression)
+    fmt = fragment.format
+    read = [n for n in names if n not in keys]
+    convert = pa_csv.ConvertOptions(
+        strings_can_be_null=True,
+        column_types={f.name: f.type for f in schema if f.name not in keys},
+        include_columns=read,
+        include_missing_columns=True,
+    )
+    options = pa_csv.ReadOptions(use_threads=use_threads, block_size=_CSV_BLOCK)
+    with fragment.filesystem.open_input_stream(fragment.path, compression="detect") as f:
+        reader = pa_csv.open_csv(f, read_options=options, parse_options=fmt.parse_options,
+                                 convert_options=convert)
+        for batch in _rechunk(reader, batch_size):
+            yield _conform(batch, projected, keys)
 
 
 def _dataset_source(

@@ -43,7 +43,9 @@ class _PendingBackend(BaseBackend):
             raise ConfigurationError(
                 f"{type(self).__name__} takes a {self.config_class.__name__}, got {type(config).__name__}"
             )
-        config.validate()
+        validate = getattr(config, "validate", None)
+        if callable(validate):
+            validate()
         self.config = config
         self.num_workers = num_workers
         self.partition_strategy = partition_strategy

@@ -169,4 +169,5 @@ def check_num_workers(value: object) -> int:
     if value is None:
         return default_num_workers()
     _check_positive("num_workers", value, allow_none=False)
-    return int(value)  # type: ignore[arg-type]
+    assert isinstance(value, int)  # _check_positive raised otherwise
+    return int(value)

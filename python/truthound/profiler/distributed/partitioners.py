@@ -477,7 +477,7 @@ class Partitioner:
         column_groups: list[tuple[str, ...]],
         **extra: Any,
     ) -> list[Partition]:
-        out = []
+        out: list[Partition] = []
         for c, cols in enumerate(column_groups):
             for r, pieces in enumerate(row_groups):
                 out.append(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import threading
-from collections.abc import Callable
+from collections.abc import Mapping, Callable
 from typing import Any
 
 from truthound.errors import ConfigurationError
@@ -69,6 +69,7 @@ class BackendRegistry:
         """An instance of backend ``name``. ``config`` and keyword options (``num_workers``,
         ``use_processes``, ``partition_strategy``) are passed to the backends that take them."""
         klass = cls.get(name)
+        params: Mapping[str, inspect.Parameter]
         try:
             params = inspect.signature(klass).parameters
         except (TypeError, ValueError):
