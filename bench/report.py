@@ -70,7 +70,7 @@ def size_section(res: dict) -> str:
             status = r["status"] + (f": {r['reason']}" if r["reason"] else "")
             status = status.replace("|", "/").replace("\n", " ")[:220]
             oth = [x for x in r.get("other", []) if x is not None]
-            cpu = _med(r.get("cpu", []))
+            cpu = _med(r.get("cpu", [])) if r["runs"] else None
             lines.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
                 t.label, t.computes, len(r["runs"]),
                 f"{med:.2f}" if med is not None else "—",
@@ -107,7 +107,6 @@ def chart(res: dict, path: Path, log=print) -> None:
     except ImportError:
         log("matplotlib not installed: no chart")
         return
-    tools = _tools()
     fmts = [f for f in ("parquet", "csv") if any(r["format"] == f for r in res["records"])]
     fig, axes = plt.subplots(1, len(fmts), figsize=(6 * len(fmts), 4.2), squeeze=False)
     for ax, fmt in zip(axes[0], fmts):
@@ -270,6 +269,9 @@ def write_benchmarks(results_dir: Path, path: Path) -> None:
     eng = results_dir / "engine_speed.json"
     if eng.exists():
         md += ["## Engine speed (one thread, data in memory)", "", _engine_table(json.loads(eng.read_text())), ""]
+    notes = results_dir / "notes.md"
+    if notes.exists():
+        md += ["## Notes on these results (written by hand after the run)", "", notes.read_text().strip(), ""]
     md += ["## Not yet measured", ""]
     missing = []
     have = {r["size"] for r in results}

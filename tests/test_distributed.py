@@ -665,3 +665,32 @@ def test_th_profile_distributed_subprocess(tmp_path: Path, parquet_dataset: Path
          "dask", "--scheduler", "distributed"], capture_output=True, text=True, timeout=120,
     )
     assert out.returncode == 1 and "not available yet" in out.stderr
+
+
+def test_th_profile_with_a_custom_backend_registered_in_a_module(tmp_path: Path) -> None:
+    plugin = tmp_path / "my_truthound_plugin.py"
+    plugin.write_text(
+        "from truthound.profiler import profile\n"
+        "from truthound.profiler.distributed import BackendRegistry\n\n"
+        "@BackendRegistry.register('my_backend')\n"
+        "class MyBackend:\n"
+        "    def __init__(self, **options):\n"
+        "        pass\n"
+        "    def profile(self, data, **options):\n"
+        "        return profile(data, **options)\n"
+    )
+    csv = tmp_path / "data.csv"
+    pa_csv.write_csv(mixed_table(300), csv)
+    env = dict(os.environ, PYTHONPATH=str(tmp_path), TRUTHOUND_BACKEND_MODULES="my_truthound_plugin")
+    out = subprocess.run(
+        [sys.executable, "-m", "truthound", "profile", str(csv), "--distributed", "--backend",
+         "my_backend", "-f", "json"], capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert '"row_count": 300' in out.stdout
+    env["TRUTHOUND_BACKEND_MODULES"] = "no_such_plugin_module"
+    out = subprocess.run(
+        [sys.executable, "-m", "truthound", "profile", str(csv), "--distributed", "--backend",
+         "my_backend"], capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert out.returncode == 2 and "no_such_plugin_module" in out.stderr and "Traceback" not in out.stderr

@@ -1,8 +1,17 @@
-"""A pluggable registry of backends by name."""
+"""A pluggable registry of backends by name.
+
+Backends registered in another process (``th profile --backend NAME``) are found two ways:
+modules named in ``TRUTHOUND_BACKEND_MODULES`` (comma-separated) are imported, so their
+``@BackendRegistry.register(...)`` decorators run; and installed packages may declare entry points
+in the group ``truthound.backends`` (``name = "package.module:BackendClass"``).
+"""
 
 from __future__ import annotations
 
+import importlib
+import importlib.metadata
 import inspect
+import os
 import threading
 from collections.abc import Mapping, Callable
 from typing import Any
@@ -21,6 +30,30 @@ class BackendRegistry:
 
     _backends: dict[str, type] = {}
     _lock = threading.Lock()
+    _discovered = False
+
+    @classmethod
+    def _discover(cls) -> None:
+        """Import TRUTHOUND_BACKEND_MODULES and load ``truthound.backends`` entry points, once."""
+        if cls._discovered:
+            return
+        cls._discovered = True
+        for module in filter(None, (m.strip() for m in os.environ.get("TRUTHOUND_BACKEND_MODULES", "").split(","))):
+            try:
+                importlib.import_module(module)
+            except Exception as exc:  # noqa: BLE001 - any import failure is a configuration error
+                cls._discovered = False
+                raise ConfigurationError(
+                    f"TRUTHOUND_BACKEND_MODULES: cannot import {module!r}: {exc}"
+                ) from exc
+        for entry in importlib.metadata.entry_points(group="truthound.backends"):
+            if entry.name.strip().lower() not in cls._backends:
+                try:
+                    cls.register(entry.name, entry.load())
+                except Exception as exc:  # noqa: BLE001
+                    raise ConfigurationError(
+                        f"backend entry point {entry.name!r} ({entry.value}) cannot be loaded: {exc}"
+                    ) from exc
 
     @classmethod
     def register(cls, name: str, backend: type | None = None) -> Callable[[type], type] | type:
@@ -48,12 +81,14 @@ class BackendRegistry:
     @classmethod
     def list(cls) -> list[str]:
         """Registered backend names, built-in ones first."""
+        cls._discover()
         with cls._lock:
             return list(cls._backends)
 
     @classmethod
     def get(cls, name: str) -> type:
         key = str(getattr(name, "value", name)).strip().lower()
+        cls._discover()
         with cls._lock:
             klass = cls._backends.get(key)
         if klass is None:
