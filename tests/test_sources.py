@@ -250,3 +250,38 @@ def test_schema_drift_across_files(tmp_path: Path) -> None:
     pq.write_table(pa.table({"x": ["s", "t"], "y": [1, 2]}), tmp_path / "c.parquet")
     with pytest.raises(SchemaError, match=r"'x'.*int32.*a\.parquet.*string.*c\.parquet"):
         profile(tmp_path)
+
+
+def test_parquet_small_dictionary_strings(tmp_path: Path) -> None:
+    """String columns with small dictionaries are read dictionary-encoded (the engine hashes,
+    measures and matches each entry once); columns whose writer fell back to plain pages are not.
+    Either way the profile is the plain table's, column types included."""
+    from truthound.profiler.distributed import DistributedProfiler
+    from truthound.profiler.sources import _small_dictionary_columns
+
+    n = 20_000
+    table = pa.table({
+        "code": [f"c{i % 37}" if i % 13 else None for i in range(n)],
+        "mail": [f"user.{i * 7919 % n:06d}@example.org" for i in range(n)],
+        "amount": [i * 0.5 for i in range(n)],
+    })
+    expected = profile(table)
+    for limit, chosen in ((16 * 1024, ["code"]), (1 << 20, ["code", "mail"])):
+        path = tmp_path / f"t{limit}.parquet"
+        pq.write_table(table, path, row_group_size=5000, dictionary_pagesize_limit=limit)
+        pf = pq.ParquetFile(path)
+        assert _small_dictionary_columns(pf, ["code", "mail"], range(pf.num_row_groups)) == chosen
+        runs = [profile(path), profile(path, batch_size=3000),
+                DistributedProfiler.create(backend="local", num_workers=2).profile(str(path))]
+        for k, p in enumerate(runs):
+            # 20,000 distinct mails (and amounts) overflow the frequent-items sketch: merged from two
+            # workers, its top values are estimates, not the one-pass ones
+            assert_matches(p, expected, ["code"] if k == 2 else None)
+            assert p["mail"].distinct_count == expected["mail"].distinct_count
+            for name in ("code", "mail"):
+                got, exp = p[name], expected[name]
+                assert got.physical_type == "string"
+                assert got.avg_length == pytest.approx(exp.avg_length, rel=1e-12)
+                assert got.empty_string_count == exp.empty_string_count
+                assert got.detected_patterns == exp.detected_patterns
+            assert p.duplicate_row_count == expected.duplicate_row_count

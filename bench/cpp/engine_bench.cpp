@@ -5,7 +5,8 @@
 //
 // Prints M values/s (best of `reps`) for PartialProfile::consume_batch over `rows` rows in
 // batches of 64K rows of one column (int64 uniform random, float64 normal, utf8 short mixed
-// strings), then ns/value of each component run alone over the same values.
+// strings, or ENGINE_BENCH_STRINGS=file), then ns/value of each component run alone over the
+// same values.
 #include <time.h>
 #include <algorithm>
 #include <chrono>
@@ -84,7 +85,45 @@ Column make_floats(size_t rows) {
   return c;
 }
 
+// ENGINE_BENCH_STRINGS=file: the strings instead come from a file of (uint32 little-endian
+// length, bytes) records, repeated until `rows` values.
+Column load_strings(const char* path, size_t rows) {
+  Column c;
+  c.format = "u";
+  std::FILE* f = std::fopen(path, "rb");
+  if (f == nullptr) {
+    std::fprintf(stderr, "cannot open %s\n", path);
+    std::exit(2);
+  }
+  std::string file;
+  char buf[1 << 16];
+  for (size_t got; (got = std::fread(buf, 1, sizeof buf, f)) > 0;) file.append(buf, got);
+  std::fclose(f);
+  std::vector<std::string_view> values;
+  for (size_t i = 0; i + 4 <= file.size();) {
+    uint32_t n;
+    std::memcpy(&n, file.data() + i, 4);
+    i += 4;
+    if (i + n > file.size()) break;
+    values.emplace_back(file.data() + i, n);
+    i += n;
+  }
+  if (values.empty()) {
+    std::fprintf(stderr, "no strings in %s\n", path);
+    std::exit(2);
+  }
+  c.offsets.reserve(rows + 1);
+  c.offsets.push_back(0);
+  for (size_t i = 0; i < rows; ++i) {
+    c.data += values[i % values.size()];
+    c.offsets.push_back(static_cast<int32_t>(c.data.size()));
+  }
+  c.rows = rows;
+  return c;
+}
+
 Column make_strings(size_t rows) {
+  if (const char* path = std::getenv("ENGINE_BENCH_STRINGS")) return load_strings(path, rows);
   Column c;
   c.format = "u";
   std::mt19937_64 rng(44);

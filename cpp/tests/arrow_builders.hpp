@@ -101,6 +101,18 @@ inline ArrowArray make_array(ReleaseCounter* counter, int64_t length, int64_t of
   return a;
 }
 
+// `indices` with `dict` as its dictionary (taken over: released with `indices`).
+inline ArrowArray with_dictionary(ArrowArray indices, ArrowArray dict) {
+  auto* p = static_cast<ArrayPrivate*>(indices.private_data);
+  p->dictionary = new ArrowArray(dict);
+  indices.dictionary = p->dictionary;
+  return indices;
+}
+
+// Values of a test column; nullopt is a null.
+template <typename T>
+using Opt = std::vector<std::optional<T>>;
+
 // ---------------------------------------------------------------- schemas
 
 struct SchemaPrivate {

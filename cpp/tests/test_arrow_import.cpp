@@ -20,8 +20,6 @@ namespace {
 using namespace truthound::testing;
 using json::Value;
 using std::nullopt;
-template <typename T>
-using Opt = std::vector<std::optional<T>>;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -77,10 +75,7 @@ ArrowArray known_batch(ReleaseCounter* rc, const Offsets& o) {
     ArrowArray dict = string_array(rc, kDict, {o.dict, 0});
     ArrowArray idx =
         primitive_array<int32_t>(rc, kIdx, {o.idx, shift}, 1000000);  // null index out of range
-    auto* p = static_cast<ArrayPrivate*>(idx.private_data);
-    p->dictionary = new ArrowArray(dict);
-    idx.dictionary = p->dictionary;
-    cols.push_back(idx);
+    cols.push_back(with_dictionary(idx, dict));
   }
   {
     const int64_t inner = o.nested + shift;
@@ -321,12 +316,8 @@ std::vector<Case> malformed_cases() {
   auto int_col = [ints](ReleaseCounter* rc) { return primitive_array<int64_t>(rc, ints, {1, 0}); };
   auto str_col = [strs](ReleaseCounter* rc) { return string_array(rc, strs, {1, 0}); };
   auto dict_col = [](ReleaseCounter* rc, Opt<int32_t> idx) {
-    ArrowArray dict = string_array(rc, {"x", "y", "z"}, {0, 0, false});
-    ArrowArray a = primitive_array<int32_t>(rc, idx, {2, 0});
-    auto* p = static_cast<ArrayPrivate*>(a.private_data);
-    p->dictionary = new ArrowArray(dict);
-    a.dictionary = p->dictionary;
-    return a;
+    return with_dictionary(primitive_array<int32_t>(rc, idx, {2, 0}),
+                           string_array(rc, {"x", "y", "z"}, {0, 0, false}));
   };
   const SchemaSpec int_schema = struct_schema({field("c", "l")});
   const SchemaSpec str_schema = struct_schema({field("c", "u")});
@@ -508,9 +499,7 @@ TEST(ArrowImport, DictionaryIndexErrorSaysWhichIndex) {
   ReleaseCounter rc;
   ScopedSchema schema(struct_schema({dict_field("c", "s", field("", "u"))}));
   ArrowArray dict = string_array(&rc, {"x", "y"}, {0, 0, false});
-  ArrowArray idx = primitive_array<int16_t>(&rc, {0, 1, 7}, {3, 0});
-  static_cast<ArrayPrivate*>(idx.private_data)->dictionary = new ArrowArray(dict);
-  idx.dictionary = static_cast<ArrayPrivate*>(idx.private_data)->dictionary;
+  ArrowArray idx = with_dictionary(primitive_array<int16_t>(&rc, {0, 1, 7}, {3, 0}), dict);
   ScopedArray batch(one_column_batch(&rc, idx, 3));
   PartialProfile p;
   try {

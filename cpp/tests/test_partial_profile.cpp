@@ -24,8 +24,6 @@ namespace {
 using namespace truthound::testing;
 using json::Value;
 using std::nullopt;
-template <typename T>
-using Opt = std::vector<std::optional<T>>;
 
 // ---------------------------------------------------------------- random tables
 
@@ -727,10 +725,7 @@ PartialProfile multi_column_profile(size_t n, uint64_t seed) {
   std::vector<ArrowArray> cols;
   cols.push_back(primitive_array<int32_t>(&rc, dates, {1, 0}));
   ArrowArray dict = string_array(&rc, {"low", "mid", "high"}, {0, 0, false});
-  ArrowArray ix = primitive_array<int8_t>(&rc, idx);
-  static_cast<ArrayPrivate*>(ix.private_data)->dictionary = new ArrowArray(dict);
-  ix.dictionary = static_cast<ArrayPrivate*>(ix.private_data)->dictionary;
-  cols.push_back(ix);
+  cols.push_back(with_dictionary(primitive_array<int8_t>(&rc, idx), dict));
   std::vector<ArrowArray> kids;
   kids.push_back(primitive_array<int64_t>(&rc, xs));
   cols.push_back(struct_array(&rc, 40, std::move(kids)));

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <bit>
+#include <cctype>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -440,6 +443,53 @@ TEST(Patterns, MatchPatternsAgreesWithMatches) {
     matched += expected != 0;
   }
   EXPECT_GT(matched, 1000u);  // the corpus does exercise the matchers
+}
+
+TEST(Patterns, PatternsThatMatchAloneDo) {
+  size_t alone = 0;
+  for (const auto& s : make_corpus()) {
+    const uint32_t m = match_patterns(s);
+    if (m & kMatchesAlone) {
+      EXPECT_TRUE(std::has_single_bit(m)) << "'" << s << "' matches " << m;
+      ++alone;
+    }
+  }
+  EXPECT_GT(alone, 100u);
+}
+
+TEST(Patterns, MatchPatternsNextAgreesWithMatchPatterns) {
+  // In corpus order and in runs of one form (where the remembered pattern is used), then shuffled.
+  std::vector<std::string> corpus = make_corpus();
+  std::vector<std::string> runs;
+  for (const auto& s : corpus) {
+    for (int k = 0; k < 3; ++k) runs.push_back(s);
+  }
+  std::mt19937_64 rng(7);
+  std::vector<std::string> shuffled = corpus;
+  std::shuffle(shuffled.begin(), shuffled.end(), rng);
+  for (const auto* values : {&corpus, &runs, &shuffled}) {
+    uint32_t alone = 0;
+    for (const auto& s : *values) {
+      ASSERT_EQ(match_patterns_next(s, alone), match_patterns(s)) << "'" << s << "'";
+    }
+  }
+}
+
+TEST(Patterns, UuidNearMissesAreRejected) {
+  const std::string good = "123e4567-e89b-12d3-a456-426614174000";
+  ASSERT_TRUE(matches(Pattern::kUuid, good));
+  ASSERT_TRUE(matches(Pattern::kUuid, "{" + good + "}"));
+  // every byte replaced by each of a few bytes: only hex for hex, only '-' for '-' still matches
+  for (size_t i = 0; i < good.size(); ++i) {
+    for (const char c :
+         {'0', '9', 'a', 'F', 'g', 'G', '-', '/', ':', '@', ' ', '\x80', '\xb0', '\xc1', '\0'}) {
+      std::string s = good;
+      s[i] = c;
+      const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+      const bool hex = std::isxdigit(static_cast<unsigned char>(c)) != 0;
+      EXPECT_EQ(matches(Pattern::kUuid, s), dash ? c == '-' : hex) << i << " " << int(c);
+    }
+  }
 }
 
 TEST(Patterns, IntegerAndFloatAreDisjoint) {

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cstring>
 
 namespace truthound {
 namespace {
@@ -290,12 +291,25 @@ bool match_url(const uchar* s, size_t n) {
   return true;
 }
 
-// 1 for a hex digit, else 0; lets fixed-shape matchers test many bytes without a branch each.
-constexpr std::array<uint8_t, 256> kHexDigit = [] {
-  std::array<uint8_t, 256> t{};
-  for (unsigned c = 0; c < 256; ++c) t[c] = is_hex(static_cast<uchar>(c)) ? 1 : 0;
-  return t;
-}();
+// Per byte of the 8 bytes at p: 0x80 if it is a hex digit, 0x80 in `dashes` if it is '-'.
+// SWAR: with every byte below 0x80, adding (0x80 - lo) sets a byte's high bit iff it is >= lo,
+// without carrying into the next byte.
+inline uint64_t hex_flags(const uchar* p, uint64_t& dashes) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  if constexpr (std::endian::native == std::endian::big)
+    w = __builtin_bswap64(w);         // byte i: bits 8i..
+  const uint64_t ascii = ~w & kHigh;  // bytes >= 0x80 are neither
+  const uint64_t x = w & ~kHigh;
+  auto at_least = [&](uint64_t v, unsigned lo) { return (v + (0x80 - lo) * kOnes) & kHigh; };
+  const uint64_t lower = x | (0x20 * kOnes);  // 'A'-'F' -> 'a'-'f'; digits already have 0x20
+  const uint64_t digit = at_least(x, '0') & ~at_least(x, '9' + 1);
+  const uint64_t alpha = at_least(lower, 'a') & ~at_least(lower, 'f' + 1);
+  const uint64_t eq = x ^ ('-' * kOnes);  // zero bytes where '-'
+  dashes = ~at_least(eq, 1) & ascii;
+  return (digit | alpha) & ascii;
+}
 
 bool match_uuid(const uchar* s, size_t n) {
   if (n == 38) {
@@ -304,12 +318,19 @@ bool match_uuid(const uchar* s, size_t n) {
     n = 36;
   }
   if (n != 36) return false;
-  if ((s[8] ^ '-') | (s[13] ^ '-') | (s[18] ^ '-') | (s[23] ^ '-')) return false;
-  constexpr uint8_t kHexAt[32] = {0,  1,  2,  3,  4,  5,  6,  7,  9,  10, 11, 12, 14, 15, 16, 17,
-                                  19, 20, 21, 22, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35};
-  unsigned ok = 1;
-  for (const uint8_t i : kHexAt) ok &= kHexDigit[s[i]];
-  return ok != 0;
+  // Five overlapping words cover the 36 bytes; hyphens at 8, 13, 18 and 23, hex digits elsewhere.
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  constexpr uint64_t kDash8 = 0x0000800000000080ULL;   // bytes 8 and 13 of the word at 8
+  constexpr uint64_t kDash16 = 0x8000000000800000ULL;  // bytes 18 and 23 of the word at 16
+  constexpr size_t kAt[5] = {0, 8, 16, 24, 28};
+  constexpr uint64_t kDashes[5] = {0, kDash8, kDash16, 0, 0};
+  bool ok = true;
+  for (size_t k = 0; k < 5; ++k) {
+    uint64_t dashes;
+    const uint64_t hex = hex_flags(s + kAt[k], dashes);
+    ok &= (dashes == kDashes[k]) & ((hex | dashes) == kHigh);
+  }
+  return ok;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1165,7 +1186,7 @@ uint32_t candidates(const uchar* s, size_t n) {
     all1 &= c & d;
     any0 |= a | b;
     any1 |= c | d;
-    if ((i & 31) == 28 && ((all0 & all1 & start) == 0)) return 0;  // long strings: stop early
+    if ((i & 7) == 4 && ((all0 & all1 & start) == 0)) return 0;  // stop once none is left
   }
   for (; i < n; ++i) {
     const uint64_t v = kByteTable[s[i]];
@@ -1217,6 +1238,16 @@ uint32_t match_patterns(std::string_view s) {
     if (kMatchers[static_cast<size_t>(i)](p, n)) result |= 1u << i;
   }
   return result;
+}
+
+uint32_t match_patterns_next(std::string_view s, uint32_t& alone) {
+  if (alone != 0 && !s.empty()) {
+    const auto i = static_cast<size_t>(std::countr_zero(alone));
+    if (kMatchers[i](reinterpret_cast<const uchar*>(s.data()), s.size())) return alone;
+  }
+  const uint32_t mask = match_patterns(s);
+  alone = (mask & kMatchesAlone) == mask && std::has_single_bit(mask) ? mask : 0;
+  return mask;
 }
 
 }  // namespace truthound

@@ -28,6 +28,18 @@ struct Lookup {
   int64_t operator()(size_t k) const { return base + pos[k]; }
 };
 
+// ---- weights: how many rows the k-th value stands for ----
+struct OneRow {
+  static constexpr bool kUnit = true;
+  uint64_t operator()(size_t) const { return 1; }
+};
+
+struct Weighted {
+  static constexpr bool kUnit = false;
+  const uint64_t* w;
+  uint64_t operator()(size_t k) const { return w[k]; }
+};
+
 // ---- accessors: the k-th valid value ----
 template <typename T, typename P>
 struct Num {
@@ -234,31 +246,6 @@ int fixed_byte_width(TypeId id) {
   }
 }
 
-int64_t index_at(const ArrowArray& a, TypeId index_id, int64_t i, const std::string& column) {
-  switch (index_id) {
-    case TypeId::kInt8:
-      return buffer<int8_t>(a, 1, column)[i];
-    case TypeId::kInt16:
-      return buffer<int16_t>(a, 1, column)[i];
-    case TypeId::kInt32:
-      return buffer<int32_t>(a, 1, column)[i];
-    case TypeId::kInt64:
-      return buffer<int64_t>(a, 1, column)[i];
-    case TypeId::kUInt8:
-      return buffer<uint8_t>(a, 1, column)[i];
-    case TypeId::kUInt16:
-      return buffer<uint16_t>(a, 1, column)[i];
-    case TypeId::kUInt32:
-      return buffer<uint32_t>(a, 1, column)[i];
-    case TypeId::kUInt64: {
-      uint64_t v = buffer<uint64_t>(a, 1, column)[i];
-      return v > static_cast<uint64_t>(INT64_MAX) ? -1 : static_cast<int64_t>(v);
-    }
-    default:
-      throw ArrowImportError("column '" + column + "': bad dictionary index type");
-  }
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------- typed kernels
@@ -445,11 +432,11 @@ void ColumnState::consume_decimals(const Acc& acc, size_t n, Scratch& s) {
   }
 }
 
-void ColumnState::note_patterns(std::string_view v, uint32_t mask) {
+void ColumnState::note_patterns(std::string_view v, uint32_t mask, uint64_t weight) {
   while (mask) {
     const int bit = std::countr_zero(mask);
     mask &= mask - 1;
-    ++pattern_counts_[bit];
+    pattern_counts_[bit] += weight;
     auto& samples = pattern_samples_list_[bit];
     if (samples.size() < pattern_samples_ &&
         std::find(samples.begin(), samples.end(), v) == samples.end()) {
@@ -458,24 +445,28 @@ void ColumnState::note_patterns(std::string_view v, uint32_t mask) {
   }
 }
 
-template <typename Acc>
-void ColumnState::consume_strings(const Acc& acc, size_t n, Scratch& s, bool utf8) {
+template <typename Acc, typename Weight>
+void ColumnState::consume_strings(const Acc& acc, size_t n, Scratch& s, bool utf8, Weight weight) {
   s.hashes.resize(n);
   const bool patterns = utf8 && detect_patterns_;
+  uint32_t alone = 0;  // see match_patterns_next
+  uint64_t rows = 0;
   for (size_t b = 0; b < n; b += kBlock) {
     const size_t m = std::min(kBlock, n - b);
     uint64_t* h = s.hashes.data() + b;
     std::string_view bmin = acc.get(b), bmax = bmin;
     uint64_t kmin = order_prefix(bmin), kmax = kmin;
-    uint64_t lmin = UINT64_MAX, lmax = 0, lsum = 0, empties = 0;
+    uint64_t lmin = UINT64_MAX, lmax = 0, lsum = 0, empties = 0, brows = 0;
     for (size_t k = 0; k < m; ++k) {
       const std::string_view v = acc.get(b + k);
+      const uint64_t w = weight(b + k);
       h[k] = hash_bytes(v.data(), v.size());
       const uint64_t len = utf8 ? utf8_length(v.data(), v.size()) : v.size();
       lmin = len < lmin ? len : lmin;
       lmax = len > lmax ? len : lmax;
-      lsum += len;
-      empties += v.empty();
+      lsum += len * w;
+      empties += v.empty() ? w : 0;
+      brows += w;
       // Most values differ from the block's min and max in their first 8 bytes: compare those
       // as one big-endian integer and fall back to the full comparison only on a tie.
       const uint64_t key = order_prefix(v);
@@ -488,7 +479,7 @@ void ColumnState::consume_strings(const Acc& acc, size_t n, Scratch& s, bool utf
         kmax = key;
       }
       if (patterns) {
-        if (const uint32_t mask = match_patterns(v)) note_patterns(v, mask);
+        if (const uint32_t mask = match_patterns_next(v, alone)) note_patterns(v, mask, w);
       }
     }
     if (!has_minmax_) {
@@ -502,19 +493,48 @@ void ColumnState::consume_strings(const Acc& acc, size_t n, Scratch& s, bool utf
     len_min_ = std::min(len_min_, lmin);
     len_max_ = std::max(len_max_, lmax);
     len_sum_ += lsum;
-    len_count_ += m;
+    len_count_ += brows;
     empty_ += empties;
+    rows += brows;
     std::span<const uint64_t> hs(h, m);
     hll_.update(hs);
-    freq_.update(hs, [&](size_t k) { return acc.get(b + k); });
+    if constexpr (Weight::kUnit) {
+      freq_.update(hs, [&](size_t k) { return acc.get(b + k); });
+    } else {
+      for (size_t k = 0; k < m; ++k) freq_.update(h[k], acc.get(b + k), weight(b + k));
+    }
   }
-  if (patterns) pattern_checked_ += n;
+  if (patterns) pattern_checked_ += rows;
+}
+
+void ColumnState::consume_dictionary_entries(const ArrowArray& dict, const DataType& vt,
+                                             bool row_hashes, Scratch& s) {
+  // s.positions holds the entry of each valid row and s.entry_counts the rows per entry.
+  s.entries.clear();
+  s.entry_weights.clear();
+  for (size_t e = 0; e < s.entry_counts.size(); ++e) {
+    if (s.entry_counts[e] != 0) {
+      s.entries.push_back(static_cast<int64_t>(e));
+      s.entry_weights.push_back(s.entry_counts[e]);
+    }
+  }
+  std::swap(s.positions, s.entries);  // consume_values reads its positions from s.positions
+  consume_values(dict, vt, 0, s.positions.size(), true, s, s.entry_weights.data());
+  std::swap(s.positions, s.entries);
+  if (!row_hashes) return;
+  // s.hashes has one hash per used entry: spread them over the rows (entry_counts now maps an
+  // entry to its hash).
+  for (size_t k = 0; k < s.entries.size(); ++k)
+    s.entry_counts[static_cast<size_t>(s.entries[k])] = s.hashes[k];
+  s.hashes.resize(s.positions.size());
+  for (size_t k = 0; k < s.positions.size(); ++k)
+    s.hashes[k] = s.entry_counts[static_cast<size_t>(s.positions[k])];
 }
 
 // ---------------------------------------------------------------- dispatch
 
 void ColumnState::consume_values(const ArrowArray& a, const DataType& t, int64_t base, size_t n,
-                                 bool indexed, Scratch& s) {
+                                 bool indexed, Scratch& s, const uint64_t* weights) {
   s.hashes.clear();
   if (n == 0) return;
   const std::string& c = name_;
@@ -523,6 +543,14 @@ void ColumnState::consume_values(const ArrowArray& a, const DataType& t, int64_t
       fn(Lookup{s.positions.data(), a.offset});
     } else {
       fn(Identity{a.offset + base});
+    }
+  };
+  // Strings, each value standing for one row or (dictionary entries) for weights[k] rows.
+  auto strings = [&](auto pos, auto&& make, bool utf8) {
+    if (weights != nullptr) {
+      consume_strings(make(pos), n, s, utf8, Weighted{weights});
+    } else {
+      consume_strings(make(pos), n, s, utf8, OneRow{});
     }
   };
   auto ints = [&]<typename T>(const T* p) {
@@ -594,7 +622,12 @@ void ColumnState::consume_values(const ArrowArray& a, const DataType& t, int64_t
       const char* data =
           a.n_buffers > 2 && a.buffers[2] ? static_cast<const char*>(a.buffers[2]) : "";
       return with_pos([&](auto pos) {
-        consume_strings(Str<int32_t, decltype(pos)>{off, data, pos}, n, s, t.id == TypeId::kUtf8);
+        strings(
+            pos,
+            [&](auto p) {
+              return Str<int32_t, decltype(p)>{off, data, p};
+            },
+            t.id == TypeId::kUtf8);
       });
     }
     case TypeId::kLargeUtf8:
@@ -603,8 +636,12 @@ void ColumnState::consume_values(const ArrowArray& a, const DataType& t, int64_t
       const char* data =
           a.n_buffers > 2 && a.buffers[2] ? static_cast<const char*>(a.buffers[2]) : "";
       return with_pos([&](auto pos) {
-        consume_strings(Str<int64_t, decltype(pos)>{off, data, pos}, n, s,
-                        t.id == TypeId::kLargeUtf8);
+        strings(
+            pos,
+            [&](auto p) {
+              return Str<int64_t, decltype(p)>{off, data, p};
+            },
+            t.id == TypeId::kLargeUtf8);
       });
     }
     case TypeId::kUtf8View:
@@ -615,14 +652,23 @@ void ColumnState::consume_values(const ArrowArray& a, const DataType& t, int64_t
       const auto* sizes =
           n_data > 0 ? buffer<int64_t>(a, static_cast<int>(a.n_buffers - 1), c) : nullptr;
       return with_pos([&](auto pos) {
-        consume_strings(ViewStr<decltype(pos)>{views, a.buffers + 2, sizes, n_data, pos}, n, s,
-                        t.id == TypeId::kUtf8View);
+        strings(
+            pos,
+            [&](auto p) {
+              return ViewStr<decltype(p)>{views, a.buffers + 2, sizes, n_data, p};
+            },
+            t.id == TypeId::kUtf8View);
       });
     }
     case TypeId::kFixedSizeBinary: {
       const char* data = t.width > 0 ? buffer<char>(a, 1, c) : "";
       return with_pos([&](auto pos) {
-        consume_strings(FixedStr<decltype(pos)>{data, t.width, pos}, n, s, false);
+        strings(
+            pos,
+            [&](auto p) {
+              return FixedStr<decltype(p)>{data, t.width, p};
+            },
+            false);
       });
     }
     default:
@@ -733,23 +779,67 @@ void ColumnState::consume(const BatchColumn& col, Scratch& s, uint64_t* row_hash
       mem += static_cast<uint64_t>(len) * static_cast<uint64_t>(fixed_byte_width(t.index_id));
       s.positions.clear();
       s.validity2.assign(static_cast<size_t>((len + 7) / 8), 0);
+      // Strings with at least two rows per entry on average: hash, measure and match each used
+      // entry once. (Entries go to the frequent-items sketch in dictionary order, not row order:
+      // the same counts while it holds every value, and within its error bound otherwise.)
+      const bool by_entry = vt.is_string_like() && 2 * dict.length <= n_valid;
+      if (by_entry) s.entry_counts.assign(static_cast<size_t>(dict.length), 0);
       int64_t dict_nulls = 0;
-      for (int64_t i = 0; i < len; ++i) {
-        if (valid != nullptr && !get_bit(valid, i)) continue;
-        const int64_t idx = index_at(a, t.index_id, first + i, name_);
-        if (idx < 0 || idx >= dict.length) {
-          throw ArrowImportError("column '" + name_ + "': dictionary index " + std::to_string(idx) +
-                                 " out of range [0, " + std::to_string(dict.length) + ")");
+      auto gather = [&]<typename I>(const I* indices) {
+        s.positions.reserve(static_cast<size_t>(n_valid));
+        for (int64_t i = 0; i < len; ++i) {
+          if (valid != nullptr && !get_bit(valid, i)) continue;
+          const I raw = indices[first + i];
+          const auto idx = static_cast<int64_t>(raw);
+          // a negative index converts to a huge unsigned one
+          if (static_cast<uint64_t>(raw) >= static_cast<uint64_t>(dict.length)) {
+            throw ArrowImportError("column '" + name_ + "': dictionary index " +
+                                   std::to_string(raw) + " out of range [0, " +
+                                   std::to_string(dict.length) + ")");
+          }
+          if (dbits != nullptr && !get_bit(dbits, dict.offset + idx)) {
+            ++dict_nulls;
+            continue;
+          }
+          s.validity2[static_cast<size_t>(i >> 3)] |= static_cast<uint8_t>(1u << (i & 7));
+          s.positions.push_back(idx);
+          if (by_entry) ++s.entry_counts[static_cast<size_t>(idx)];
         }
-        if (dbits != nullptr && !get_bit(dbits, dict.offset + idx)) {
-          ++dict_nulls;
-          continue;
-        }
-        s.validity2[static_cast<size_t>(i >> 3)] |= static_cast<uint8_t>(1u << (i & 7));
-        s.positions.push_back(idx);
+      };
+      switch (t.index_id) {
+        case TypeId::kInt8:
+          gather(buffer<int8_t>(a, 1, name_));
+          break;
+        case TypeId::kInt16:
+          gather(buffer<int16_t>(a, 1, name_));
+          break;
+        case TypeId::kInt32:
+          gather(buffer<int32_t>(a, 1, name_));
+          break;
+        case TypeId::kInt64:
+          gather(buffer<int64_t>(a, 1, name_));
+          break;
+        case TypeId::kUInt8:
+          gather(buffer<uint8_t>(a, 1, name_));
+          break;
+        case TypeId::kUInt16:
+          gather(buffer<uint16_t>(a, 1, name_));
+          break;
+        case TypeId::kUInt32:
+          gather(buffer<uint32_t>(a, 1, name_));
+          break;
+        case TypeId::kUInt64:
+          gather(buffer<uint64_t>(a, 1, name_));
+          break;
+        default:
+          throw ArrowImportError("column '" + name_ + "': bad dictionary index type");
       }
       nulls_ += static_cast<uint64_t>(dict_nulls);
-      consume_values(dict, vt, 0, s.positions.size(), true, s);
+      if (by_entry) {
+        consume_dictionary_entries(dict, vt, row_hashes != nullptr, s);
+      } else {
+        consume_values(dict, vt, 0, s.positions.size(), true, s);
+      }
       valid = s.validity2.data();
       break;
     }

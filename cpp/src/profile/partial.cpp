@@ -143,7 +143,10 @@ void PartialProfile::consume_batch(const ArrowSchema& schema, const ArrowArray& 
     if (ci < seen.size()) seen[ci] = 1;
     BatchColumn bc{leaf.array, leaf.type, len, leaf.offset, leaf.parent_valid};
     uint64_t* rh = hash_rows ? row_hashes_.data() : nullptr;
-    if (c.type() == *leaf.type || leaf.type->id == TypeId::kNull) {
+    // A dictionary array of the column's own value type is an encoding, not a type change.
+    const bool same_values = leaf.type->id == TypeId::kDictionary && !leaf.type->children.empty() &&
+                             leaf.type->children[0].type == c.type();
+    if (c.type() == *leaf.type || leaf.type->id == TypeId::kNull || same_values) {
       c.consume(bc, scratch_, rh);
     } else {
       // schema drift inside a stream (int32 then int64, date32 then int64, a column that was

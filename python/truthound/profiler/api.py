@@ -169,6 +169,9 @@ def _consume(src: ArrowSource, options: str, progress: bool | ProgressCallback) 
     callback = progress if callable(progress) else None
     done = 0
     try:
+        # The schema first, with no rows: every column appears in the profile (even with no rows)
+        # with its declared type, whatever encoding the batches use (dictionary-encoded strings).
+        state.consume_batch(pa.RecordBatch.from_pylist([], schema=src.schema))
         for batch in src.batches():
             state.consume_batch(batch)
             done += batch.num_rows
@@ -176,9 +179,6 @@ def _consume(src: ArrowSource, options: str, progress: bool | ProgressCallback) 
                 bar.update(batch.num_rows)
             if callback is not None:
                 callback(done, src.total_rows)
-        if state.row_count == 0:
-            # No rows: still give the engine the schema so every column appears in the profile.
-            state.consume_batch(pa.RecordBatch.from_pylist([], schema=src.schema))
     finally:
         if bar is not None:
             bar.close()

@@ -35,6 +35,9 @@ from truthound.errors import (
 __all__ = ["ArrowSource", "CsvTypeConflict", "file_dataset", "open_source", "FILE_FORMATS", "DEFAULT_BATCH_SIZE"]
 
 DEFAULT_BATCH_SIZE = 131_072
+# Parquet string columns whose dictionary pages are at most this size are read dictionary-encoded.
+_SMALL_DICTIONARY_PAGE = 64 * 1024
+_DICTIONARY_INDEX_BYTES = 3
 
 # Compression suffixes that pyarrow detects from the file name and decompresses while reading.
 _COMPRESSION_SUFFIXES = (".gz", ".bz2", ".zst", ".lz4", ".br")
@@ -417,9 +420,52 @@ def fragment_batches(
         groups = list(row_groups) if row_groups is not None else list(range(pf.num_row_groups))
         if not groups:
             return
+        dictionary = _small_dictionary_columns(pf, read, groups)
+        if dictionary:
+            pf = pq.ParquetFile(f, pre_buffer=False, buffer_size=_PARQUET_READ_BUFFER,
+                                read_dictionary=dictionary, metadata=pf.metadata)
         for batch in pf.iter_batches(batch_size=batch_size, row_groups=groups, columns=read,
                                      use_threads=use_threads):
             yield _conform(batch, projected, keys)
+
+
+def _small_dictionary_columns(
+    pf: pq.ParquetFile, columns: Sequence[str], row_groups: Sequence[int]
+) -> list[str]:
+    """String columns to read dictionary-encoded: in every row group read, the column chunk
+    starts with a dictionary page of at most _SMALL_DICTIONARY_PAGE bytes and its data pages hold
+    at most _DICTIONARY_INDEX_BYTES per value.
+
+    The engine then hashes, measures and pattern-matches each dictionary entry once instead of
+    every row, and pyarrow skips building the strings. The size per value tells dictionary indices
+    from plain strings: a writer falls back to plain pages when the dictionary outgrows its limit
+    (1 MiB by default), and pyarrow would have to dictionary-encode those again, slowly.
+    """
+    arrow_schema = pf.schema_arrow
+    leaf_index = {pf.schema.column(i).path: i for i in range(len(pf.schema))}
+    wanted = []
+    for name in columns:
+        t = arrow_schema.field(name).type
+        if name in leaf_index and (pa.types.is_string(t) or pa.types.is_large_string(t)
+                                   or pa.types.is_binary(t) or pa.types.is_large_binary(t)):
+            wanted.append(name)
+    chosen = []
+    metadata = pf.metadata
+    for name in wanted:
+        i = leaf_index[name]
+        for g in row_groups:
+            chunk = metadata.row_group(g).column(i)
+            if not chunk.has_dictionary_page or chunk.dictionary_page_offset is None:
+                break
+            page = chunk.data_page_offset - chunk.dictionary_page_offset
+            data = chunk.total_compressed_size - page
+            if not 0 < page <= _SMALL_DICTIONARY_PAGE:
+                break
+            if data > _DICTIONARY_INDEX_BYTES * max(chunk.num_values, 1):
+                break
+        else:
+            chosen.append(name)
+    return chosen
 
 
 def _conform(batch: pa.RecordBatch, projected: pa.Schema, keys: dict[str, Any]) -> pa.RecordBatch:
@@ -435,10 +481,14 @@ def _conform(batch: pa.RecordBatch, projected: pa.Schema, keys: dict[str, Any]) 
                           else pa.array([value] * n, field.type))
         elif field.name in present:
             column = batch.column(field.name)
-            arrays.append(column if column.type == field.type else column.cast(field.type))
+            if column.type == field.type or (pa.types.is_dictionary(column.type)
+                                             and column.type.value_type == field.type):
+                arrays.append(column)  # dictionary-encoded values stay encoded for the engine
+            else:
+                arrays.append(column.cast(field.type))
         else:
             arrays.append(pa.nulls(n, field.type))
-    return pa.RecordBatch.from_arrays(arrays, schema=projected)
+    return pa.RecordBatch.from_arrays(arrays, names=projected.names)
 
 
 def _csv_fragment_batches(

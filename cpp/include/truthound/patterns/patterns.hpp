@@ -142,4 +142,15 @@ bool matches(Pattern p, std::string_view s);
 // plus the few matchers that survive.
 uint32_t match_patterns(std::string_view s);
 
+// Patterns that never match together with another: a UUID has no '@', ':', '.' or '%', is no JSON
+// and has more digits than any number pattern allows; an email is the only pattern with an '@'
+// but JSON, which cannot end in the letters of a TLD.
+inline constexpr uint32_t kMatchesAlone =
+    pattern_bit(Pattern::kUuid) | pattern_bit(Pattern::kEmail);
+
+// match_patterns(s) for the values of a column in turn, where values tend to share a form.
+// `alone` (start at 0) remembers the pattern the previous value matched if that is one of
+// kMatchesAlone; that pattern is tried first, and a match skips the candidate scan.
+uint32_t match_patterns_next(std::string_view s, uint32_t& alone);
+
 }  // namespace truthound

@@ -55,6 +55,10 @@ struct Scratch {
   std::vector<int64_t> positions;
   std::vector<uint8_t> validity;
   std::vector<uint8_t> validity2;
+  // dictionary arrays profiled once per entry: rows per entry, the entries used, their row counts
+  std::vector<uint64_t> entry_counts;
+  std::vector<int64_t> entries;
+  std::vector<uint64_t> entry_weights;
 };
 
 class ColumnState {
@@ -107,13 +111,19 @@ class ColumnState {
   void consume_floats(const Acc& acc, size_t n, Scratch& s);
   template <typename Acc>
   void consume_decimals(const Acc& acc, size_t n, Scratch& s);
-  template <typename Acc>
-  void consume_strings(const Acc& acc, size_t n, Scratch& s, bool utf8);
+  // `weight(k)` is how many rows value k stands for (1, or a dictionary entry's row count).
+  template <typename Acc, typename Weight>
+  void consume_strings(const Acc& acc, size_t n, Scratch& s, bool utf8, Weight weight);
   // Values of `array` at logical positions: the first `n` valid rows (positions in s.positions
-  // when `indexed`, else rows base .. base + n).
+  // when `indexed`, else rows base .. base + n). With `weights` (string types only), value k
+  // stands for weights[k] rows. Leaves one hash per value in s.hashes.
   void consume_values(const ArrowArray& array, const DataType& type, int64_t base, size_t n,
-                      bool indexed, Scratch& s);
-  void note_patterns(std::string_view v, uint32_t mask);
+                      bool indexed, Scratch& s, const uint64_t* weights = nullptr);
+  // A dictionary array of strings with at least two valid rows per entry: each used entry is
+  // profiled once, weighted by its row count; s.hashes gets one hash per valid row.
+  void consume_dictionary_entries(const ArrowArray& dict, const DataType& value_type,
+                                  bool row_hashes, Scratch& s);
+  void note_patterns(std::string_view v, uint32_t mask, uint64_t weight);
   void promote_to(const DataType& type);
   bool has_quantiles() const;
   void render_value(JsonWriter& out, std::string_view encoded) const;

@@ -169,16 +169,16 @@ def consume_partition(
 ) -> int:
     """Feed the partition's rows (or the given routed ``batches``) to ``state``; rows consumed.
 
-    Always gives the engine the partition's columns, even with no rows, so every column appears.
+    Always gives the engine the partition's columns first, with no rows, so every column appears
+    with its declared type (whatever encoding the batches use).
     """
+    state.consume_batch(pa.RecordBatch.from_pylist([], schema=partition.projected_schema))
     rows = 0
     for whole in partition_batches(partition) if batches is None else batches:
         for batch in _for_partition(whole, partition):
             if batch.num_rows:
                 state.consume_batch(batch)  # the engine releases the GIL while it works
                 rows += batch.num_rows
-    if rows == 0:
-        state.consume_batch(pa.RecordBatch.from_pylist([], schema=partition.projected_schema))
     return rows
 
 
