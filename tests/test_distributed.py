@@ -694,3 +694,31 @@ def test_th_profile_with_a_custom_backend_registered_in_a_module(tmp_path: Path)
          "my_backend"], capture_output=True, text=True, env=env, timeout=120,
     )
     assert out.returncode == 2 and "no_such_plugin_module" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("use_processes", [False, True])
+def test_runs_of_the_same_command_agree_to_the_last_digit(tmp_path: Path, use_processes: bool) -> None:
+    """Quantile and frequent-item sketches and float sums depend on the order of their merges: the
+    local backend merges in partition order, whichever worker finishes first."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    n = 400_000
+    table = pa.table({
+        "x": rng.normal(size=n),
+        "k": rng.integers(0, 5000, size=n),
+        "s": pa.array(rng.integers(0, 3000, size=n).astype(str)),
+    })
+    path = tmp_path / "t.parquet"
+    pq.write_table(table, path, row_group_size=25_000)
+    backend = LocalBackend(num_workers=2, use_processes=use_processes)
+
+    def run() -> dict[str, Any]:
+        d = backend.profile(str(path)).to_dict()
+        d.pop("profiled_at"), d.pop("profile_duration_ms")
+        return d
+
+    first = run()
+    assert first["columns"][0]["quantiles"] is not None
+    for _ in range(3 if not use_processes else 1):
+        assert run() == first

@@ -492,6 +492,25 @@ TEST(Patterns, UuidNearMissesAreRejected) {
   }
 }
 
+TEST(Patterns, PlainNumbersAgreeWithTheMatchers) {
+  // match_patterns() recognizes [-]digits[.digits] without the candidate scan: check it against
+  // every matcher on random numbers of every shape near that form.
+  std::mt19937_64 rng(11);
+  const std::string alphabet = "0123456789.-+ ";
+  for (int trial = 0; trial < 200000; ++trial) {
+    std::string s;
+    const size_t n = 1 + rng() % 20;
+    for (size_t i = 0; i < n; ++i) {
+      s += rng() % 8 ? alphabet[rng() % 10] : alphabet[rng() % alphabet.size()];
+    }
+    uint32_t expected = 0;
+    for (size_t p = 0; p < kPatternCount; ++p) {
+      if (matches(static_cast<Pattern>(p), s)) expected |= 1u << p;
+    }
+    ASSERT_EQ(match_patterns(s), expected) << "'" << s << "'";
+  }
+}
+
 TEST(Patterns, IntegerAndFloatAreDisjoint) {
   for (const auto& s : make_corpus()) {
     const uint32_t m = match_patterns(s);

@@ -1226,10 +1226,37 @@ bool matches(Pattern p, std::string_view s) {
   return kMatchers[i](reinterpret_cast<const uchar*>(s.data()), s.size());
 }
 
+// Short plain decimal numbers, the commonest strings that match a pattern, without the candidate
+// scan: an optional '-', at most 6 digits and at most one '.'. Without a dot that is an
+// integer_string and nothing else, with one a float_string and nothing else: every other pattern
+// that takes digits and at most one dot needs 7 digits or more (phones, card and registration
+// numbers; "1588.1234" is a Korean phone). Anything else: kNotPlain.
+constexpr uint32_t kNotPlain = ~0u;
+
+inline uint32_t plain_number(const uchar* s, size_t n) {
+  size_t i = s[0] == '-';
+  size_t digits = 0, dots = 0;
+  for (; i < n; ++i) {
+    const uchar c = s[i];
+    if (is_digit(c)) {
+      ++digits;
+    } else if (c == '.' && dots == 0) {
+      dots = 1;
+    } else {
+      return kNotPlain;
+    }
+  }
+  if (digits == 0 || digits > 6) return kNotPlain;
+  return pattern_bit(dots ? Pattern::kFloatString : Pattern::kIntegerString);
+}
+
 uint32_t match_patterns(std::string_view s) {
   if (s.empty()) return 0;
   const auto* p = reinterpret_cast<const uchar*>(s.data());
   const size_t n = s.size();
+  if (n <= 8 && (is_digit(p[0]) || p[0] == '-' || p[0] == '.')) {
+    if (const uint32_t plain = plain_number(p, n); plain != kNotPlain) return plain;
+  }
   uint32_t cand = candidates(p, n);
   uint32_t result = 0;
   while (cand != 0) {

@@ -14,6 +14,7 @@ import multiprocessing
 import queue
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import replace
 from typing import Any
@@ -186,28 +187,27 @@ class LocalBackend(BaseBackend):
         work: queue.Queue[Any] = queue.Queue(maxsize=max(4, 2 * nthreads))
         stop = threading.Event()
         errors: list[BaseException] = []
-        owned: list[dict[int, Any]] = [dict() for _ in range(nthreads)]
+        merger = _InOrder()
         done = object()
 
-        def worker(states: dict[int, Any]) -> None:
+        def worker() -> None:
             while True:
                 item = work.get()
                 if item is done:
                     return
                 if stop.is_set():
                     continue  # drain so the producer never blocks
-                partition, batches = item
+                index, partition, batches = item
                 try:
-                    state = states.get(partition.column_group)
-                    if state is None:
-                        state = states[partition.column_group] = _core.PartialProfile(options_json)
+                    state = _core.PartialProfile(options_json)
                     consume_partition(partition, state, batches)
+                    merger.add(index, partition.column_group, state)
                 except BaseException as exc:  # noqa: BLE001 - re-raised by the caller
                     errors.append(exc)
                     stop.set()
 
         threads = [
-            threading.Thread(target=worker, args=(owned[i],), name=f"truthound-local-{i}", daemon=True)
+            threading.Thread(target=worker, name=f"truthound-local-{i}", daemon=True)
             for i in range(nthreads)
         ]
         for t in threads:
@@ -223,17 +223,20 @@ class LocalBackend(BaseBackend):
             return False
 
         try:
+            index = 0
             if plan.kind == "stream":
-                for k, batch in enumerate(_stream(plan, partitions)):
-                    for p in _routes(partitions, k):
-                        if not put((p, (batch,))):
+                for chunk_no, chunk in enumerate(_stream_chunks(plan, partitions)):
+                    for p in _routes(partitions, chunk_no):
+                        if not put((index, p, chunk)):
                             break
+                        index += 1
                     if stop.is_set():
                         break
             else:
                 for p in partitions:
-                    if not put((p, None)):
+                    if not put((index, p, None)):
                         break
+                    index += 1
         except BaseException as exc:  # noqa: BLE001 - a read error in the stream, Ctrl-C
             errors.append(exc)
             stop.set()
@@ -244,47 +247,37 @@ class LocalBackend(BaseBackend):
                 t.join()
         if errors:
             raise errors[0]
-        return [(g, s) for states in owned for g, s in states.items()]
+        return merger.result()
 
     def _run_processes(
         self, plan: SourcePlan, partitions: list[Partition], engine_options: dict[str, Any]
     ) -> list[tuple[int, Any]]:
         options_json = _json(engine_options)
-        merged: dict[int, Any] = {}
+        merger = _InOrder()
         pool = ProcessPoolExecutor(max_workers=self.num_workers, mp_context=_mp_context())
-        pending: dict[Future[bytes], int] = {}
+        pending: dict[Future[bytes], tuple[int, int]] = {}
 
         def collect(futures: set[Future[bytes]]) -> None:
             for fut in futures:
-                group = pending.pop(fut)
-                state = _core.PartialProfile.from_bytes(fut.result())
-                if group in merged:
-                    merged[group].merge(state)
-                else:
-                    merged[group] = state
+                index, group = pending.pop(fut)
+                merger.add(index, group, _core.PartialProfile.from_bytes(fut.result()))
+
+        submitted = 0
 
         def submit(p: Partition) -> None:
+            nonlocal submitted
             while len(pending) >= 2 * self.num_workers:
                 finished, _ = wait(set(pending), return_when=FIRST_COMPLETED)
                 collect(finished)
-            pending[pool.submit(profile_partition, p, options_json)] = p.column_group
+            pending[pool.submit(profile_partition, p, options_json)] = (submitted, p.column_group)
+            submitted += 1
 
         ok = False
         try:
             if plan.kind == "stream":
-                chunk: list[pa.RecordBatch] = []
-                rows = 0
-                k = 0
-                for batch in _stream(plan, partitions):
-                    chunk.append(batch)
-                    rows += batch.num_rows
-                    if rows >= _STREAM_TASK_ROWS:
-                        for p in _routes(partitions, k):
-                            submit(replace(p, pieces=(BatchPiece(tuple(chunk)),)))
-                        chunk, rows, k = [], 0, k + 1
-                if chunk:
-                    for p in _routes(partitions, k):
-                        submit(replace(p, pieces=(BatchPiece(tuple(chunk)),)))
+                for chunk_no, chunk in enumerate(_stream_chunks(plan, partitions)):
+                    for p in _routes(partitions, chunk_no):
+                        submit(replace(p, pieces=(BatchPiece(chunk),)))
             else:
                 for p in partitions:
                     submit(p)
@@ -297,7 +290,53 @@ class LocalBackend(BaseBackend):
                 for fut in pending:
                     fut.cancel()
             pool.shutdown(wait=True, cancel_futures=True)
-        return list(merged.items())
+        return merger.result()
+
+
+class _InOrder:
+    """Merges the states of a run's work items in the order the items were issued, whatever
+    order they finish in, one merged state per column group.
+
+    Sketches (quantiles, frequent items) and floating-point sums depend on the order of their
+    merges: merging as items finish would make two runs of the same command differ in their last
+    digits. Holds only the states that finished ahead of an earlier, unfinished item.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._next = 0
+        self._waiting: dict[int, tuple[int, Any]] = {}
+        self._merged: dict[int, Any] = {}
+
+    def add(self, index: int, group: int, state: Any) -> None:
+        with self._lock:
+            self._waiting[index] = (group, state)
+            while self._next in self._waiting:
+                g, s = self._waiting.pop(self._next)
+                if g in self._merged:
+                    self._merged[g].merge(s)  # the engine releases the GIL while it merges
+                else:
+                    self._merged[g] = s
+                self._next += 1
+
+    def result(self) -> list[tuple[int, Any]]:
+        if self._waiting:  # pragma: no cover - every issued item reports before result()
+            raise RuntimeError("internal error: work items missing from the merge")
+        return sorted(self._merged.items(), key=lambda item: item[0])
+
+
+def _stream_chunks(plan: SourcePlan, partitions: list[Partition]) -> Iterator[tuple[pa.RecordBatch, ...]]:
+    """The stream's batches in work items of about _STREAM_TASK_ROWS rows."""
+    chunk: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in _stream(plan, partitions):
+        chunk.append(batch)
+        rows += batch.num_rows
+        if rows >= _STREAM_TASK_ROWS:
+            yield tuple(chunk)
+            chunk, rows = [], 0
+    if chunk:
+        yield tuple(chunk)
 
 
 def _json(options: dict[str, Any]) -> str:
