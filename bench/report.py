@@ -120,7 +120,7 @@ def chart(res: dict, path: Path, log=print) -> None:
                 lo.append(m - min(r["runs"]))
                 hi.append(max(r["runs"]) - m)
                 colors.append("#d62728" if r["tool"].startswith("truthound-") and r["tool"] != "truthound-pypi"
-                              else ("#7f7f7f" if r["tool"] == "floor" else "#1f77b4"))
+                              else ("#7f7f7f" if r["tool"].startswith("floor") else "#1f77b4"))
             else:
                 meds.append(0)
                 lo.append(0)
@@ -191,6 +191,11 @@ def _targets(res: dict) -> list[str]:
                  + load((k2, fmt), ("floor", fmt)), t2 / f <= 2.5)
         else:
             line(f"at most 2.5× the decode-only floor ({fmt})", "not measured", None)
+        fs = med("floor-stream", fmt)
+        if fs and t2:
+            line(f"(same, against the streamed decode floor, {fmt})",
+                 f"{k2} {t2:.2f}s / streamed floor {fs:.2f}s = {t2 / fs:.2f}×"
+                 + load((k2, fmt), ("floor-stream", fmt)), t2 / fs <= 2.5)
     a = None
     for k in ("truthound-2w", "truthound-1w", "truthound-engine"):
         a = res.get("accuracy", {}).get(k)

@@ -83,6 +83,9 @@ TOOLS = {
                   computes="exact distinct, 5 quantiles, mean/std/var/min/max/skew/kurt/MAD, histograms, zeros, "
                            "string lengths, duplicate rows; includes read into pandas"),
     "floor": Tool("floor", "floor: pyarrow read only", computes="decode only (read_table / csv.read_csv)"),
+    "floor-stream": Tool("floor-stream", "floor: pyarrow streamed read, 2 threads",
+                         computes="decode only, batch by batch as th reads (Parquet: iter_batches, "
+                                  "row groups over 2 threads; CSV: open_csv)"),
 }
 DEFAULT_TOOLS = list(TOOLS)
 SMOKE_TOOLS = ["truthound-1w", "truthound-2w", "truthound-engine", "duckdb"]
@@ -253,7 +256,7 @@ def tool_version(tool: Tool) -> str:
     """Version text for the report, from the tool's own interpreter."""
     mods = {"truthound-1w": "truthound", "truthound-2w": "truthound", "truthound-engine": "truthound",
             "duckdb": "duckdb", "polars": "polars", "truthound-pypi": "truthound", "whylogs": "whylogs",
-            "ydata": "ydata-profiling", "floor": "pyarrow"}
+            "ydata": "ydata-profiling", "floor": "pyarrow", "floor-stream": "pyarrow"}
     dist = mods[tool.key]
     py = python_for(tool)
     if not Path(py).exists():

@@ -50,6 +50,45 @@ def run_floor(a):
             "columns": {}}
 
 
+def run_floor_stream(a):
+    """Decode only, batch by batch as `th profile` reads: Parquet row groups split over two
+    threads, each reading its own with ParquetFile.iter_batches; CSV streamed by open_csv."""
+    import threading
+
+    import pyarrow
+
+    t = time.perf_counter()
+    rows = 0
+    if a.format == "parquet":
+        import pyarrow.parquet as pq
+
+        groups = pq.ParquetFile(a.file).num_row_groups
+        counts = [0, 0]
+
+        def read(k: int) -> None:
+            pf = pq.ParquetFile(a.file, pre_buffer=False, buffer_size=1 << 20)
+            mine = list(range(k, groups, 2))
+            if mine:
+                for batch in pf.iter_batches(batch_size=131072, row_groups=mine, use_threads=False):
+                    counts[k] += batch.num_rows
+
+        threads = [threading.Thread(target=read, args=(k,)) for k in range(2)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        rows = sum(counts)
+    else:
+        import pyarrow.csv as pacsv
+
+        with pacsv.open_csv(a.file) as reader:
+            for batch in reader:
+                rows += batch.num_rows
+    dt = time.perf_counter() - t
+    return {"tool_version": f"pyarrow {pyarrow.__version__}", "work_seconds": dt, "rows": rows,
+            "columns": {}}
+
+
 def run_duckdb(a):
     import duckdb
 
@@ -209,6 +248,7 @@ def run_ydata(a):
 
 TOOLS = {
     "floor": run_floor,
+    "floor-stream": run_floor_stream,
     "duckdb": run_duckdb,
     "polars": run_polars,
     "truthound-engine": run_truthound_engine,
