@@ -263,6 +263,7 @@ void ColumnState::consume_ints(const Acc& acc, size_t n, Scratch& s) {
     double* d = s.doubles.data();
     int64_t mn = INT64_MAX, mx = INT64_MIN;
     uint64_t zeros = 0, negatives = 0;
+    __int128 sum = 0;
     for (size_t k = 0; k < m; ++k) {
       const auto v = static_cast<int64_t>(acc.get(b + k));
       h[k] = hash_int(v);
@@ -271,7 +272,9 @@ void ColumnState::consume_ints(const Acc& acc, size_t n, Scratch& s) {
       mx = v > mx ? v : mx;
       zeros += v == 0;
       negatives += v < 0;
+      sum += v;
     }
+    isum_ += sum;
     if (!has_minmax_) {
       imin_ = mn;
       imax_ = mx;
@@ -306,6 +309,7 @@ void ColumnState::consume_uints(const Acc& acc, size_t n, Scratch& s) {
     uint64_t* h = s.hashes.data() + b;
     double* d = s.doubles.data();
     uint64_t mn = UINT64_MAX, mx = 0, zeros = 0;
+    unsigned __int128 sum = 0;
     for (size_t k = 0; k < m; ++k) {
       const uint64_t v = acc.get(b + k);
       h[k] = hash_uint(v);
@@ -313,7 +317,9 @@ void ColumnState::consume_uints(const Acc& acc, size_t n, Scratch& s) {
       mn = v < mn ? v : mn;
       mx = v > mx ? v : mx;
       zeros += v == 0;
+      sum += v;
     }
+    isum_ += static_cast<__int128>(sum);
     if (!has_minmax_) {
       umin_ = mn;
       umax_ = mx;

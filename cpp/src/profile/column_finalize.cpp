@@ -14,6 +14,12 @@ const DataType& value_type(const DataType& t) {
   return t.id == TypeId::kDictionary && !t.children.empty() ? t.children[0].type : t;
 }
 
+// sum / n from an exact integer sum: the integer quotient plus the remainder's fraction.
+double exact_mean(__int128 sum, uint64_t n) {
+  const auto d = static_cast<__int128>(n);
+  return static_cast<double>(sum / d) + static_cast<double>(sum % d) / static_cast<double>(n);
+}
+
 constexpr std::array<std::pair<const char*, double>, 9> kQuantiles{{{"p01", 0.01},
                                                                     {"p05", 0.05},
                                                                     {"p10", 0.10},
@@ -281,7 +287,9 @@ void ColumnState::finalize(JsonWriter& w, const ProfileOptions& o) const {
 
   // moments
   if (is_numeric() && moments_.n > 0) {
-    w.field("mean", moments_.mean);
+    w.field("mean", domain_ == ValueDomain::kInt || domain_ == ValueDomain::kUInt
+                        ? exact_mean(isum_, moments_.n)
+                        : moments_.mean);
     const double var = moments_.variance_sample();
     w.field("std", std::sqrt(var));
     w.field("variance", var);

@@ -253,6 +253,7 @@ void ColumnState::merge(const ColumnState& other) {
   len_sum_ += other.len_sum_;
   len_count_ += other.len_count_;
   moments_.merge(other.moments_);
+  isum_ += other.isum_;
   kll_.merge(other.kll_);
   hll_.merge(other.hll_);
   freq_.merge(other.freq_);
@@ -270,7 +271,7 @@ void ColumnState::merge(const ColumnState& other) {
 // Layout (all little-endian; the enclosing partial profile frames and checksums it):
 //   name (u64 len + bytes) | data type | domain u8 | 10 x u64 counters | has_minmax u8 |
 //   imin i64 imax i64 | umin u64 umax u64 | fmin f64 fmax f64 | dmin i128 dmax i128 |
-//   smin str smax str | len_min len_max len_sum len_count u64 | Moments | KLL | HLL |
+//   smin str smax str | len_min len_max len_sum len_count u64 | Moments | isum i128 | KLL | HLL |
 //   FrequentItems | pattern_checked u64 | 18 x pattern count u64 | 18 x samples (u64 n, n strs)
 void ColumnState::serialize(ByteWriter& out) const {
   out.str(name_);
@@ -293,6 +294,7 @@ void ColumnState::serialize(ByteWriter& out) const {
   out.str(smax_);
   for (uint64_t v : {len_min_, len_max_, len_sum_, len_count_}) out.u64(v);
   moments_.serialize(out);
+  write_i128(out, isum_);
   kll_.serialize(out);
   hll_.serialize(out);
   freq_.serialize(out);
@@ -334,6 +336,7 @@ ColumnState ColumnState::deserialize(ByteReader& in, const ProfileOptions& optio
   c.len_sum_ = in.u64();
   c.len_count_ = in.u64();
   c.moments_ = Moments::deserialize(in);
+  c.isum_ = read_i128(in);
   c.kll_ = KllSketch::deserialize(in);
   c.hll_ = HyperLogLog::deserialize(in);
   c.freq_ = FrequentItems::deserialize(in);

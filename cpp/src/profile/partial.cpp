@@ -274,7 +274,7 @@ void PartialProfile::merge(const PartialProfile& other, MergeMode mode) {
 // Layout (little-endian):
 //   offset  size  field
 //   0       4     magic "THPP"
-//   4       1     format version (1)
+//   4       1     format version (2; a column section holds its exact integer sum since 2)
 //   5       3     reserved, zero
 //   8       8     payload length L
 //   16      L     payload: options | rows u64 | dup available u8 | DuplicateCounter |

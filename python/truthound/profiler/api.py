@@ -17,6 +17,7 @@ from truthound.profiler.sources import (
     DEFAULT_BATCH_SIZE,
     ArrowSource,
     CsvTypeConflict,
+    empty_batch,
     open_source,
 )
 
@@ -171,7 +172,7 @@ def _consume(src: ArrowSource, options: str, progress: bool | ProgressCallback) 
     try:
         # The schema first, with no rows: every column appears in the profile (even with no rows)
         # with its declared type, whatever encoding the batches use (dictionary-encoded strings).
-        state.consume_batch(pa.RecordBatch.from_pylist([], schema=src.schema))
+        state.consume_batch(empty_batch(src.schema))
         for batch in src.batches():
             state.consume_batch(batch)
             done += batch.num_rows

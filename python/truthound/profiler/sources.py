@@ -4,23 +4,26 @@ A source is opened into an :class:`ArrowSource`: its schema (after column projec
 description for the profile's ``source`` field, the total row count when it is cheap to know
 (Parquet metadata, in-memory frames) and an iterator of record batches. Files are read with
 ``pyarrow.dataset`` one fragment (file) at a time, so memory stays bounded by the batch size and
-pyarrow's read-ahead, and a read error names the file that caused it.
+pyarrow's read-ahead, and a read error names the file that caused it. A single local Parquet file
+is read with ``pyarrow.parquet`` alone: importing ``pyarrow.dataset`` imports pandas (0.2 s) when
+it is installed, so that module is loaded only when a source needs it.
 """
 
 from __future__ import annotations
 
 import glob as _glob
+import importlib
 import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-import pyarrow.dataset as ds
+import pyarrow.fs as pa_fs
 import pyarrow.parquet as pq
 
 from truthound.errors import (
@@ -32,7 +35,37 @@ from truthound.errors import (
     UnsupportedTypeError,
 )
 
-__all__ = ["ArrowSource", "CsvTypeConflict", "file_dataset", "open_source", "FILE_FORMATS", "DEFAULT_BATCH_SIZE"]
+__all__ = ["ArrowSource", "CsvTypeConflict", "empty_batch", "file_dataset", "open_source", "FILE_FORMATS",
+           "DEFAULT_BATCH_SIZE"]
+
+
+class _LazyModule:
+    """A module imported on first attribute access."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
+
+
+if TYPE_CHECKING:
+    import pyarrow.dataset as ds
+else:
+    ds = _LazyModule("pyarrow.dataset")
+
+
+def empty_batch(schema: pa.Schema) -> pa.RecordBatch:
+    """A batch of ``schema`` with no rows. (``RecordBatch.from_pylist`` would do, but it makes
+    pyarrow import pandas, 0.2 s, to ask whether the list is a pandas object.)"""
+    return pa.RecordBatch.from_arrays([pa.nulls(0, f.type) for f in schema], schema=schema)
+
+
+def is_dataset(obj: Any, kind: str = "Dataset") -> bool:
+    """Is ``obj`` a pyarrow.dataset ``kind`` (without importing pyarrow.dataset: when it is not
+    loaded, nothing can be one)?"""
+    module = sys.modules.get("pyarrow.dataset")
+    return module is not None and isinstance(obj, getattr(module, kind))
 
 DEFAULT_BATCH_SIZE = 131_072
 # Parquet string columns whose dictionary pages are at most this size are read dictionary-encoded.
@@ -272,13 +305,34 @@ def _ipc_stream_source(
     return ArrowSource(path, projected, None, batches)
 
 
+@dataclass(frozen=True)
+class ParquetFileSource:
+    """One local Parquet file, read with pyarrow.parquet alone (no pyarrow.dataset)."""
+
+    path: str
+    schema: pa.Schema
+    num_rows: int
+    row_group_rows: tuple[int, ...]
+
+
+def _open_parquet_file(path: str) -> ParquetFileSource:
+    try:
+        with pq.ParquetFile(path) as pf:
+            metadata, schema = pf.metadata, pf.schema_arrow
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise SourceReadError(f"cannot read {path!r}: {_one_line(exc)}") from exc
+    rows = tuple(metadata.row_group(i).num_rows for i in range(metadata.num_row_groups))
+    return ParquetFileSource(path, schema, metadata.num_rows, rows)
+
+
 def file_dataset(
     source: str,
     fmt: str | None = None,
     csv_column_types: dict[str, pa.DataType] | None = None,
-) -> tuple[ds.Dataset, str] | None:
+) -> tuple[ds.Dataset | ParquetFileSource, str] | None:
     """The pyarrow dataset (and format name) that profile() reads for a path, glob, directory or
-    URI, or None for an Arrow IPC stream file (read with pyarrow.ipc instead).
+    URI, or None for an Arrow IPC stream file (read with pyarrow.ipc instead). A single local
+    Parquet file is a :class:`ParquetFileSource` instead.
 
     Hive partitions become columns; several Parquet/IPC files get one schema widened losslessly
     over all of them (SchemaError when two files' types cannot be combined).
@@ -304,6 +358,8 @@ def file_dataset(
     fmt, files = _choose_format(files, source, fmt)
     if fmt == "ipc_stream":
         return None
+    if fmt == "parquet" and base is None and len(files) == 1:
+        return _open_parquet_file(files[0]), fmt
     file_format = _file_format(fmt, csv_column_types)
     options: dict[str, Any] = {"format": file_format}
     if base is not None:
@@ -339,7 +395,26 @@ def _file_source(
             )
         return _ipc_stream_source(files[0], columns, batch_size)
     dataset, fmt = opened
+    if isinstance(dataset, ParquetFileSource):
+        return _parquet_file_source(dataset, columns, batch_size, source)
     return _dataset_source(dataset, columns, batch_size, source, fmt)
+
+
+def _parquet_file_source(
+    pfs: ParquetFileSource, columns: list[str] | None, batch_size: int, description: str
+) -> ArrowSource:
+    _check_columns(pfs.schema.names, columns, repr(description))
+    projected = pa.schema([pfs.schema.field(c) for c in columns]) if columns else pfs.schema
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        try:
+            for batch in parquet_file_batches(pfs.path, None, pfs.schema, columns, batch_size):
+                if batch.num_rows:
+                    yield batch
+        except (pa.ArrowException, OSError) as exc:
+            raise SourceReadError(f"cannot read {pfs.path!r}: {_one_line(exc)}") from exc
+
+    return ArrowSource(description, projected, pfs.num_rows, batches)
 
 
 def _unified_schema(dataset: ds.FileSystemDataset) -> pa.Schema:
@@ -410,10 +485,30 @@ def fragment_batches(
     if csv:
         yield from _csv_fragment_batches(fragment, schema, columns, batch_size, use_threads)
         return
+    yield from parquet_file_batches(
+        fragment.path, fragment.filesystem, schema, columns, batch_size, use_threads=use_threads,
+        row_groups=row_groups, keys=ds.get_partition_keys(fragment.partition_expression),
+    )
+
+
+def parquet_file_batches(
+    path: str,
+    filesystem: pa_fs.FileSystem | None,
+    schema: pa.Schema,
+    columns: list[str] | None,
+    batch_size: int,
+    *,
+    use_threads: bool = True,
+    row_groups: Sequence[int] | None = None,
+    keys: dict[str, Any] | None = None,
+) -> Iterator[pa.RecordBatch]:
+    """The batches of one Parquet file (its ``row_groups``, default all) in ``schema`` projected to
+    ``columns``; ``keys`` are hive partition values (columns not in the file)."""
+    keys = keys or {}
     names = list(columns) if columns else list(schema.names)
     projected = pa.schema([schema.field(n) for n in names])
-    keys = ds.get_partition_keys(fragment.partition_expression)
-    with fragment.filesystem.open_input_file(fragment.path) as f:
+    fs = filesystem if filesystem is not None else pa_fs.LocalFileSystem()
+    with fs.open_input_file(path) as f:
         pf = pq.ParquetFile(f, pre_buffer=False, buffer_size=_PARQUET_READ_BUFFER)
         in_file = set(pf.schema_arrow.names)
         read = [n for n in names if n in in_file and n not in keys]
@@ -718,7 +813,7 @@ def open_source(
             lambda: source, source.schema, cols, batch_size, "pyarrow.RecordBatchReader", None,
             once=True,
         )
-    if isinstance(source, ds.Dataset):
+    if is_dataset(source):
         return _dataset_source(source, cols, batch_size, _type_name(source))
     module = _module_of(source)
     if module == "polars" and "polars" in sys.modules:

@@ -150,6 +150,10 @@ class ColumnState {
   uint64_t len_min_ = UINT64_MAX, len_max_ = 0, len_sum_ = 0, len_count_ = 0;
 
   Moments moments_;
+  // Exact sum of the integer values (int and uint domains): the reported mean of an integer column
+  // is this over the count, so it does not depend on how rows were split or merged (int64 values
+  // beyond 2^53 lose bits on their way into the double moments).
+  __int128 isum_ = 0;
   KllSketch kll_;
   HyperLogLog hll_;
   FrequentItems freq_;

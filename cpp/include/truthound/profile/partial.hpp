@@ -33,7 +33,7 @@ enum class MergeMode : uint8_t {
 
 class PartialProfile {
  public:
-  static constexpr uint8_t kFormatVersion = 1;
+  static constexpr uint8_t kFormatVersion = 2;  // 2: exact integer sums
 
   explicit PartialProfile(ProfileOptions options = {});
 

@@ -27,13 +27,18 @@ import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import pyarrow.dataset as ds
+import pyarrow.fs  # noqa: F401 - pa.fs.LocalFileSystem below
 
 from truthound.errors import ConfigurationError, ColumnNotFoundError, SourceReadError
 from truthound.profiler import sources as _sources
+
+if TYPE_CHECKING:
+    import pyarrow.dataset as ds
+else:
+    ds = _sources.ds  # imported on first use
 from truthound.profiler.sources import DEFAULT_BATCH_SIZE, open_source
 
 __all__ = [
@@ -214,12 +219,22 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def _file_dataset(source: Any, fmt: str | None) -> tuple[ds.Dataset, str] | None:
+def _file_dataset(
+    source: Any, fmt: str | None
+) -> tuple[ds.Dataset | _sources.ParquetFileSource, str] | None:
     """The pyarrow dataset (and format name) profile() builds for a path/glob/dir/URI."""
     return _sources.file_dataset(os.fsdecode(os.fspath(source)), fmt)
 
 
-def _parquet_units(dataset: ds.FileSystemDataset, fmt: str) -> list[FilePiece]:
+def _parquet_units(
+    dataset: ds.FileSystemDataset | _sources.ParquetFileSource, fmt: str
+) -> list[FilePiece]:
+    if isinstance(dataset, _sources.ParquetFileSource):  # one local file: no filesystem object
+        return [
+            FilePiece(dataset.path, fmt, row_groups=(i,), num_rows=rows, weight=rows)
+            for i, rows in enumerate(dataset.row_group_rows)
+            if rows
+        ]
     units: list[FilePiece] = []
     for frag in dataset.get_fragments():
         try:
@@ -314,14 +329,15 @@ def plan_source(
     # open_source validates everything exactly as profile() does (columns, formats, errors).
     src = open_source(data, columns=columns, batch_size=batch_size, format=format)
     cols = tuple(src.schema.names)
-    if isinstance(data, (str, os.PathLike)) or isinstance(data, ds.FileSystemDataset):
-        if isinstance(data, ds.FileSystemDataset):
-            opened: tuple[ds.Dataset, str] | None = (data, _format_name(data.format))
+    if isinstance(data, (str, os.PathLike)) or _sources.is_dataset(data, "FileSystemDataset"):
+        opened: tuple[ds.Dataset | _sources.ParquetFileSource, str] | None
+        if _sources.is_dataset(data, "FileSystemDataset"):
+            opened = (data, _format_name(data.format))
         else:
             opened = _file_dataset(data, format)
         if opened is not None:
             dataset, fmt = opened
-            if fmt == "parquet":
+            if isinstance(dataset, _sources.ParquetFileSource) or fmt == "parquet":
                 units = _parquet_units(dataset, fmt)
             else:
                 units = _text_units(dataset, fmt, min_units)

@@ -13,7 +13,6 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-import pyarrow.dataset as ds
 
 from truthound import _core
 from truthound.errors import SourceReadError, TruthoundError
@@ -100,6 +99,14 @@ def _file_batches(
         if piece.byte_range is not None:
             yield from _csv_range_batches(piece, schema, columns, batch_size)
             return
+        if piece.format == "parquet" and piece.filesystem is None:  # one local file, no dataset
+            for batch in _sources.parquet_file_batches(
+                piece.path, None, schema, columns, batch_size, use_threads=False,
+                row_groups=piece.row_groups,
+            ):
+                if batch.num_rows:
+                    yield batch
+            return
         file_format = _sources._file_format(piece.format)
         kwargs: dict[str, Any] = {"filesystem": piece.filesystem}
         if piece.partition_expression is not None:
@@ -172,7 +179,7 @@ def consume_partition(
     Always gives the engine the partition's columns first, with no rows, so every column appears
     with its declared type (whatever encoding the batches use).
     """
-    state.consume_batch(pa.RecordBatch.from_pylist([], schema=partition.projected_schema))
+    state.consume_batch(_sources.empty_batch(partition.projected_schema))
     rows = 0
     for whole in partition_batches(partition) if batches is None else batches:
         for batch in _for_partition(whole, partition):
