@@ -12,16 +12,23 @@
 // (including ones that are not multiples of 8) and parent offsets of enclosing structs.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
+#include <source_location>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <typeinfo>
+#include <utility>
 #include <vector>
 
 #include "truthound/arrow/c_abi.hpp"
@@ -429,6 +436,39 @@ inline ArrowArrayStream make_stream(ReleaseCounter* counter, std::function<Arrow
   s.release = &stream_release;
   s.private_data = p;
   return s;
+}
+
+// ---------------------------------------------------------------- expected exceptions
+
+// Runs `fn`, which must throw E whose message contains each of `needles`; failures are non-fatal
+// and reported at the caller's line. Returns the message (empty if nothing, or something other
+// than E, was thrown) so callers can check more.
+template <typename E, typename Fn>
+std::string expect_throws(Fn&& fn, std::initializer_list<std::string_view> needles = {},
+                          std::source_location loc = std::source_location::current()) {
+  const std::string expected = "expected " + ::testing::internal::GetTypeName<E>();
+  std::string msg;
+  try {
+    std::forward<Fn>(fn)();
+    ADD_FAILURE_AT(loc.file_name(), loc.line()) << expected << ", nothing was thrown";
+    return msg;
+  } catch (const E& e) {
+    msg = e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE_AT(loc.file_name(), loc.line())
+        << expected << ", got " << ::testing::internal::GetTypeName(typeid(e)) << ": " << e.what();
+    return msg;
+  } catch (...) {
+    ADD_FAILURE_AT(loc.file_name(), loc.line()) << expected << ", got an unknown exception";
+    return msg;
+  }
+  for (std::string_view needle : needles) {
+    if (msg.find(needle) == std::string::npos) {
+      ADD_FAILURE_AT(loc.file_name(), loc.line())
+          << "the message lacks \"" << needle << "\": " << msg;
+    }
+  }
+  return msg;
 }
 
 }  // namespace truthound::testing

@@ -236,12 +236,7 @@ TEST(DataType, MalformedSchemaStructsThrowArrowImportError) {
 }
 
 TEST(DataType, ErrorMessageQuotesTheFormatString) {
-  try {
-    parse(field("", "d:10,2,100"));
-    FAIL() << "expected ArrowImportError";
-  } catch (const ArrowImportError& e) {
-    EXPECT_NE(std::string(e.what()).find("d:10,2,100"), std::string::npos) << e.what();
-  }
+  expect_throws<ArrowImportError>([] { parse(field("", "d:10,2,100")); }, {"d:10,2,100"});
 }
 
 std::vector<uint8_t> bytes_of(const DataType& t) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "truthound/arrow/bitmap.hpp"
 #include "truthound/profile/column_state.hpp"
@@ -169,6 +170,46 @@ const T* buffer(const ArrowArray& a, int i, const std::string& column) {
   return static_cast<const T*>(a.buffers[i]);
 }
 
+// Calls fn(values) with the value buffer of an integer array, typed by `id` (dates, times,
+// timestamps and durations by their storage type); false when `id` is not an integer type.
+template <typename Fn>
+bool with_integer_buffer(TypeId id, const ArrowArray& a, const std::string& column, Fn&& fn) {
+  switch (id) {
+    case TypeId::kInt8:
+      fn(buffer<int8_t>(a, 1, column));
+      return true;
+    case TypeId::kInt16:
+      fn(buffer<int16_t>(a, 1, column));
+      return true;
+    case TypeId::kInt32:
+    case TypeId::kDate32:
+    case TypeId::kTime32:
+      fn(buffer<int32_t>(a, 1, column));
+      return true;
+    case TypeId::kInt64:
+    case TypeId::kDate64:
+    case TypeId::kTimestamp:
+    case TypeId::kTime64:
+    case TypeId::kDuration:
+      fn(buffer<int64_t>(a, 1, column));
+      return true;
+    case TypeId::kUInt8:
+      fn(buffer<uint8_t>(a, 1, column));
+      return true;
+    case TypeId::kUInt16:
+      fn(buffer<uint16_t>(a, 1, column));
+      return true;
+    case TypeId::kUInt32:
+      fn(buffer<uint32_t>(a, 1, column));
+      return true;
+    case TypeId::kUInt64:
+      fn(buffer<uint64_t>(a, 1, column));
+      return true;
+    default:
+      return false;
+  }
+}
+
 // Appends base + i for every set bit i in [0, length) of `valid` (bit 0 aligned).
 void append_set_positions(const uint8_t* valid, int64_t length, int64_t base,
                           std::vector<int64_t>& out) {
@@ -250,10 +291,27 @@ int fixed_byte_width(TypeId id) {
 
 // ---------------------------------------------------------------- typed kernels
 
-template <typename Acc>
-void ColumnState::consume_ints(const Acc& acc, size_t n, Scratch& s) {
-  const bool with_moments = !type_.is_temporal() && !(type_.id == TypeId::kDictionary &&
-                                                      type_.children[0].type.is_temporal());
+// Integers as int64 (V = int64_t: every signed type, dates and times) or uint64 (V = uint64_t).
+template <typename V, typename Acc>
+void ColumnState::consume_integers(const Acc& acc, size_t n, Scratch& s) {
+  constexpr bool kSigned = std::is_signed_v<V>;
+  using Sum = std::conditional_t<kSigned, __int128, unsigned __int128>;
+  // Dates and times have no mean or variance (their min, max and quantiles are reported).
+  const bool with_moments =
+      !kSigned || (!type_.is_temporal() &&
+                   !(type_.id == TypeId::kDictionary && type_.children[0].type.is_temporal()));
+  V& global_min = [&]() -> V& {
+    if constexpr (kSigned)
+      return imin_;
+    else
+      return umin_;
+  }();
+  V& global_max = [&]() -> V& {
+    if constexpr (kSigned)
+      return imax_;
+    else
+      return umax_;
+  }();
   s.hashes.resize(n);
   s.doubles.resize(std::min(n, kBlock));
   char buf[9];
@@ -261,58 +319,17 @@ void ColumnState::consume_ints(const Acc& acc, size_t n, Scratch& s) {
     const size_t m = std::min(kBlock, n - b);
     uint64_t* h = s.hashes.data() + b;
     double* d = s.doubles.data();
-    int64_t mn = INT64_MAX, mx = INT64_MIN;
+    V mn = std::numeric_limits<V>::max(), mx = std::numeric_limits<V>::min();
     uint64_t zeros = 0, negatives = 0;
-    __int128 sum = 0;
+    Sum sum = 0;
     for (size_t k = 0; k < m; ++k) {
-      const auto v = static_cast<int64_t>(acc.get(b + k));
-      h[k] = hash_int(v);
-      d[k] = static_cast<double>(v);
-      mn = v < mn ? v : mn;
-      mx = v > mx ? v : mx;
-      zeros += v == 0;
-      negatives += v < 0;
-      sum += v;
-    }
-    isum_ += sum;
-    if (!has_minmax_) {
-      imin_ = mn;
-      imax_ = mx;
-      has_minmax_ = true;
-    } else {
-      imin_ = std::min(imin_, mn);
-      imax_ = std::max(imax_, mx);
-    }
-    zero_ += zeros;
-    negative_ += negatives;
-    std::span<const uint64_t> hs(h, m);
-    hll_.update(hs);
-    freq_.update(hs, [&](size_t k) {
-      buf[0] = 'i';
-      const auto v = static_cast<int64_t>(acc.get(b + k));
-      std::memcpy(buf + 1, &v, 8);
-      return std::string_view(buf, 9);
-    });
-    std::span<const double> ds(d, m);
-    if (with_moments) moments_.update(ds);
-    kll_.update(ds);
-  }
-}
-
-template <typename Acc>
-void ColumnState::consume_uints(const Acc& acc, size_t n, Scratch& s) {
-  s.hashes.resize(n);
-  s.doubles.resize(std::min(n, kBlock));
-  char buf[9];
-  for (size_t b = 0; b < n; b += kBlock) {
-    const size_t m = std::min(kBlock, n - b);
-    uint64_t* h = s.hashes.data() + b;
-    double* d = s.doubles.data();
-    uint64_t mn = UINT64_MAX, mx = 0, zeros = 0;
-    unsigned __int128 sum = 0;
-    for (size_t k = 0; k < m; ++k) {
-      const uint64_t v = acc.get(b + k);
-      h[k] = hash_uint(v);
+      const auto v = static_cast<V>(acc.get(b + k));
+      if constexpr (kSigned) {
+        h[k] = hash_int(v);
+        negatives += v < 0;
+      } else {
+        h[k] = hash_uint(v);
+      }
       d[k] = static_cast<double>(v);
       mn = v < mn ? v : mn;
       mx = v > mx ? v : mx;
@@ -321,24 +338,25 @@ void ColumnState::consume_uints(const Acc& acc, size_t n, Scratch& s) {
     }
     isum_ += static_cast<__int128>(sum);
     if (!has_minmax_) {
-      umin_ = mn;
-      umax_ = mx;
+      global_min = mn;
+      global_max = mx;
       has_minmax_ = true;
     } else {
-      umin_ = std::min(umin_, mn);
-      umax_ = std::max(umax_, mx);
+      global_min = std::min(global_min, mn);
+      global_max = std::max(global_max, mx);
     }
     zero_ += zeros;
+    negative_ += negatives;
     std::span<const uint64_t> hs(h, m);
     hll_.update(hs);
     freq_.update(hs, [&](size_t k) {
-      buf[0] = 'u';
-      const uint64_t v = acc.get(b + k);
+      buf[0] = kSigned ? 'i' : 'u';
+      const auto v = static_cast<V>(acc.get(b + k));
       std::memcpy(buf + 1, &v, 8);
       return std::string_view(buf, 9);
     });
     std::span<const double> ds(d, m);
-    moments_.update(ds);
+    if (with_moments) moments_.update(ds);
     kll_.update(ds);
   }
 }
@@ -559,34 +577,27 @@ void ColumnState::consume_values(const ArrowArray& a, const DataType& t, int64_t
       consume_strings(make(pos), n, s, utf8, OneRow{});
     }
   };
-  auto ints = [&]<typename T>(const T* p) {
-    with_pos([&](auto pos) { consume_ints(Num<T, decltype(pos)>{p, pos}, n, s); });
+  // utf8/binary with offsets of type O (int32 or int64)
+  auto offset_strings = [&]<typename O>(O, bool utf8) {
+    const auto* off = buffer<O>(a, 1, c);
+    const char* data =
+        a.n_buffers > 2 && a.buffers[2] ? static_cast<const char*>(a.buffers[2]) : "";
+    with_pos([&](auto pos) {
+      strings(
+          pos,
+          [&](auto p) {
+            return Str<O, decltype(p)>{off, data, p};
+          },
+          utf8);
+    });
   };
+  // Integers: as int64, except uint64 (which int64 cannot hold).
+  auto ints = [&]<typename T>(const T* p) {
+    using V = std::conditional_t<std::is_same_v<T, uint64_t>, uint64_t, int64_t>;
+    with_pos([&](auto pos) { consume_integers<V>(Num<T, decltype(pos)>{p, pos}, n, s); });
+  };
+  if (with_integer_buffer(t.id, a, c, ints)) return;
   switch (t.id) {
-    case TypeId::kInt8:
-      return ints(buffer<int8_t>(a, 1, c));
-    case TypeId::kInt16:
-      return ints(buffer<int16_t>(a, 1, c));
-    case TypeId::kInt32:
-    case TypeId::kDate32:
-    case TypeId::kTime32:
-      return ints(buffer<int32_t>(a, 1, c));
-    case TypeId::kInt64:
-    case TypeId::kDate64:
-    case TypeId::kTimestamp:
-    case TypeId::kTime64:
-    case TypeId::kDuration:
-      return ints(buffer<int64_t>(a, 1, c));
-    case TypeId::kUInt8:
-      return ints(buffer<uint8_t>(a, 1, c));
-    case TypeId::kUInt16:
-      return ints(buffer<uint16_t>(a, 1, c));
-    case TypeId::kUInt32:
-      return ints(buffer<uint32_t>(a, 1, c));
-    case TypeId::kUInt64: {
-      const auto* p = buffer<uint64_t>(a, 1, c);
-      return with_pos([&](auto pos) { consume_uints(Num<uint64_t, decltype(pos)>{p, pos}, n, s); });
-    }
     case TypeId::kFloat16: {
       const auto* p = buffer<uint16_t>(a, 1, c);
       return with_pos([&](auto pos) { consume_floats(Half<decltype(pos)>{p, pos}, n, s); });
@@ -623,33 +634,11 @@ void ColumnState::consume_values(const ArrowArray& a, const DataType& t, int64_t
       });
     }
     case TypeId::kUtf8:
-    case TypeId::kBinary: {
-      const auto* off = buffer<int32_t>(a, 1, c);
-      const char* data =
-          a.n_buffers > 2 && a.buffers[2] ? static_cast<const char*>(a.buffers[2]) : "";
-      return with_pos([&](auto pos) {
-        strings(
-            pos,
-            [&](auto p) {
-              return Str<int32_t, decltype(p)>{off, data, p};
-            },
-            t.id == TypeId::kUtf8);
-      });
-    }
+    case TypeId::kBinary:
+      return offset_strings(int32_t{}, t.id == TypeId::kUtf8);
     case TypeId::kLargeUtf8:
-    case TypeId::kLargeBinary: {
-      const auto* off = buffer<int64_t>(a, 1, c);
-      const char* data =
-          a.n_buffers > 2 && a.buffers[2] ? static_cast<const char*>(a.buffers[2]) : "";
-      return with_pos([&](auto pos) {
-        strings(
-            pos,
-            [&](auto p) {
-              return Str<int64_t, decltype(p)>{off, data, p};
-            },
-            t.id == TypeId::kLargeUtf8);
-      });
-    }
+    case TypeId::kLargeBinary:
+      return offset_strings(int64_t{}, t.id == TypeId::kLargeUtf8);
     case TypeId::kUtf8View:
     case TypeId::kBinaryView: {
       const auto* views = buffer<uint8_t>(a, 1, c);
@@ -812,33 +801,9 @@ void ColumnState::consume(const BatchColumn& col, Scratch& s, uint64_t* row_hash
           if (by_entry) ++s.entry_counts[static_cast<size_t>(idx)];
         }
       };
-      switch (t.index_id) {
-        case TypeId::kInt8:
-          gather(buffer<int8_t>(a, 1, name_));
-          break;
-        case TypeId::kInt16:
-          gather(buffer<int16_t>(a, 1, name_));
-          break;
-        case TypeId::kInt32:
-          gather(buffer<int32_t>(a, 1, name_));
-          break;
-        case TypeId::kInt64:
-          gather(buffer<int64_t>(a, 1, name_));
-          break;
-        case TypeId::kUInt8:
-          gather(buffer<uint8_t>(a, 1, name_));
-          break;
-        case TypeId::kUInt16:
-          gather(buffer<uint16_t>(a, 1, name_));
-          break;
-        case TypeId::kUInt32:
-          gather(buffer<uint32_t>(a, 1, name_));
-          break;
-        case TypeId::kUInt64:
-          gather(buffer<uint64_t>(a, 1, name_));
-          break;
-        default:
-          throw ArrowImportError("column '" + name_ + "': bad dictionary index type");
+      if (!with_integer_buffer(t.index_id, a, name_,
+                               gather)) {  // the index type is an integer type
+        throw ArrowImportError("column '" + name_ + "': bad dictionary index type");
       }
       nulls_ += static_cast<uint64_t>(dict_nulls);
       if (by_entry) {

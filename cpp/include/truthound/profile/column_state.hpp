@@ -103,10 +103,8 @@ class ColumnState {
   void finalize(JsonWriter& out, const ProfileOptions& options) const;
 
  private:
-  template <typename Acc>
-  void consume_ints(const Acc& acc, size_t n, Scratch& s);
-  template <typename Acc>
-  void consume_uints(const Acc& acc, size_t n, Scratch& s);
+  template <typename V, typename Acc>
+  void consume_integers(const Acc& acc, size_t n, Scratch& s);
   template <typename Acc>
   void consume_floats(const Acc& acc, size_t n, Scratch& s);
   template <typename Acc>
