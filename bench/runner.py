@@ -52,7 +52,8 @@ def run_floor(a):
 
 def run_floor_stream(a):
     """Decode only, batch by batch as `th profile` reads: Parquet row groups split over two
-    threads, each reading its own with ParquetFile.iter_batches; CSV streamed by open_csv."""
+    threads, each reading its own with ParquetFile.iter_batches (pyarrow's defaults otherwise: no
+    dictionary reading, default memory pool); CSV streamed by open_csv."""
     import threading
 
     import pyarrow
@@ -64,19 +65,26 @@ def run_floor_stream(a):
 
         groups = pq.ParquetFile(a.file).num_row_groups
         counts = [0, 0]
+        errors: list[BaseException] = []
 
         def read(k: int) -> None:
-            pf = pq.ParquetFile(a.file, pre_buffer=False, buffer_size=1 << 20)
-            mine = list(range(k, groups, 2))
-            if mine:
-                for batch in pf.iter_batches(batch_size=131072, row_groups=mine, use_threads=False):
-                    counts[k] += batch.num_rows
+            try:
+                pf = pq.ParquetFile(a.file, pre_buffer=False, buffer_size=1 << 20)
+                mine = list(range(k, groups, 2))
+                if mine:
+                    for batch in pf.iter_batches(batch_size=131072, row_groups=mine,
+                                                 use_threads=False):
+                        counts[k] += batch.num_rows
+            except BaseException as exc:  # noqa: BLE001 - re-raised below
+                errors.append(exc)
 
         threads = [threading.Thread(target=read, args=(k,)) for k in range(2)]
         for th in threads:
             th.start()
         for th in threads:
             th.join()
+        if errors:
+            raise errors[0]
         rows = sum(counts)
     else:
         import pyarrow.csv as pacsv

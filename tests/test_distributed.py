@@ -722,3 +722,33 @@ def test_runs_of_the_same_command_agree_to_the_last_digit(tmp_path: Path, use_pr
     assert first["columns"][0]["quantiles"] is not None
     for _ in range(3 if not use_processes else 1):
         assert run() == first
+
+
+def test_in_order_merger_merges_in_issue_order_and_bounds_its_window() -> None:
+    """_InOrder merges items in the order they were issued, whatever order they finish in, and
+    lets the producer issue at most `window` items ahead of the oldest unmerged one."""
+    import threading
+
+    from truthound.profiler.distributed.local import _InOrder
+
+    class Fake:
+        def __init__(self, name: str) -> None:
+            self.log = [name]
+
+        def merge(self, other: "Fake") -> None:
+            self.log += other.log
+
+    merger = _InOrder(window=3)
+    stop = threading.Event()
+    assert merger.has_room(2) and not merger.has_room(3)
+    merger.add(2, 0, Fake("c"))
+    merger.add(1, 1, Fake("b"))  # another column group
+    assert not merger.has_room(3)  # item 0 has not finished: nothing merged yet
+    merger.add(0, 0, Fake("a"))
+    assert merger.has_room(5) and not merger.has_room(6)
+    merger.add(4, 0, Fake("e"))
+    merger.add(3, 0, Fake("d"))
+    result = dict(merger.result())
+    assert result[0].log == ["a", "c", "d", "e"] and result[1].log == ["b"]
+    stop.set()
+    assert merger.wait_for_room(100, stop) is False  # a stopped run never blocks the producer

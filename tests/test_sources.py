@@ -308,3 +308,23 @@ def test_single_parquet_file_needs_neither_pyarrow_dataset_nor_pandas(tmp_path: 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
     assert_matches(profile(path), profile(TABLE))
+
+
+def test_parquet_large_string_column_read_encoded(tmp_path: Path) -> None:
+    """pyarrow reads a large_string column with read_dictionary as dictionary<int32, string>: the
+    batches keep that encoding and the engine consumes it into the large_string column."""
+    from truthound.profiler.sources import _conform, _small_dictionary_columns
+
+    n = 6000
+    table = pa.table({"code": pa.array([f"k{i % 9}" for i in range(n)], pa.large_string())})
+    path = tmp_path / "large.parquet"
+    pq.write_table(table, path, row_group_size=2000)
+    pf = pq.ParquetFile(path)
+    assert _small_dictionary_columns(pf, ["code"], range(pf.num_row_groups)) == ["code"]
+    encoded = pq.ParquetFile(path, read_dictionary=["code"])
+    batch = next(encoded.iter_batches(batch_size=1000))
+    conformed = _conform(batch, table.schema, {})
+    assert pa.types.is_dictionary(conformed.column(0).type)  # not decoded back
+    p = profile(path)
+    assert p["code"].physical_type == "large_string"
+    assert_matches(p, profile(table))

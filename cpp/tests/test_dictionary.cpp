@@ -68,18 +68,40 @@ Case random_case(std::mt19937_64& rng) {
   return c;
 }
 
+// How a case is laid out: the index type and the value type of the dictionary.
+struct Layout2 {
+  const char* index_format;  // "c" int8, "S" uint16, "i" int32, "L" uint64
+  const char* value_format;  // "u" utf8, "U" large utf8, "z" binary
+};
+
+template <typename I>
+ArrowArray indices(ReleaseCounter* rc, const Case& c) {
+  Opt<I> idx;
+  for (const auto& i : c.idx) idx.push_back(i ? std::optional<I>(static_cast<I>(*i)) : nullopt);
+  return primitive_array<I>(rc, idx, {c.idx_offset, 0}, static_cast<I>(99));
+}
+
+ArrowArray strings(ReleaseCounter* rc, const Opt<std::string>& v, int64_t offset, bool large) {
+  return large ? string_array<int64_t>(rc, v, {offset, 0}) : string_array(rc, v, {offset, 0});
+}
+
 // A two-column batch: the strings (dictionary-encoded or plain) and a small int column, so the
 // duplicate-row count depends on the string column's row hashes.
-ArrowArray batch_of(ReleaseCounter* rc, const Case& c, bool encoded) {
+ArrowArray batch_of(ReleaseCounter* rc, const Case& c, bool encoded, const Layout2& l) {
   const int64_t n = static_cast<int64_t>(c.idx.size());
+  const bool large = l.value_format[0] == 'U';
   std::vector<ArrowArray> cols;
   if (encoded) {
-    cols.push_back(with_dictionary(primitive_array<int32_t>(rc, c.idx, {c.idx_offset, 0}, 999),
-                                   string_array(rc, c.dict, {c.dict_offset, 0})));
+    const std::string f = l.index_format;
+    ArrowArray idx = f == "c"   ? indices<int8_t>(rc, c)
+                     : f == "S" ? indices<uint16_t>(rc, c)
+                     : f == "L" ? indices<uint64_t>(rc, c)
+                                : indices<int32_t>(rc, c);
+    cols.push_back(with_dictionary(idx, strings(rc, c.dict, c.dict_offset, large)));
   } else {
     Opt<std::string> plain;
     for (const auto& i : c.idx) plain.push_back(i ? c.dict[static_cast<size_t>(*i)] : nullopt);
-    cols.push_back(string_array(rc, plain, {c.idx_offset, 0}));
+    cols.push_back(strings(rc, plain, c.idx_offset, large));
   }
   Opt<int64_t> small;
   for (int64_t i = 0; i < n; ++i) small.push_back(i % 3);
@@ -89,61 +111,66 @@ ArrowArray batch_of(ReleaseCounter* rc, const Case& c, bool encoded) {
 
 TEST(Dictionary, ProfileEqualsThePlainArrays) {
   std::mt19937_64 rng(20261125);
-  const ScopedSchema dict_schema(
-      struct_schema({dict_field("s", "i", field("", "u")), field("k", "l")}));
-  const ScopedSchema plain_schema(struct_schema({field("s", "u"), field("k", "l")}));
-  for (int trial = 0; trial < 300; ++trial) {
-    const Case c = random_case(rng);
-    ReleaseCounter rc;
-    PartialProfile encoded, plain;
-    {
-      ScopedArray a(batch_of(&rc, c, true));
-      encoded.consume_batch(*dict_schema, *a);
-      ScopedArray b(batch_of(&rc, c, false));
-      plain.consume_batch(*plain_schema, *b);
+  for (const Layout2 l :
+       {Layout2{"i", "u"}, Layout2{"c", "u"}, Layout2{"S", "z"}, Layout2{"L", "U"}}) {
+    const ScopedSchema dict_schema(struct_schema(
+        {dict_field("s", l.index_format, field("", l.value_format)), field("k", "l")}));
+    const ScopedSchema plain_schema(struct_schema({field("s", l.value_format), field("k", "l")}));
+    for (int trial = 0; trial < 100; ++trial) {
+      const Case c = random_case(rng);
+      ReleaseCounter rc;
+      PartialProfile encoded, plain;
+      {
+        ScopedArray a(batch_of(&rc, c, true, l));
+        encoded.consume_batch(*dict_schema, *a);
+        ScopedArray b(batch_of(&rc, c, false, l));
+        plain.consume_batch(*plain_schema, *b);
+      }
+      const Value e = finalize(encoded), p = finalize(plain);
+      ASSERT_EQ(encoding_free(e, "s"), encoding_free(p, "s")) << l.index_format << trial;
+      ASSERT_EQ(e["duplicate_row_count"].dump(), p["duplicate_row_count"].dump())
+          << l.index_format << trial;
+      // and merged with another part, in either order
+      auto copy = [](const PartialProfile& q) {
+        const std::vector<uint8_t> bytes = q.serialize();
+        return PartialProfile::deserialize(bytes.data(), bytes.size());
+      };
+      PartialProfile merged = copy(encoded);
+      merged.merge(plain);
+      PartialProfile twice = copy(plain);
+      twice.merge(plain);
+      ASSERT_EQ(encoding_free(finalize(merged), "s"), encoding_free(finalize(twice), "s"));
     }
-    const Value e = finalize(encoded), p = finalize(plain);
-    ASSERT_EQ(encoding_free(e, "s"), encoding_free(p, "s")) << "trial " << trial;
-    ASSERT_EQ(e["duplicate_row_count"].dump(), p["duplicate_row_count"].dump())
-        << "trial " << trial;
-    // and merged with another part, in either order
-    auto copy = [](const PartialProfile& q) {
-      const std::vector<uint8_t> bytes = q.serialize();
-      return PartialProfile::deserialize(bytes.data(), bytes.size());
-    };
-    PartialProfile merged = copy(encoded);
-    merged.merge(plain);
-    PartialProfile twice = copy(plain);
-    twice.merge(plain);
-    ASSERT_EQ(encoding_free(finalize(merged), "s"), encoding_free(finalize(twice), "s"));
   }
 }
 
 TEST(Dictionary, EncodedBatchKeepsTheColumnsType) {
-  ReleaseCounter rc;
-  const ScopedSchema plain_schema(struct_schema({field("s", "u")}));
-  const ScopedSchema dict_schema(struct_schema({dict_field("s", "i", field("", "u"))}));
-  PartialProfile p;
-  {
-    ScopedArray empty(make_array(&rc, 0, 0, 0, {nullopt}, [&] {
+  // A zero-row batch declares s (string, or large_string: pyarrow's read_dictionary gives
+  // dictionary<int32, string> for those too); a dictionary batch then feeds it as it is.
+  for (const bool large : {false, true}) {
+    ReleaseCounter rc;
+    const ScopedSchema declared(struct_schema({field("s", large ? "U" : "u")}));
+    const ScopedSchema dict_schema(struct_schema({dict_field("s", "i", field("", "u"))}));
+    PartialProfile p;
+    {
+      std::vector<ArrowArray> none;
+      none.push_back(strings(&rc, Opt<std::string>{}, 0, large));
+      ScopedArray empty(make_array(&rc, 0, 0, 0, {nullopt}, std::move(none)));
+      p.consume_batch(*declared, *empty);
       std::vector<ArrowArray> cols;
-      cols.push_back(string_array(&rc, Opt<std::string>{}));
-      return cols;
-    }()));
-    p.consume_batch(*plain_schema, *empty);  // declares s as string
-    std::vector<ArrowArray> cols;
-    cols.push_back(with_dictionary(primitive_array<int32_t>(&rc, {0, 1, 1, nullopt, 1}),
-                                   string_array(&rc, {"u", "v"})));
-    ScopedArray batch(make_array(&rc, 5, 0, 0, {nullopt}, std::move(cols)));
-    p.consume_batch(*dict_schema, *batch);
+      cols.push_back(with_dictionary(primitive_array<int32_t>(&rc, {0, 1, 1, nullopt, 1}),
+                                     string_array(&rc, {"u", "v"})));
+      ScopedArray batch(make_array(&rc, 5, 0, 0, {nullopt}, std::move(cols)));
+      p.consume_batch(*dict_schema, *batch);
+    }
+    const Value s = json::column(finalize(p), "s");
+    EXPECT_EQ(s["physical_type"].str(), large ? "large_string" : "string");
+    EXPECT_EQ(s["row_count"].num(), 5);
+    EXPECT_EQ(s["null_count"].num(), 1);
+    EXPECT_EQ(s["distinct_count"].num(), 2);
+    EXPECT_EQ(s["top_values"][0]["value"].str(), "v");
+    EXPECT_EQ(s["top_values"][0]["count"].num(), 3);
   }
-  const Value s = json::column(finalize(p), "s");
-  EXPECT_EQ(s["physical_type"].str(), "string");
-  EXPECT_EQ(s["row_count"].num(), 5);
-  EXPECT_EQ(s["null_count"].num(), 1);
-  EXPECT_EQ(s["distinct_count"].num(), 2);
-  EXPECT_EQ(s["top_values"][0]["value"].str(), "v");
-  EXPECT_EQ(s["top_values"][0]["count"].num(), 3);
 }
 
 }  // namespace

@@ -428,6 +428,18 @@ TEST(PartialProfile, IntegerMeanIsExactWhateverTheSplit) {
   }
 }
 
+TEST(PartialProfile, Uint64MeanIsExactAboveInt64Max) {
+  const uint64_t big = UINT64_MAX - 2;  // (2^64 - 3) + 3 + 1 = 2^64 + 1 over 3 values
+  PartialProfile p = one_column(
+      "L",
+      [&](ReleaseCounter* rc) {
+        return primitive_array<uint64_t>(rc, {big, 3, 1});
+      },
+      3, "u");
+  const double mean = json::column(fin(p), "v")["mean"].num();
+  EXPECT_EQ(mean, static_cast<double>((static_cast<long double>(UINT64_MAX) + 2) / 3));
+}
+
 TEST(PartialProfile, Int32AndInt64PartitionsMergePromoted) {
   for (int order = 0; order < 2; ++order) {
     SCOPED_TRACE(order ? "int64 first" : "int32 first");

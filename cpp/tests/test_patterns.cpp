@@ -457,6 +457,26 @@ TEST(Patterns, PatternsThatMatchAloneDo) {
   EXPECT_GT(alone, 100u);
 }
 
+TEST(Patterns, PatternsThatMatchAloneOnHandPickedNeighbours) {
+  // Strings that look like a UUID or an email and like something else.
+  for (const std::string s :
+       {"12345678-1234-1234-1234-123456789012", "{12345678-1234-1234-1234-123456789012}",
+        "00000000-0000-0000-0000-000000000000", "http://a.com/x@y.org", "ftp://u.io/a@b.cc",
+        "a@b.cc", "{\"a\":\"x@y.org\"}", "[\"x@y.org\"]", "1@2.cc", "+1@b.cc"}) {
+    const uint32_t m = match_patterns(s);
+    if (m & kMatchesAlone) {
+      EXPECT_TRUE(std::has_single_bit(m)) << "'" << s << "' matches " << m;
+    }
+    uint32_t alone = m & kMatchesAlone;  // as if the previous value had matched the same
+    EXPECT_EQ(match_patterns_next(s, alone), m) << s;
+    uint32_t uuid = pattern_bit(Pattern::kUuid), email = pattern_bit(Pattern::kEmail);
+    EXPECT_EQ(match_patterns_next(s, uuid), m) << s;
+    EXPECT_EQ(match_patterns_next(s, email), m) << s;
+  }
+  EXPECT_EQ(match_patterns("12345678-1234-1234-1234-123456789012"), pattern_bit(Pattern::kUuid));
+  EXPECT_EQ(match_patterns("http://a.com/x@y.org"), pattern_bit(Pattern::kUrl));
+}
+
 TEST(Patterns, MatchPatternsNextAgreesWithMatchPatterns) {
   // In corpus order and in runs of one form (where the remembered pattern is used), then shuffled.
   std::vector<std::string> corpus = make_corpus();

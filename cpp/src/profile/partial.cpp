@@ -13,6 +13,16 @@ namespace truthound {
 
 namespace {
 
+// A dictionary array of a column's own value type (utf8 values in a large_utf8 column too, as
+// pyarrow reads large strings with read_dictionary) is an encoding of the column, not a type
+// change: it is consumed into the column as it is.
+bool encodes_values_of(const DataType& batch, const DataType& column) {
+  if (batch.id != TypeId::kDictionary || batch.children.empty()) return false;
+  const DataType& v = batch.children[0].type;
+  return v == column || (v.id == TypeId::kUtf8 && column.id == TypeId::kLargeUtf8) ||
+         (v.id == TypeId::kBinary && column.id == TypeId::kLargeBinary);
+}
+
 constexpr char kMagic[4] = {'T', 'H', 'P', 'P'};
 constexpr int kMaxNesting = 64;
 
@@ -143,10 +153,8 @@ void PartialProfile::consume_batch(const ArrowSchema& schema, const ArrowArray& 
     if (ci < seen.size()) seen[ci] = 1;
     BatchColumn bc{leaf.array, leaf.type, len, leaf.offset, leaf.parent_valid};
     uint64_t* rh = hash_rows ? row_hashes_.data() : nullptr;
-    // A dictionary array of the column's own value type is an encoding, not a type change.
-    const bool same_values = leaf.type->id == TypeId::kDictionary && !leaf.type->children.empty() &&
-                             leaf.type->children[0].type == c.type();
-    if (c.type() == *leaf.type || leaf.type->id == TypeId::kNull || same_values) {
+    if (c.type() == *leaf.type || leaf.type->id == TypeId::kNull ||
+        encodes_values_of(*leaf.type, c.type())) {
       c.consume(bc, scratch_, rh);
     } else {
       // schema drift inside a stream (int32 then int64, date32 then int64, a column that was

@@ -524,6 +524,16 @@ def parquet_file_batches(
             yield _conform(batch, projected, keys)
 
 
+def _encodes(batch_type: pa.DataType, field_type: pa.DataType) -> bool:
+    """Is ``batch_type`` a dictionary encoding of ``field_type`` values (pyarrow's read_dictionary
+    gives dictionary<int32, string> for large_string columns too)?"""
+    if not pa.types.is_dictionary(batch_type):
+        return False
+    values = batch_type.value_type
+    return values == field_type or (values, field_type) in (
+        (pa.string(), pa.large_string()), (pa.binary(), pa.large_binary()))
+
+
 def _small_dictionary_columns(
     pf: pq.ParquetFile, columns: Sequence[str], row_groups: Sequence[int]
 ) -> list[str]:
@@ -576,8 +586,7 @@ def _conform(batch: pa.RecordBatch, projected: pa.Schema, keys: dict[str, Any]) 
                           else pa.array([value] * n, field.type))
         elif field.name in present:
             column = batch.column(field.name)
-            if column.type == field.type or (pa.types.is_dictionary(column.type)
-                                             and column.type.value_type == field.type):
+            if column.type == field.type or _encodes(column.type, field.type):
                 arrays.append(column)  # dictionary-encoded values stay encoded for the engine
             else:
                 arrays.append(column.cast(field.type))

@@ -142,9 +142,12 @@ bool matches(Pattern p, std::string_view s);
 // plus the few matchers that survive.
 uint32_t match_patterns(std::string_view s);
 
-// Patterns that never match together with another: a UUID has no '@', ':', '.' or '%', is no JSON
-// and has more digits than any number pattern allows; an email is the only pattern with an '@'
-// but JSON, which cannot end in the letters of a TLD.
+// Patterns that never match together with another (the tests check it on a corpus). A UUID
+// (8-4-4-4-12 hex digits and hyphens) has no '@', ':', '.', '%', '+' or space, which the other
+// patterns that take hex letters need; its 32 digits in those groups fit no phone, card or
+// registration number; "{uuid}" is not JSON. An email has an '@', which only a URL (after "://",
+// and an email has no ':') and JSON (which ends in '}' or ']', not in the letters of a TLD) may
+// also contain.
 inline constexpr uint32_t kMatchesAlone =
     pattern_bit(Pattern::kUuid) | pattern_bit(Pattern::kEmail);
 

@@ -1,10 +1,11 @@
 """The local backend: every core of this machine, threads (default) or worker processes.
 
-Threads: a work queue of partitions; each worker thread owns one engine partial profile per
-column group, feeds it every batch of the partitions it takes (pyarrow decodes in its own pool
-while the engine, which releases the GIL, profiles), and the partials are merged once at the end.
-Processes: a ``ProcessPoolExecutor`` (``forkserver``, else ``spawn``: no engine or thread state is
-forked) runs :func:`profile_partition` per partition and returns serialized partials.
+Threads: a work queue of partitions (or chunks of a stream); a worker thread profiles each item
+it takes into a fresh engine partial (the engine releases the GIL; each worker decodes on its own
+thread). Processes: a ``ProcessPoolExecutor`` (``forkserver``, else ``spawn``: no engine or thread
+state is forked) runs :func:`profile_partition` per item and returns serialized partials. Either
+way the partials are merged in the order the items were issued, not the order they finish, so a
+run's profile does not depend on timing.
 """
 
 from __future__ import annotations
@@ -46,8 +47,13 @@ __all__ = ["LocalBackend", "split_options", "partition_plan"]
 
 # Row partitions per worker for files: more than one balances uneven row groups / files.
 _PARTITIONS_PER_WORKER = 4
-# Rows of a stream shipped to a worker process per task.
+# Rows of a stream per work item: shipped to a worker process per task; handed to a worker thread
+# (smaller: the thread queue holds a few items, all in memory).
 _STREAM_TASK_ROWS = 4 * DEFAULT_BATCH_SIZE
+_STREAM_THREAD_ROWS = 2 * DEFAULT_BATCH_SIZE
+# Work items issued ahead of the oldest unfinished one, per worker: bounds the finished partials
+# waiting for their turn to merge.
+_MERGE_WINDOW_PER_WORKER = 4
 _SOURCE_OPTIONS = ("columns", "batch_size", "format")
 
 
@@ -184,10 +190,11 @@ class LocalBackend(BaseBackend):
     ) -> list[tuple[int, Any]]:
         options_json = _json(engine_options)
         nthreads = max(1, min(self.num_workers, len(partitions) if plan.kind != "stream" else self.num_workers))
-        work: queue.Queue[Any] = queue.Queue(maxsize=max(4, 2 * nthreads))
+        stream = plan.kind == "stream"
+        work: queue.Queue[Any] = queue.Queue(maxsize=nthreads if stream else max(4, 2 * nthreads))
         stop = threading.Event()
         errors: list[BaseException] = []
-        merger = _InOrder()
+        merger = _InOrder(_MERGE_WINDOW_PER_WORKER * nthreads)
         done = object()
 
         def worker() -> None:
@@ -214,6 +221,8 @@ class LocalBackend(BaseBackend):
             t.start()
 
         def put(item: Any) -> bool:
+            if not merger.wait_for_room(item[0], stop):
+                return False
             while not stop.is_set():
                 try:
                     work.put(item, timeout=0.1)
@@ -224,8 +233,9 @@ class LocalBackend(BaseBackend):
 
         try:
             index = 0
-            if plan.kind == "stream":
-                for chunk_no, chunk in enumerate(_stream_chunks(plan, partitions)):
+            if stream:
+                chunks = _stream_chunks(plan, partitions, _STREAM_THREAD_ROWS)
+                for chunk_no, chunk in enumerate(chunks):
                     for p in _routes(partitions, chunk_no):
                         if not put((index, p, chunk)):
                             break
@@ -253,7 +263,7 @@ class LocalBackend(BaseBackend):
         self, plan: SourcePlan, partitions: list[Partition], engine_options: dict[str, Any]
     ) -> list[tuple[int, Any]]:
         options_json = _json(engine_options)
-        merger = _InOrder()
+        merger = _InOrder(_MERGE_WINDOW_PER_WORKER * self.num_workers)
         pool = ProcessPoolExecutor(max_workers=self.num_workers, mp_context=_mp_context())
         pending: dict[Future[bytes], tuple[int, int]] = {}
 
@@ -266,7 +276,7 @@ class LocalBackend(BaseBackend):
 
         def submit(p: Partition) -> None:
             nonlocal submitted
-            while len(pending) >= 2 * self.num_workers:
+            while len(pending) >= 2 * self.num_workers or not merger.has_room(submitted):
                 finished, _ = wait(set(pending), return_when=FIRST_COMPLETED)
                 collect(finished)
             pending[pool.submit(profile_partition, p, options_json)] = (submitted, p.column_group)
@@ -275,7 +285,8 @@ class LocalBackend(BaseBackend):
         ok = False
         try:
             if plan.kind == "stream":
-                for chunk_no, chunk in enumerate(_stream_chunks(plan, partitions)):
+                chunks = _stream_chunks(plan, partitions, _STREAM_TASK_ROWS)
+                for chunk_no, chunk in enumerate(chunks):
                     for p in _routes(partitions, chunk_no):
                         submit(replace(p, pieces=(BatchPiece(chunk),)))
             else:
@@ -302,14 +313,29 @@ class _InOrder:
     digits. Holds only the states that finished ahead of an earlier, unfinished item.
     """
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
+    def __init__(self, window: int) -> None:
+        self._cond = threading.Condition()
+        self._window = max(1, window)
         self._next = 0
         self._waiting: dict[int, tuple[int, Any]] = {}
         self._merged: dict[int, Any] = {}
 
+    def has_room(self, index: int) -> bool:
+        """May item ``index`` be issued: is it within the window of the oldest unmerged item?"""
+        with self._cond:
+            return index - self._next < self._window
+
+    def wait_for_room(self, index: int, stop: threading.Event) -> bool:
+        """Block until item ``index`` may be issued; False if ``stop`` is set meanwhile."""
+        with self._cond:
+            while index - self._next >= self._window:
+                if stop.is_set():
+                    return False
+                self._cond.wait(timeout=0.1)
+        return True
+
     def add(self, index: int, group: int, state: Any) -> None:
-        with self._lock:
+        with self._cond:
             self._waiting[index] = (group, state)
             while self._next in self._waiting:
                 g, s = self._waiting.pop(self._next)
@@ -318,6 +344,7 @@ class _InOrder:
                 else:
                     self._merged[g] = s
                 self._next += 1
+            self._cond.notify_all()
 
     def result(self) -> list[tuple[int, Any]]:
         if self._waiting:  # pragma: no cover - every issued item reports before result()
@@ -325,14 +352,16 @@ class _InOrder:
         return sorted(self._merged.items(), key=lambda item: item[0])
 
 
-def _stream_chunks(plan: SourcePlan, partitions: list[Partition]) -> Iterator[tuple[pa.RecordBatch, ...]]:
-    """The stream's batches in work items of about _STREAM_TASK_ROWS rows."""
+def _stream_chunks(
+    plan: SourcePlan, partitions: list[Partition], chunk_rows: int
+) -> Iterator[tuple[pa.RecordBatch, ...]]:
+    """The stream's batches in work items of about ``chunk_rows`` rows."""
     chunk: list[pa.RecordBatch] = []
     rows = 0
     for batch in _stream(plan, partitions):
         chunk.append(batch)
         rows += batch.num_rows
-        if rows >= _STREAM_TASK_ROWS:
+        if rows >= chunk_rows:
             yield tuple(chunk)
             chunk, rows = [], 0
     if chunk:

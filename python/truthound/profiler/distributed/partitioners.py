@@ -34,12 +34,12 @@ import pyarrow.fs  # noqa: F401 - pa.fs.LocalFileSystem below
 
 from truthound.errors import ConfigurationError, ColumnNotFoundError, SourceReadError
 from truthound.profiler import sources as _sources
+from truthound.profiler.sources import DEFAULT_BATCH_SIZE, open_source
 
 if TYPE_CHECKING:
     import pyarrow.dataset as ds
 else:
     ds = _sources.ds  # imported on first use
-from truthound.profiler.sources import DEFAULT_BATCH_SIZE, open_source
 
 __all__ = [
     "FilePiece",

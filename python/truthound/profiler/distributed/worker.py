@@ -99,7 +99,8 @@ def _file_batches(
         if piece.byte_range is not None:
             yield from _csv_range_batches(piece, schema, columns, batch_size)
             return
-        if piece.format == "parquet" and piece.filesystem is None:  # one local file, no dataset
+        if piece.format == "parquet" and piece.filesystem is None and piece.partition_expression is None:
+            # one local file, read without pyarrow.dataset
             for batch in _sources.parquet_file_batches(
                 piece.path, None, schema, columns, batch_size, use_threads=False,
                 row_groups=piece.row_groups,
