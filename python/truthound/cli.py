@@ -349,8 +349,8 @@ def _keep_freed_memory() -> None:
 
     The process is ours: every batch frees about as much as the next one allocates, and a pool
     that hands pages back makes the kernel fault in and zero fresh ones (huge pages among them)
-    for every batch. Measured on 10M rows x 12 columns of Parquet, 2 workers: 0.15 s less wall
-    time, 0.2 s less system time, 50 MB less peak memory than pyarrow's default pool.
+    for every batch. Measured on 10M rows x 12 columns of Parquet, 2 workers, 4 runs each against
+    pyarrow's default pool: 4.06 -> 3.90 s, system time 0.89 -> 0.65 s, peak RSS 547 -> 488 MB.
     """
     if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
         return
