@@ -460,6 +460,37 @@ def test_csv_byte_ranges(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         assert_equivalent(got, want, duplicates=by_rows)
 
 
+def test_quoted_csv_byte_ranges_start_at_records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Quoted fields may hold newlines, commas and doubled quotes: ranges start only where a newline
+    ends a record (an even number of quotes before it), and the profile is the whole file's."""
+    monkeypatch.setattr(partitioners_module, "CSV_MIN_RANGE_BYTES", 2048)
+    monkeypatch.setattr(partitioners_module, "CSV_MAX_RANGE_BYTES", 4096)
+    texts = ["plain", 'say "hi"', "two\nlines", "a,b", "\n", '""', "x\n\ny,\"z\"\n"]
+    n = 3000
+    table = pa.table({
+        "id": list(range(n)),
+        "text": [texts[i % len(texts)] + str(i % 97) for i in range(n)],
+        "amount": [i * 0.25 for i in range(n)],
+    })
+    path = tmp_path / "quoted.csv"
+    pa_csv.write_csv(table, path)  # pyarrow quotes every string
+    raw = path.read_bytes()
+    plan = plan_source(str(path), min_units=8)
+    ranges = [u.byte_range for u in plan.units if u.byte_range is not None]
+    assert len(ranges) >= 8
+    for lo, hi in ranges:
+        assert raw[lo - 1 : lo] == b"\n" and raw[:lo].count(b'"') % 2 == 0, lo
+    assert [r[0] for r in ranges[1:]] == [r[1] for r in ranges[:-1]] and ranges[-1][1] == len(raw)
+    # some cut fell inside a quoted field's lines and was moved to the record's end
+    newlines = [i + 1 for i, b in enumerate(raw) if b == 10 and raw[: i + 1].count(b'"') % 2]
+    assert newlines, "the file holds newlines inside quotes"
+    want = profile(str(path))
+    assert want.row_count == n
+    got = LocalBackend(num_workers=3).profile(str(path))
+    assert_equivalent(got, want)
+    assert got["text"].distinct_count == want["text"].distinct_count
+
+
 def test_hive_partitions_and_schema_drift(tmp_path: Path) -> None:
     for year, dtype in ((2023, pa.int32()), (2024, pa.int64())):
         d = tmp_path / f"year={year}"

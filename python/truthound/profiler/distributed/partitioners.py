@@ -21,7 +21,6 @@ Every partitioner covers every row and every column exactly once.
 
 from __future__ import annotations
 
-import mmap
 import os
 import sys
 import zlib
@@ -253,28 +252,109 @@ def _parquet_units(
     return units
 
 
+_SCAN_BYTES = 1 << 24  # read size when scanning a CSV file for quotes
+
+
 def _csv_ranges(path: str, fs: Any, range_bytes: int) -> list[tuple[int, int]] | None:
-    """Byte ranges of a plain local CSV file after its header, or None to read it whole."""
+    """Byte ranges of a plain local CSV file after its header, or None to read it whole.
+
+    A worker reads the lines whose first byte falls in its range. In a file with quoted fields a
+    newline inside quotes does not end a record, so each range then starts at a record start: a
+    newline preceded by an even number of '"' bytes (RFC 4180 escapes a quote by doubling it,
+    which keeps the parity). The file is scanned with reads of 16 MiB, not mapped: a mapping
+    would count the whole file in the process's resident memory."""
     if not isinstance(fs, pa.fs.LocalFileSystem) or _sources._split_compression(path) != path.lower():
         return None
     try:
         size = os.path.getsize(path)
         if size <= range_bytes:
             return None
-        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
-            header_end = m.find(b"\n")
-            if header_end < 0 or m[:header_end].count(b'"') % 2:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            head = os.pread(fd, min(size, 1 << 20), 0)
+            header_end = head.find(b"\n")
+            if header_end < 0 or head[:header_end].count(b'"') % 2:
                 return None
-            if m.find(b'"', header_end) >= 0:  # quoted fields may hold newlines: read whole
-                return None
+            start = header_end + 1
+            if _has_quote(fd, start, size):
+                return _quoted_csv_ranges(fd, start, size, range_bytes)
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise SourceReadError(f"cannot read {path!r}: {_one_line(exc)}") from exc
-    start = header_end + 1
     ranges = []
     while start < size:
         end = min(size, start + range_bytes)
         ranges.append((start, end))
         start = end
+    return ranges
+
+
+def _has_quote(fd: int, start: int, size: int) -> bool:
+    pos = start
+    while pos < size:
+        chunk = os.pread(fd, min(_SCAN_BYTES, size - pos), pos)
+        if not chunk:
+            return False
+        if b'"' in chunk:
+            return True
+        pos += len(chunk)
+    return False
+
+
+def _quoted_csv_ranges(
+    fd: int, start: int, size: int, range_bytes: int
+) -> list[tuple[int, int]] | None:
+    """Ranges of about ``range_bytes`` from ``start`` (a record start) that each begin at a record
+    start, by the parity of the '"' bytes before each candidate newline; None without numpy (the
+    file is then read whole, by one worker)."""
+    try:
+        import numpy as np
+    except ImportError:
+        return None
+    from concurrent.futures import ThreadPoolExecutor
+
+    def quotes(lo: int, hi: int) -> int:
+        n, pos = 0, lo
+        while pos < hi:  # os.pread and numpy release the GIL: blocks are counted in parallel
+            chunk = os.pread(fd, min(_SCAN_BYTES, hi - pos), pos)
+            if not chunk:
+                break
+            n += int(np.count_nonzero(np.frombuffer(chunk, dtype=np.uint8) == 34))
+            pos += len(chunk)
+        return n
+
+    def record_end(p: int, parity: int) -> int:
+        """The first record start after a newline at or after ``p``, where ``parity`` is that
+        of the quotes in [start, p); -1 if the file ends first."""
+        while p < size:
+            chunk = os.pread(fd, min(1 << 16, size - p), p)
+            if not chunk:
+                return -1
+            i = 0
+            while (nl := chunk.find(b"\n", i)) >= 0:
+                parity ^= chunk.count(b'"', i, nl + 1) & 1
+                if parity == 0:
+                    return p + nl + 1
+                i = nl + 1
+            parity ^= chunk.count(b'"', i) & 1
+            p += len(chunk)
+        return -1
+
+    bounds = list(range(start, size, range_bytes)) + [size]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        counts = list(pool.map(quotes, bounds[:-1], bounds[1:]))
+    ranges: list[tuple[int, int]] = []
+    lo, parity = start, 0  # parity of the quotes in [start, bound): positional, whatever the cuts
+    for bound, count in zip(bounds[1:-1], counts):
+        parity ^= count & 1
+        cut = record_end(bound, parity)
+        if cut < 0 or cut >= size:
+            break
+        if cut > lo:
+            ranges.append((lo, cut))
+            lo = cut
+    ranges.append((lo, size))
     return ranges
 
 
