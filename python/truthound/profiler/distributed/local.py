@@ -149,7 +149,9 @@ class LocalBackend(BaseBackend):
         source_opts, engine_opts = split_options(dict(options))
         strategy = partition_strategy if partition_strategy is not None else self.partition_strategy
         plan = plan_source(
-            data, min_units=self.num_workers * _PARTITIONS_PER_WORKER, **source_opts
+            # one worker: nothing to split (a file read whole streams faster than in ranges)
+            data, min_units=self.num_workers * _PARTITIONS_PER_WORKER if self.num_workers > 1 else 1,
+            **source_opts,
         )
         partitions = partition_plan(plan, strategy, self.num_workers, engine_opts)
         state = self.run(plan, partitions, engine_opts)

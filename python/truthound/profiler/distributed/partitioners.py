@@ -371,7 +371,7 @@ def _text_units(dataset: ds.FileSystemDataset, fmt: str, min_units: int) -> list
     for frag, size in zip(frags, sizes):
         expr = frag.partition_expression
         ranges = None
-        if fmt in ("csv", "tsv") and expr.equals(ds.scalar(True)):
+        if fmt in ("csv", "tsv") and min_units > 1 and expr.equals(ds.scalar(True)):
             ranges = _csv_ranges(frag.path, dataset.filesystem, range_bytes)
         if ranges is None:
             units.append(FilePiece(frag.path, fmt, dataset.filesystem, expr, weight=size))
@@ -402,7 +402,8 @@ def plan_source(
     """Open ``data`` (anything :func:`truthound.profiler.profile` accepts) for partitioning.
 
     ``min_units`` asks for at least that many row units where the source can be split that
-    finely (CSV byte ranges); Parquet splits at row groups, other files per file.
+    finely (CSV byte ranges; with 1, a CSV file is not split); Parquet splits at row groups,
+    other files per file.
     """
     if isinstance(data, SourcePlan):
         return data

@@ -43,26 +43,28 @@ def new_state(engine_options: dict[str, Any] | str | None) -> Any:
 # --------------------------------------------------------------------------- reading pieces
 
 
-def _csv_range_bytes(f: Any, start: int, end: int, size: int) -> bytes:
-    """The lines whose first byte is in ``[start, end)`` (``start`` > 0: after the header)."""
+def _csv_range_bytes(f: Any, start: int, end: int, size: int) -> Any:
+    """The lines whose first byte is in ``[start, end)`` (``start`` > 0: after the header), as a
+    buffer (no copy when the range ends with a line)."""
     pos = start - 1
     head = f.read_at(end - pos, pos)
     nl = head.find(b"\n")
     if nl < 0 or pos + nl + 1 >= end:
         return b""
+    if head.endswith(b"\n"):
+        return memoryview(head)[nl + 1 :]
     data = [head[nl + 1 :]]
-    if not head.endswith(b"\n"):
-        p = end
-        while p < size:
-            chunk = f.read_at(min(1 << 16, size - p), p)
-            if not chunk:
-                break
-            i = chunk.find(b"\n")
-            if i >= 0:
-                data.append(chunk[: i + 1])
-                break
-            data.append(chunk)
-            p += len(chunk)
+    p = end
+    while p < size:  # the last line runs past the range: read up to its end
+        chunk = f.read_at(min(1 << 16, size - p), p)
+        if not chunk:
+            break
+        i = chunk.find(b"\n")
+        if i >= 0:
+            data.append(chunk[: i + 1])
+            break
+        data.append(chunk)
+        p += len(chunk)
     return b"".join(data)
 
 
