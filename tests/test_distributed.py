@@ -491,6 +491,21 @@ def test_quoted_csv_byte_ranges_start_at_records(tmp_path: Path, monkeypatch: py
     assert got["text"].distinct_count == want["text"].distinct_count
 
 
+def test_csv_with_an_unbalanced_quote_is_read_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stray quote leaves every later newline inside quotes: no record start is found near the
+    cut points, so the file is not split (and reads as it does whole)."""
+    monkeypatch.setattr(partitioners_module, "CSV_MIN_RANGE_BYTES", 2048)
+    monkeypatch.setattr(partitioners_module, "CSV_MAX_RANGE_BYTES", 4096)
+    monkeypatch.setattr(partitioners_module, "_MAX_RECORD_BYTES", 8192)
+    lines = ["id,text"] + [f'{i},row {i}' for i in range(30000)]  # ~400 KB
+    lines[10] = '9,"stray quote'
+    path = tmp_path / "stray.csv"
+    path.write_text("\n".join(lines) + "\n")
+    plan = plan_source(str(path), min_units=8)
+    assert all(u.byte_range is None for u in plan.units)
+    assert len(plan.units) == 1
+
+
 def test_hive_partitions_and_schema_drift(tmp_path: Path) -> None:
     for year, dtype in ((2023, pa.int32()), (2024, pa.int64())):
         d = tmp_path / f"year={year}"

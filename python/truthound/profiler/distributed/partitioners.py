@@ -253,6 +253,7 @@ def _parquet_units(
 
 
 _SCAN_BYTES = 1 << 24  # read size when scanning a CSV file for quotes
+_MAX_RECORD_BYTES = 1 << 24  # a quoted CSV record longer than this: the file is not split
 
 
 def _csv_ranges(path: str, fs: Any, range_bytes: int) -> list[tuple[int, int]] | None:
@@ -326,8 +327,10 @@ def _quoted_csv_ranges(
 
     def record_end(p: int, parity: int) -> int:
         """The first record start after a newline at or after ``p``, where ``parity`` is that
-        of the quotes in [start, p); -1 if the file ends first."""
-        while p < size:
+        of the quotes in [start, p); -1 if the file ends first, -2 if none comes within
+        _MAX_RECORD_BYTES (unbalanced quotes, or records that long: the file is read whole)."""
+        limit = min(size, p + _MAX_RECORD_BYTES)
+        while p < limit:
             chunk = os.pread(fd, min(1 << 16, size - p), p)
             if not chunk:
                 return -1
@@ -339,7 +342,7 @@ def _quoted_csv_ranges(
                 i = nl + 1
             parity ^= chunk.count(b'"', i) & 1
             p += len(chunk)
-        return -1
+        return -1 if p >= size else -2
 
     bounds = list(range(start, size, range_bytes)) + [size]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
@@ -349,6 +352,8 @@ def _quoted_csv_ranges(
     for bound, count in zip(bounds[1:-1], counts):
         parity ^= count & 1
         cut = record_end(bound, parity)
+        if cut == -2:
+            return None
         if cut < 0 or cut >= size:
             break
         if cut > lo:
