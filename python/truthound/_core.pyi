@@ -31,3 +31,20 @@ class PartialProfile:
     def column_names(self) -> list[str]: ...
     @property
     def sources(self) -> list[str]: ...
+
+class ParquetReader:
+    """The engine's reader of flat Parquet column chunks (plain and dictionary pages, v1/v2,
+    uncompressed or snappy), one Arrow batch at a time."""
+
+    def __init__(
+        self,
+        path: str,
+        schema: Any,
+        columns: list[tuple[str, int, int, list[tuple[int, int, int, int]]]],
+        row_group_rows: list[int],
+        batch_rows: int,
+    ) -> None:
+        """``columns``: (name, physical type, max definition level, [(offset, length, values,
+        codec)] per row group); ``schema``: the batches' struct schema (``__arrow_c_schema__``)."""
+    def next(self) -> Any | None:
+        """The next batch as an ``arrow_array`` capsule (a struct array of ``schema``), or None."""

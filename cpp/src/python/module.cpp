@@ -2,12 +2,16 @@
 // heavy call releases the GIL. Engine exceptions become the classes of truthound.errors.
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
+#include <memory>
 #include <mutex>
 #include <string>
+#include <tuple>
 
 #include "truthound/arrow/c_abi.hpp"
+#include "truthound/parquet/reader.hpp"
 #include "truthound/profile/partial.hpp"
 #include "truthound/util/error.hpp"
 
@@ -46,6 +50,8 @@ void translate(const std::exception_ptr& p, void*) {
     raise_as("UnsupportedTypeError", e.what());
   } catch (const InvalidArgumentError& e) {
     raise_as("ConfigurationError", e.what());
+  } catch (const SourceReadError& e) {
+    raise_as("SourceReadError", e.what());
   } catch (const ArrowImportError& e) {
     raise_as("ArrowImportError", e.what());
   } catch (const Error& e) {
@@ -101,6 +107,68 @@ void consume_batch(PyPartialProfile& self, nb::handle batch) {
   nb::gil_scoped_release release;
   std::lock_guard<std::mutex> lock(self.mutex);
   self.profile.consume_batch(*schema, *array.get());
+}
+
+// The engine's Parquet reader, one batch at a time (see parquet/reader.hpp).
+struct PyParquetReader {
+  std::unique_ptr<parquet::BatchReader> reader;
+  std::mutex mutex;
+};
+
+// (offset, length, num_values, codec) of each row group's chunk of a column
+using ChunkTuple = std::tuple<int64_t, int64_t, int64_t, int32_t>;
+// (name, physical type, max definition level, chunks)
+using ColumnTuple = std::tuple<std::string, int32_t, int32_t, std::vector<ChunkTuple>>;
+
+void init_parquet_reader(PyParquetReader* self, const std::string& path, nb::handle schema,
+                         const std::vector<ColumnTuple>& columns,
+                         const std::vector<int64_t>& row_group_rows, int64_t batch_rows) {
+  if (!nb::hasattr(schema, "__arrow_c_schema__")) {
+    throw nb::type_error("ParquetReader() needs a schema with __arrow_c_schema__ (pyarrow.Schema)");
+  }
+  nb::object capsule = schema.attr("__arrow_c_schema__")();
+  const auto* raw = static_cast<const ArrowSchema*>(capsule_pointer(capsule, "arrow_schema"));
+  parquet::ReadPlan plan;
+  plan.path = path;
+  plan.row_group_rows = row_group_rows;
+  plan.batch_rows = batch_rows;
+  for (const auto& [name, physical, max_def, chunks] : columns) {
+    parquet::ColumnRead c;
+    c.name = name;
+    c.physical = static_cast<parquet::PhysicalType>(physical);
+    c.max_definition_level = max_def;
+    for (const auto& [offset, length, values, codec] : chunks) {
+      c.chunks.push_back({offset, length, values, static_cast<parquet::Codec>(codec)});
+    }
+    plan.columns.push_back(std::move(c));
+  }
+  new (self) PyParquetReader{std::make_unique<parquet::BatchReader>(std::move(plan), *raw), {}};
+}
+
+void release_array_capsule(PyObject* capsule) noexcept {
+  auto* a = static_cast<ArrowArray*>(PyCapsule_GetPointer(capsule, "arrow_array"));
+  if (a == nullptr) {
+    PyErr_Clear();
+    return;
+  }
+  std::unique_ptr<ArrowArray> owned(a);
+  if (owned->release != nullptr) owned->release(owned.get());
+}
+
+nb::object next_parquet_batch(PyParquetReader& self) {
+  auto array = std::make_unique<ArrowArray>();
+  array->release = nullptr;
+  bool more = false;
+  {
+    nb::gil_scoped_release release;
+    std::lock_guard<std::mutex> lock(self.mutex);
+    more = self.reader->next(array.get());
+  }
+  if (!more) return nb::none();
+  PyObject* capsule = PyCapsule_New(array.get(), "arrow_array", release_array_capsule);
+  if (capsule == nullptr) throw nb::python_error();  // `array` still owns (and releases) the batch
+  array.release();
+  return nb::steal(capsule);
 }
 
 }  // namespace
@@ -198,4 +266,15 @@ NB_MODULE(_core, m) {
             return self.profile.sources();
           },
           "Names of the sources this profile covers.");
+
+  nb::class_<truthound::PyParquetReader>(
+      m, "ParquetReader",
+      "The engine's reader of flat Parquet column chunks (plain and dictionary pages, v1/v2, "
+      "uncompressed or snappy), one Arrow batch at a time.")
+      .def("__init__", &truthound::init_parquet_reader, "path"_a, "schema"_a, "columns"_a,
+           "row_group_rows"_a, "batch_rows"_a,
+           "columns: (name, physical type, max definition level, [(offset, length, values, "
+           "codec)] per row group); schema: the batches' struct schema.")
+      .def("next", &truthound::next_parquet_batch,
+           "The next batch as an 'arrow_array' capsule (struct array of `schema`), or None.");
 }

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import glob as _glob
 import importlib
+import json
 import os
 import re
 import sys
@@ -516,12 +517,134 @@ def parquet_file_batches(
         if not groups:
             return
         dictionary = _small_dictionary_columns(pf, read, groups)
+        native = _native_reader(path, filesystem, pf, read, groups, dictionary, batch_size)
+        if native is not None:
+            for batch in native:
+                yield _conform(batch, projected, keys)
+            return
         if dictionary:
             pf = pq.ParquetFile(f, pre_buffer=False, buffer_size=_PARQUET_READ_BUFFER,
                                 read_dictionary=dictionary, metadata=pf.metadata)
         for batch in pf.iter_batches(batch_size=batch_size, row_groups=groups, columns=read,
                                      use_threads=use_threads):
             yield _conform(batch, projected, keys)
+
+
+# ---------------------------------------------------------------- the engine's Parquet reader
+
+_NATIVE_PHYSICAL = {"BOOLEAN": 0, "INT32": 1, "INT64": 2, "FLOAT": 4, "DOUBLE": 5, "BYTE_ARRAY": 6}
+_NATIVE_CODECS = {"UNCOMPRESSED": 0, "SNAPPY": 1}
+_NATIVE_ENCODINGS = frozenset({"PLAIN", "RLE", "RLE_DICTIONARY", "PLAIN_DICTIONARY"})
+_TIME_UNITS = {"milliseconds": "ms", "microseconds": "us", "nanoseconds": "ns"}
+
+
+def _native_fits(column: Any, t: pa.DataType) -> bool:
+    """Does pyarrow read this Parquet leaf as ``t`` with no conversion (the same bytes)?"""
+    physical = column.physical_type
+    logical = json.loads(column.logical_type.to_json())
+    kind = logical.get("Type", "None")
+    unit = _TIME_UNITS.get(logical.get("timeUnit", ""))
+    if physical == "BOOLEAN":
+        return pa.types.is_boolean(t)
+    if physical == "FLOAT":
+        return pa.types.is_float32(t) and kind == "None"
+    if physical == "DOUBLE":
+        return pa.types.is_float64(t) and kind == "None"
+    if physical == "INT32":
+        if kind == "Date":
+            return t == pa.date32()
+        if kind == "Time":
+            return pa.types.is_time32(t) and t.unit == unit
+        if kind == "Int":
+            return logical.get("bitWidth") == 32 and t == (pa.int32() if logical.get("isSigned") else pa.uint32())
+        return kind == "None" and t == pa.int32()
+    if physical == "INT64":
+        if kind == "Timestamp":
+            return pa.types.is_timestamp(t) and t.unit == unit
+        if kind == "Time":
+            return pa.types.is_time64(t) and t.unit == unit
+        if kind == "Int":
+            return logical.get("bitWidth") == 64 and t == (pa.int64() if logical.get("isSigned") else pa.uint64())
+        return kind == "None" and (t == pa.int64() or pa.types.is_duration(t))
+    if physical == "BYTE_ARRAY":
+        if kind == "String":
+            return pa.types.is_string(t) or pa.types.is_large_string(t)
+        return kind == "None" and (pa.types.is_binary(t) or pa.types.is_large_binary(t))
+    return False
+
+
+class _NativeBatch:
+    """A batch of the engine's Parquet reader, for ``pa.record_batch`` (__arrow_c_array__)."""
+
+    __slots__ = ("_schema", "_capsule")
+
+    def __init__(self, schema: pa.Schema, capsule: Any) -> None:
+        self._schema = schema
+        self._capsule = capsule
+
+    def __arrow_c_array__(self, requested_schema: Any = None) -> tuple[Any, Any]:
+        return self._schema.__arrow_c_schema__(), self._capsule
+
+
+def _native_reader(
+    path: str,
+    filesystem: pa_fs.FileSystem | None,
+    pf: pq.ParquetFile,
+    columns: Sequence[str],
+    row_groups: Sequence[int],
+    dictionary: Sequence[str],
+    batch_size: int,
+) -> Iterator[pa.RecordBatch] | None:
+    """The batches of ``columns`` of ``row_groups`` read by the engine's own Parquet reader, or
+    None when it cannot read them all (then pyarrow does). It reads local files of flat columns
+    whose pages are plain or dictionary-encoded, uncompressed or snappy, as the Arrow types
+    pyarrow would give with no conversion (see cpp/include/truthound/parquet/reader.hpp).
+    ``TRUTHOUND_PARQUET_READER=pyarrow`` turns it off."""
+    if os.environ.get("TRUTHOUND_PARQUET_READER", "").lower() == "pyarrow":
+        return None
+    if filesystem is not None and not isinstance(filesystem, pa_fs.LocalFileSystem):
+        return None
+    if not columns:
+        return None
+    from truthound import _core
+
+    arrow_schema = pf.schema_arrow
+    parquet_schema = pf.schema
+    leaf_index = {parquet_schema.column(i).path: i for i in range(len(parquet_schema))}
+    metadata = pf.metadata
+    plan = []
+    fields = []
+    for name in columns:
+        i = leaf_index.get(name)
+        if i is None:
+            return None
+        leaf = parquet_schema.column(i)
+        t = arrow_schema.field(name).type
+        if (leaf.max_repetition_level != 0 or leaf.max_definition_level > 1
+                or leaf.physical_type not in _NATIVE_PHYSICAL or not _native_fits(leaf, t)):
+            return None
+        chunks = []
+        for g in row_groups:
+            chunk = metadata.row_group(g).column(i)
+            if chunk.compression not in _NATIVE_CODECS or not _NATIVE_ENCODINGS.issuperset(chunk.encodings):
+                return None
+            start = chunk.data_page_offset
+            if chunk.has_dictionary_page and chunk.dictionary_page_offset:
+                start = min(start, chunk.dictionary_page_offset)
+            chunks.append((start, chunk.total_compressed_size, chunk.num_values,
+                           _NATIVE_CODECS[chunk.compression]))
+        plan.append((name, _NATIVE_PHYSICAL[leaf.physical_type], leaf.max_definition_level, chunks))
+        fields.append(pa.field(name, pa.dictionary(pa.int32(), t) if name in dictionary else t))
+    schema = pa.schema(fields)
+    rows = [metadata.row_group(g).num_rows for g in row_groups]
+    local = filesystem.normalize_path(path) if filesystem is not None else path
+    reader = _core.ParquetReader(os.fspath(local), schema, plan, rows, batch_size)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        while (capsule := reader.next()) is not None:
+            yield pa.record_batch(_NativeBatch(schema, capsule))
+
+    return batches()
 
 
 def _encodes(batch_type: pa.DataType, field_type: pa.DataType) -> bool:

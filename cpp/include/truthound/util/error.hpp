@@ -42,4 +42,11 @@ class ArrowImportError : public Error {
   using Error::Error;
 };
 
+// A data file (Parquet) whose bytes are malformed or truncated, or that uses a feature the
+// engine's own reader does not handle. The message names the file and column when known.
+class SourceReadError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace truthound

@@ -1,0 +1,287 @@
+// Raw snappy block decompressor (see truthound/parquet/snappy.hpp).
+//
+// Two loops share the work. The fast loop runs while at least kInputSlop bytes of input and
+// kOutputSlop bytes of output remain: every element then fits in fixed-size unaligned loads and
+// stores that may run past the element into bytes that are still inside the buffers (later
+// elements overwrite them), so it checks only copy offsets and long literals. Literals and
+// copies that do not overlap their source share one branch-free path (a 32-byte copy from either
+// the input or the output); overlapping copies, long literals and errors leave it. The slow loop
+// decodes the last bytes with every access checked.
+// Format: github.com/google/snappy format_description.txt.
+#include "truthound/parquet/snappy.hpp"
+
+#include <array>
+#include <bit>
+#include <cstring>
+#include <string>
+
+#include "truthound/util/error.hpp"
+
+namespace truthound::parquet {
+namespace {
+
+// Fast loop: the tag and the 4 bytes after it, or the tag and a literal of up to 60 bytes read
+// as 32 or 64 bytes, stay inside the input.
+constexpr ptrdiff_t kInputSlop = 1 + 64;
+// Fast loop: an element (at most 64 bytes) is written as 32 or 64 bytes, or, for overlapping
+// copies, with 16-byte stores at strides of at least 8 that start before `op + len`: at most
+// 64 - 1 + 16 bytes past `op`.
+constexpr ptrdiff_t kOutputSlop = 80;
+
+[[noreturn]] [[gnu::cold]] [[gnu::noinline]] void fail(const char* what) {
+  throw SourceReadError(std::string("snappy: ") + what);
+}
+
+inline uint32_t load32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap32(v);
+  return v;
+}
+
+inline uint64_t load64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
+  return v;
+}
+
+inline void store64(uint8_t* p, uint64_t v) {
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
+  std::memcpy(p, &v, sizeof v);
+}
+
+// 16 bytes from src to dst; the ranges may overlap (all bytes are read before any is written).
+inline void copy16(uint8_t* dst, const uint8_t* src) {
+  uint8_t tmp[16];
+  std::memcpy(tmp, src, 16);
+  std::memcpy(dst, tmp, 16);
+}
+
+// 32 bytes from src to dst; the ranges may overlap.
+inline void copy32(uint8_t* dst, const uint8_t* src) {
+  uint8_t tmp[32];
+  std::memcpy(tmp, src, 32);
+  std::memcpy(dst, tmp, 32);
+}
+
+// Per tag byte: bits 0..7 the element length (for literals with extra length bytes, the
+// length - 1 in the tag, which is not used); bits 8.. a value added to the masked bytes after
+// the tag to form the offset: the high offset bits for 1-byte-offset copies, and for literals a
+// stand-in offset (see the fast loop).
+constexpr std::array<uint32_t, 256> kTagTable = [] {
+  std::array<uint32_t, 256> t{};
+  for (uint32_t tag = 0; tag < 256; ++tag) {
+    uint32_t len = 0;
+    uint32_t add = 0;
+    switch (tag & 3) {
+      case 0:
+        len = (tag >> 2) + 1;
+        add = (tag >> 2) < 60 ? len : 0;
+        break;
+      case 1:
+        len = ((tag >> 2) & 7) + 4;
+        add = (tag >> 5) << 8;
+        break;
+      default:
+        len = (tag >> 2) + 1;
+        break;
+    }
+    t[tag] = len | (add << 8);
+  }
+  return t;
+}();
+
+constexpr uint32_t kOffsetMask[4] = {0, 0xff, 0xffff, 0xffffffff};
+
+struct Preamble {
+  size_t length;  // uncompressed length
+  size_t size;    // bytes taken by the varint
+};
+
+Preamble read_preamble(std::span<const uint8_t> in) {
+  uint64_t value = 0;
+  for (size_t i = 0; i < 5; ++i) {
+    if (i >= in.size()) fail("truncated length preamble");
+    const uint8_t b = in[i];
+    value |= static_cast<uint64_t>(b & 0x7f) << (7 * i);
+    if ((b & 0x80) == 0) {
+      if (value > 0xffffffffu) fail("uncompressed length exceeds 2^32-1");
+      return {static_cast<size_t>(value), i + 1};
+    }
+  }
+  fail("length preamble longer than 5 bytes");
+}
+
+// For offsets 1..7 (index 0 unused): 8 % offset, and the largest multiple of offset <= 16.
+constexpr uint8_t kEightModOffset[8] = {0, 0, 0, 2, 0, 3, 2, 1};
+constexpr uint8_t kPatternStride[8] = {16, 16, 16, 15, 16, 15, 12, 14};
+
+// Overlapping copy in the fast loop: 1 <= offset < 16, offset < len <= 64, and kOutputSlop
+// writable bytes at op. Writes the repeating pattern with 16-byte stores at a stride that is a
+// multiple of `offset`, without reading back anything it has just written.
+inline void pattern_copy(uint8_t* op, size_t offset, size_t len) {
+  const uint8_t* src = op - offset;
+  if (offset >= 8) {
+    // The first `offset` bytes of v are the pattern; stores at multiples of offset overwrite
+    // the garbage tail of the previous store.
+    uint8_t v[16];
+    std::memcpy(v, src, 16);
+    for (size_t k = 0; k < len; k += offset) std::memcpy(op + k, v, 16);
+    return;
+  }
+  // Build 16 bytes of the pattern in two words: w = pattern[0..8), w2 = pattern[8..16).
+  const unsigned bits = static_cast<unsigned>(offset) * 8;
+  uint64_t w = load64(src) & ((uint64_t{1} << bits) - 1);
+  w |= w << bits;
+  if (bits < 32) w |= w << (2 * bits);
+  if (bits < 16) w |= w << (4 * bits);
+  const unsigned r = kEightModOffset[offset];  // pattern[8 + i] == pattern[r + i]
+  const uint64_t w2 = (w >> (8 * r)) | (w << (8 * (offset - r)));
+  const size_t stride = kPatternStride[offset];
+  for (size_t k = 0; k < len; k += stride) {
+    store64(op + k, w);
+    store64(op + k + 8, w2);
+  }
+}
+
+}  // namespace
+
+size_t snappy_uncompressed_length(std::span<const uint8_t> compressed) {
+  return read_preamble(compressed).length;
+}
+
+void snappy_decompress(std::span<const uint8_t> compressed, std::span<uint8_t> out) {
+  const Preamble pre = read_preamble(compressed);
+  if (pre.length != out.size()) fail("output size does not match the uncompressed length");
+
+  const uint8_t* ip = compressed.data() + pre.size;
+  const uint8_t* const ip_end = compressed.data() + compressed.size();
+  uint8_t* op = out.data();
+  uint8_t* const op_base = op;
+  uint8_t* const op_end = op + out.size();
+
+  if (ip_end - ip >= kInputSlop && op_end - op >= kOutputSlop) {
+    const uint8_t* const ip_limit = ip_end - kInputSlop;
+    uint8_t* const op_limit = op_end - kOutputSlop;
+    do {
+      const uint8_t* const tag_ip = ip;
+      const uint32_t tag = *ip;
+      const uint32_t entry = kTagTable[tag];
+      const uint32_t next = load32(ip + 1);
+      const size_t type = tag & 3;
+      const size_t len = entry & 0xff;
+      // Copies: the real offset. Literals: a stand-in that passes the checks below (len), or
+      // fails them (0) for literals with extra length bytes.
+      const size_t offset = (next & kOffsetMask[type]) + (entry >> 8);
+      ip += type == 0 ? len + 1 : type + 1 + (type == 3);
+      const size_t produced = static_cast<size_t>(op - op_base);
+      if (offset < len || offset > produced) [[unlikely]] {
+        // Rare: overlapping copy, long literal, literal near the output start, or bad offset.
+        if (type == 0) {
+          if (tag < (60 << 2)) {
+            copy32(op, tag_ip + 1);
+            if (len > 32) copy32(op + 32, tag_ip + 33);
+            op += len;
+            continue;
+          }
+          const size_t nbytes = (tag >> 2) - 59;  // 1..4 little-endian bytes of length - 1
+          const uint64_t v = next & (0xffffffffu >> (32 - 8 * nbytes));
+          ip = tag_ip + 1 + nbytes;
+          if (v >= static_cast<uint64_t>(ip_end - ip)) {
+            fail("literal runs past the end of the input");
+          }
+          if (v >= static_cast<uint64_t>(op_end - op)) {
+            fail("literal runs past the end of the output");
+          }
+          const size_t n = static_cast<size_t>(v) + 1;
+          std::memcpy(op, ip, n);
+          ip += n;
+          op += n;
+          continue;
+        }
+        if (offset == 0) fail("copy with offset 0");
+        if (offset > produced) fail("copy reaches before the start of the output");
+        if (offset >= 16) {
+          // Chunks in order: each reads only bytes written before it.
+          const uint8_t* src = op - offset;
+          copy16(op, src);
+          copy16(op + 16, src + 16);
+          if (len > 32) {
+            copy16(op + 32, src + 32);
+            copy16(op + 48, src + 48);
+          }
+        } else {
+          pattern_copy(op, offset, len);
+        }
+        op += len;
+        continue;
+      }
+      // Literal of up to 60 bytes, or a copy that does not overlap its source: 32 bytes (64 if
+      // needed) read, then written; the bytes past len are overwritten by later elements.
+      const uint8_t* src = type == 0 ? tag_ip + 1 : op - offset;
+      copy32(op, src);
+      if (len > 32) [[unlikely]]
+        copy32(op + 32, src + 32);
+      op += len;
+    } while (ip <= ip_limit && op <= op_limit);
+  }
+
+  // Slow loop: the last bytes, every access checked.
+  while (ip < ip_end) {
+    const uint32_t tag = *ip++;
+    const size_t in_left = static_cast<size_t>(ip_end - ip);
+    const size_t out_left = static_cast<size_t>(op_end - op);
+    if ((tag & 3) == 0) {
+      uint64_t len = (tag >> 2) + 1;
+      if (len > 60) {
+        const size_t nbytes = len - 60;
+        if (nbytes > in_left) fail("literal length runs past the end of the input");
+        uint64_t v = 0;
+        for (size_t i = 0; i < nbytes; ++i) v |= static_cast<uint64_t>(ip[i]) << (8 * i);
+        ip += nbytes;
+        len = v + 1;
+      }
+      if (len > static_cast<uint64_t>(ip_end - ip)) fail("literal runs past the end of the input");
+      if (len > out_left) fail("literal runs past the end of the output");
+      std::memcpy(op, ip, static_cast<size_t>(len));
+      ip += len;
+      op += len;
+      continue;
+    }
+    size_t len;
+    size_t offset;
+    if ((tag & 3) == 1) {
+      if (in_left < 1) fail("copy offset runs past the end of the input");
+      len = ((tag >> 2) & 7) + 4;
+      offset = ((tag >> 5) << 8) | ip[0];
+      ip += 1;
+    } else if ((tag & 3) == 2) {
+      if (in_left < 2) fail("copy offset runs past the end of the input");
+      len = (tag >> 2) + 1;
+      offset = static_cast<size_t>(ip[0]) | static_cast<size_t>(ip[1]) << 8;
+      ip += 2;
+    } else {
+      if (in_left < 4) fail("copy offset runs past the end of the input");
+      len = (tag >> 2) + 1;
+      offset = static_cast<size_t>(ip[0]) | static_cast<size_t>(ip[1]) << 8 |
+               static_cast<size_t>(ip[2]) << 16 | static_cast<size_t>(ip[3]) << 24;
+      ip += 4;
+    }
+    if (offset == 0) fail("copy with offset 0");
+    if (offset > static_cast<size_t>(op - op_base)) {
+      fail("copy reaches before the start of the output");
+    }
+    if (len > out_left) fail("copy runs past the end of the output");
+    const uint8_t* src = op - offset;
+    if (offset >= len) {
+      std::memcpy(op, src, len);
+    } else {
+      for (size_t i = 0; i < len; ++i) op[i] = src[i];
+    }
+    op += len;
+  }
+  if (op != op_end) fail("input ends before the output is filled");
+}
+
+}  // namespace truthound::parquet
