@@ -205,3 +205,14 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
     assert json.loads(proc.stdout)["row_count"] == 300_000, "the report stays clean on stdout"
     bar = b"".join(chunks).decode(errors="replace")
     assert "profiling" in bar and "300k" in bar and "rows/s" in bar, bar
+
+
+def test_distributed_options_imply_distributed(small_parquet: Path) -> None:
+    # `--workers 2` alone runs the local backend with 2 workers (it used to be ignored silently)
+    result = th("profile", str(small_parquet), "--workers", "2", "-f", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["row_count"] > 0
+    assert_one_line_error(th("profile", str(small_parquet), "--backend", "nosuch"), 2,
+                          "unknown backend 'nosuch'")
+    assert_one_line_error(th("profile", str(small_parquet), "--scheduler", "x"), 2,
+                          "--scheduler applies to the dask backend")

@@ -24,7 +24,8 @@ _STRATEGIES = [s.value for s in PartitionStrategy]
 DISTRIBUTED_OPTIONS: list[Callable[[Any], Any]] = [
     click.option(
         "--distributed", is_flag=True, default=False,
-        help="Profile in parallel partitions on a distributed backend (see --backend).",
+        help="Profile in parallel partitions on a distributed backend (see --backend). "
+             "Implied by any of the options below.",
     ),
     click.option(
         "--backend", default=None, metavar="NAME",
@@ -65,10 +66,19 @@ def add_distributed_options(cmd: Any) -> Any:
 
 
 def distributed_kwargs(params: dict[str, Any]) -> dict[str, Any]:
-    """Pop the distributed options out of click's ``params`` into run_distributed's kwargs."""
+    """Pop the distributed options out of click's ``params`` into run_distributed's kwargs.
+
+    Any distributed option given on the command line (``--workers 2``, ``--processes``,
+    ``--backend dask``...) implies ``--distributed``: it has no other meaning."""
     names = ("distributed", "backend", "workers", "partition_strategy", "processes", "master",
              "scheduler", "address")
-    return {n: params.pop(n, None) for n in names}
+    kwargs = {n: params.pop(n, None) for n in names}
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and not kwargs["distributed"]:
+        given = [n for n in names[1:]
+                 if ctx.get_parameter_source(n) == click.core.ParameterSource.COMMANDLINE]
+        kwargs["distributed"] = bool(given)
+    return kwargs
 
 
 def _config_for(backend: str, master: str | None, scheduler: str | None, address: str | None) -> Any:
