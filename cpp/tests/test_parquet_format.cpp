@@ -1,6 +1,6 @@
 // Specification of the Parquet page header reader and the RLE / bit-packed hybrid decoder
-// (cpp/include/truthound/parquet/format.hpp). Headers and runs are produced by small encoders
-// written here from the thrift compact protocol and Encodings.md.
+// (cpp/include/truthound/parquet/format.hpp). Headers and runs are produced by the small encoders
+// of parquet_builders.hpp, written from the thrift compact protocol and Encodings.md.
 #include "truthound/parquet/format.hpp"
 
 #include <gtest/gtest.h>
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "arrow_builders.hpp"
+#include "parquet_builders.hpp"
 #include "truthound/util/error.hpp"
 
 namespace truthound::parquet {
@@ -23,230 +24,7 @@ namespace {
 
 using truthound::testing::Bytes;
 using truthound::testing::expect_throws;
-
-// ------------------------------------------------------------------ compact-protocol encoder
-
-enum : uint8_t {
-  kTrue = 1,
-  kFalse = 2,
-  kByte = 3,
-  kI16 = 4,
-  kI32 = 5,
-  kI64 = 6,
-  kDouble = 7,
-  kBinary = 8,
-  kList = 9,
-  kSet = 10,
-  kMap = 11,
-  kStruct = 12,
-};
-
-class Compact {
- public:
-  Bytes out;
-  bool long_form = false;  // write every field id in the long form (delta 0 + zigzag i16)
-
-  void byte(uint8_t b) { out.push_back(b); }
-  void uvarint(uint64_t v) {
-    while (v >= 0x80) {
-      byte(static_cast<uint8_t>(v | 0x80));
-      v >>= 7;
-    }
-    byte(static_cast<uint8_t>(v));
-  }
-  void svarint(int64_t v) {
-    uvarint((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
-  }
-  void field(int16_t id, uint8_t type) {
-    const int delta = id - last_;
-    if (!long_form && delta > 0 && delta <= 15) {
-      byte(static_cast<uint8_t>(delta << 4 | type));
-    } else {
-      byte(type);
-      svarint(id);
-    }
-    last_ = id;
-  }
-  void i32(int16_t id, int32_t v) {
-    field(id, kI32);
-    svarint(v);
-  }
-  void i64(int16_t id, int64_t v) {
-    field(id, kI64);
-    svarint(v);
-  }
-  void boolean(int16_t id, bool b) { field(id, b ? kTrue : kFalse); }
-  void binary(int16_t id, std::string_view s) {
-    field(id, kBinary);
-    uvarint(s.size());
-    out.insert(out.end(), s.begin(), s.end());
-  }
-  void dbl(int16_t id, double d) {
-    field(id, kDouble);
-    uint8_t b[8];
-    std::memcpy(b, &d, 8);
-    out.insert(out.end(), b, b + 8);
-  }
-  void begin_struct(int16_t id) {
-    field(id, kStruct);
-    stack_.push_back(last_);
-    last_ = 0;
-  }
-  void end_struct() {
-    byte(0);
-    last_ = stack_.back();
-    stack_.pop_back();
-  }
-  void stop() { byte(0); }
-  // List (or set) field header; the caller writes `size` elements after it.
-  void list(int16_t id, uint8_t elem, uint32_t size, uint8_t type = kList) {
-    field(id, type);
-    list_header(elem, size);
-  }
-  void list_header(uint8_t elem, uint32_t size) {
-    if (size < 15) {
-      byte(static_cast<uint8_t>(size << 4 | elem));
-    } else {
-      byte(static_cast<uint8_t>(0xf0 | elem));
-      uvarint(size);
-    }
-  }
-  void map(int16_t id, uint8_t key, uint8_t value, uint32_t size) {
-    field(id, kMap);
-    uvarint(size);
-    if (size > 0) byte(static_cast<uint8_t>(key << 4 | value));
-  }
-  // A struct as a container element (no field header).
-  void begin_element_struct() {
-    stack_.push_back(last_);
-    last_ = 0;
-  }
-
- private:
-  int16_t last_ = 0;
-  std::vector<int16_t> stack_;
-};
-
-// Statistics of a data page: binary min/max, counts, and fields of every type the reader does
-// not know, which it must skip.
-void write_statistics(Compact& c, int16_t id, bool unknown_fields) {
-  c.begin_struct(id);
-  c.binary(1, "max-old");
-  c.binary(2, std::string("min\0old", 7));
-  c.i64(3, 17);
-  c.i64(4, 1'000'000'000'000LL);
-  c.binary(5, std::string(200, 'z'));  // length varint of two bytes
-  c.binary(6, "");
-  c.boolean(7, true);
-  c.boolean(8, false);
-  if (unknown_fields) {
-    c.dbl(20, 3.25);
-    c.field(21, kByte);
-    c.byte(0xff);
-    c.field(22, kI16);
-    c.svarint(-300);
-    c.list(23, kBinary, 3);
-    for (std::string_view s : {"a", "", "ccc"}) {
-      c.uvarint(s.size());
-      c.out.insert(c.out.end(), s.begin(), s.end());
-    }
-    c.list(24, kTrue, 20, kSet);  // long list size, one byte per bool element
-    for (int i = 0; i < 20; ++i) c.byte(i % 2 == 0 ? 1 : 2);
-    c.map(25, kI32, kStruct, 2);
-    for (int i = 0; i < 2; ++i) {
-      c.svarint(i);
-      c.begin_element_struct();
-      c.i32(1, i);
-      c.list(2, kI64, 2);
-      c.svarint(-1);
-      c.svarint(1LL << 40);
-      c.end_struct();
-    }
-    c.map(26, kBinary, kDouble, 0);
-    c.list(27, kList, 1);  // list<list<i32>>
-    c.list_header(kI32, 2);
-    c.svarint(5);
-    c.svarint(6);
-    c.begin_struct(300);  // long-form id, nested struct
-    c.begin_struct(1);
-    c.i32(1, 1);
-    c.end_struct();
-    c.end_struct();
-  }
-  c.end_struct();
-}
-
-struct EncodeOptions {
-  bool long_form = false;
-  bool statistics = false;
-  bool unknown_fields = false;
-  bool crc = false;
-  bool write_is_compressed = false;    // write v2 field 7 even when it is true (the default)
-  std::mt19937_64* shuffle = nullptr;  // writes the top-level fields in a random order
-};
-
-Bytes encode(const PageHeader& h, const EncodeOptions& o = {}) {
-  Compact c;
-  c.long_form = o.long_form;
-  std::vector<std::function<void()>> fields;
-  fields.push_back([&] { c.i32(1, static_cast<int32_t>(h.type)); });
-  fields.push_back([&] { c.i32(2, h.uncompressed_size); });
-  fields.push_back([&] { c.i32(3, h.compressed_size); });
-  if (o.crc) fields.push_back([&] { c.i32(4, -123456789); });
-  if (o.unknown_fields) {
-    fields.push_back([&] {
-      c.begin_struct(9);  // a field newer than this reader
-      c.binary(1, "x");
-      c.end_struct();
-    });
-  }
-  switch (h.type) {
-    case PageType::kDataPage:
-      fields.push_back([&] {
-        c.begin_struct(5);
-        c.i32(1, h.num_values);
-        c.i32(2, static_cast<int32_t>(h.encoding));
-        c.i32(3, static_cast<int32_t>(h.definition_level_encoding));
-        c.i32(4, static_cast<int32_t>(h.repetition_level_encoding));
-        if (o.statistics) write_statistics(c, 5, o.unknown_fields);
-        c.end_struct();
-      });
-      break;
-    case PageType::kIndexPage:
-      fields.push_back([&] {
-        c.begin_struct(6);
-        c.end_struct();
-      });
-      break;
-    case PageType::kDictionaryPage:
-      fields.push_back([&] {
-        c.begin_struct(7);
-        c.i32(1, h.num_values);
-        c.i32(2, static_cast<int32_t>(h.encoding));
-        if (o.unknown_fields) c.boolean(3, true);  // is_sorted
-        c.end_struct();
-      });
-      break;
-    case PageType::kDataPageV2:
-      fields.push_back([&] {
-        c.begin_struct(8);
-        c.i32(1, h.num_values);
-        c.i32(2, h.num_nulls);
-        c.i32(3, h.num_rows);
-        c.i32(4, static_cast<int32_t>(h.encoding));
-        c.i32(5, h.definition_levels_byte_length);
-        c.i32(6, h.repetition_levels_byte_length);
-        if (!h.is_compressed || o.write_is_compressed) c.boolean(7, h.is_compressed);
-        if (o.statistics) write_statistics(c, 8, o.unknown_fields);
-        c.end_struct();
-      });
-      break;
-  }
-  if (o.shuffle != nullptr) std::shuffle(fields.begin(), fields.end(), *o.shuffle);
-  for (auto& f : fields) f();
-  c.stop();
-  return c.out;
-}
+using namespace truthound::parquet::builders;  // Compact, encode(), RleEncoder
 
 PageHeader parse(const Bytes& b) {
   return read_page_header(std::span<const uint8_t>(b));
@@ -765,43 +543,6 @@ TEST(ParquetFormatLengthPrefixed, ReadsTheSpanAfterTheLength) {
 }
 
 // ------------------------------------------------------------------ RLE / bit-packed hybrid
-
-// Encoder of the hybrid format, from Encodings.md.
-class RleEncoder {
- public:
-  explicit RleEncoder(int bit_width) : w_(bit_width) {}
-  Bytes out;
-
-  void rle(uint32_t value, uint32_t count) {
-    varint(uint64_t{count} << 1);
-    for (int i = 0; i < (w_ + 7) / 8; ++i) out.push_back(static_cast<uint8_t>(value >> (8 * i)));
-  }
-  // A bit-packed run; the last group is padded with zeros.
-  void packed(const std::vector<uint32_t>& values) {
-    const size_t groups = (values.size() + 7) / 8;
-    varint(uint64_t{groups} << 1 | 1);
-    const size_t start = out.size();
-    out.resize(start + groups * static_cast<size_t>(w_), 0);
-    for (size_t i = 0; i < values.size(); ++i) {
-      for (int b = 0; b < w_; ++b) {
-        if ((values[i] >> b) & 1) {
-          const size_t bit = i * static_cast<size_t>(w_) + static_cast<size_t>(b);
-          out[start + bit / 8] |= static_cast<uint8_t>(1u << (bit % 8));
-        }
-      }
-    }
-  }
-  void varint(uint64_t v) {
-    while (v >= 0x80) {
-      out.push_back(static_cast<uint8_t>(v | 0x80));
-      v >>= 7;
-    }
-    out.push_back(static_cast<uint8_t>(v));
-  }
-
- private:
-  int w_;
-};
 
 struct Encoded {
   std::vector<uint32_t> values;  // the logical values

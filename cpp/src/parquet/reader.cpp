@@ -23,8 +23,11 @@ namespace {
   throw SourceReadError(what);
 }
 
-constexpr size_t kReadAhead = size_t{1} << 20;      // bytes read from the file at a time
-constexpr size_t kHeaderWindow = size_t{64} << 10;  // bytes a page header is first parsed from
+// A page header is parsed from the next 64 KiB of the chunk; a read brings in at least that
+// much, and a page body is read whole once its header is known. So at most 64 KiB are moved to
+// the front of the buffer per page.
+constexpr size_t kReadAhead = size_t{64} << 10;
+constexpr size_t kHeaderWindow = kReadAhead;
 // Bytes every page buffer and string output buffer has past its end, so short values are copied
 // 16 bytes at a time instead of by a call to memcpy.
 constexpr size_t kSlack = 16;
@@ -114,7 +117,7 @@ class ChunkBytes {
   void ensure(size_t n) {
     if (available() >= n) return;
     if (static_cast<int64_t>(n) > left()) fail("a page runs past the end of its column chunk");
-    std::memmove(buf_.data(), buf_.data() + pos_, available());
+    if (available() > 0) std::memmove(buf_.data(), buf_.data() + pos_, available());
     end_ = available();
     pos_ = 0;
     const size_t want = std::min<size_t>(std::max(n, kReadAhead), static_cast<size_t>(left()));
@@ -240,6 +243,7 @@ class ColumnReader {
     codec_ = chunk.codec;
     dictionary_.reset();
     remaining_ = 0;
+    chunk_values_left_ = chunk.num_values;
   }
 
   // Fills `out` with the next `n` slots of the column.
@@ -256,7 +260,8 @@ class ColumnReader {
     prepare_values(out, n);
     int64_t valid_total = 0;
     for (int64_t p = 0; p < n;) {
-      if (remaining_ == 0) next_page();
+      if (remaining_ == 0 && !next_page())
+        fail("the column chunk has fewer values than the row group's rows");
       const int64_t k = std::min(n - p, remaining_);
       const uint8_t* lv = nullptr;
       int64_t valid = k;
@@ -282,7 +287,9 @@ class ColumnReader {
     finish(out, n, n - valid_total);
   }
 
-  bool chunk_done() const { return remaining_ == 0 && bytes_.left() == 0; }
+  // After the row group's last row: true unless a page holding values is left (pages of no
+  // values, and index pages, may follow the last value).
+  bool chunk_done() { return remaining_ == 0 && !next_page(); }
 
  private:
   // --------------------------------------------------------------------------- pages
@@ -307,13 +314,15 @@ class ColumnReader {
     } catch (const SourceReadError&) {
       if (static_cast<int64_t>(bytes_.available()) >= bytes_.left()) throw;
     }
-    bytes_.ensure(static_cast<size_t>(bytes_.left()));  // a header with large statistics
+    // a header with large statistics: up to 16 MiB of it
+    bytes_.ensure(static_cast<size_t>(std::min<int64_t>(bytes_.left(), int64_t{16} << 20)));
     return read_page_header(bytes_.peek());
   }
 
-  void next_page() {
+  // Moves to the next page holding values; false at the end of the chunk.
+  bool next_page() {
     for (;;) {
-      if (bytes_.left() == 0) fail("the column chunk has fewer values than the row group's rows");
+      if (bytes_.left() == 0) return false;
       const PageHeader h = read_header();
       if (h.compressed_size < 0 || h.uncompressed_size < 0) fail("negative page size");
       bytes_.skip(h.header_size);
@@ -334,7 +343,7 @@ class ColumnReader {
         default:
           continue;  // index pages
       }
-      if (remaining_ > 0) return;
+      if (remaining_ > 0) return true;
     }
   }
 
@@ -390,8 +399,16 @@ class ColumnReader {
     level_pos_ = 0;
   }
 
+  // Counts a page's values against the chunk's, before anything is sized by them.
+  void take_values(int64_t num_values) {
+    if (num_values < 0) fail("negative value count in a page header");
+    if (num_values > chunk_values_left_)
+      fail("the column chunk has more values than the row group's rows");
+    chunk_values_left_ -= num_values;
+  }
+
   void start_page_v1(const PageHeader& h, std::span<const uint8_t> page) {
-    if (h.num_values < 0) fail("negative value count in a page header");
+    take_values(h.num_values);
     if (read_.max_definition_level > 0) {
       if (h.definition_level_encoding != Encoding::kRle)
         fail("definition level encoding " +
@@ -409,6 +426,7 @@ class ColumnReader {
     if (h.num_values < 0 || h.definition_levels_byte_length < 0 ||
         h.repetition_levels_byte_length != 0)
       fail("bad level lengths in a data page v2 header");
+    take_values(h.num_values);
     const auto def = static_cast<size_t>(h.definition_levels_byte_length);
     if (def > body.size()) fail("data page v2 levels run past the page");
     if (read_.max_definition_level > 0) start_levels(body.first(def), h.num_values);
@@ -741,7 +759,8 @@ class ColumnReader {
   std::vector<uint8_t> page_;    // the decompressed page
   std::vector<uint8_t> levels_;  // the page's definition levels
   size_t level_pos_ = 0;
-  int64_t remaining_ = 0;  // slots left in the page
+  int64_t remaining_ = 0;          // slots left in the page
+  int64_t chunk_values_left_ = 0;  // values of the chunk not yet met in a page header
   Encoding encoding_ = Encoding::kPlain;
   std::span<const uint8_t> values_;
   size_t vpos_ = 0;   // next byte of plain values
@@ -831,7 +850,14 @@ struct BatchReader::Impl {
     rows_read += n;
     if (group_left == 0) {
       for (size_t i = 0; i < columns.size(); ++i) {
-        if (!columns[i].chunk_done())
+        bool done;
+        try {
+          done = columns[i].chunk_done();
+        } catch (const SourceReadError& e) {
+          throw SourceReadError(where(i) + ", row group " + std::to_string(group) + ": " +
+                                e.what());
+        }
+        if (!done)
           throw SourceReadError(where(i) + ", row group " + std::to_string(group) +
                                 ": the column chunk has more values than the row group's rows");
       }
