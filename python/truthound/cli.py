@@ -364,11 +364,37 @@ def _keep_freed_memory() -> None:
     pa.set_memory_pool(pool)
 
 
+def _keep_freed_heap() -> None:
+    """Keep the engine's freed memory in the C heap for its next allocation (glibc only).
+
+    Each work item builds fresh partial profiles and Parquet batch buffers (tens of MB) and frees
+    them at its end; glibc served such sizes with mmap and gave them back with munmap, so the
+    kernel faulted in and zeroed them again for the next item. Measured on 10M rows x 12 columns
+    of Parquet, 2 workers, against glibc's defaults in the same batch of runs: 2.80 -> 2.70 s,
+    system time 0.64 -> 0.42 s, peak RSS +30 MB. ``MALLOC_*`` environment variables win.
+    """
+    if any(k.startswith("MALLOC_") for k in os.environ) or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc
+        return
+    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
+    mallopt(m_mmap_threshold, 32 << 20)  # glibc's largest allowed value
+    mallopt(m_trim_threshold, 1 << 30)
+    mallopt(m_top_pad, 64 << 20)
+
+
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Run ``th`` with ``argv`` (default: sys.argv[1:]) and exit."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     _keep_freed_memory()
+    _keep_freed_heap()
     try:
         code = cli.main(args=args, prog_name="th", standalone_mode=False)
     except click.UsageError as exc:
