@@ -256,3 +256,23 @@ def test_random_columns_and_layouts(tmp_path_factory: pytest.TempPathFactory, co
     )
     dictionary = ["c"] if pa.types.is_string(column.type) and data.draw(st.booleans()) else []
     _check_same(path, data.draw(st.integers(1, 500)), dictionary)
+
+
+@pytest.mark.parametrize("writer", ["duckdb", "polars"])
+@pytest.mark.parametrize("compression", ["snappy", "uncompressed"])
+def test_files_of_other_writers(tmp_path: Path, writer: str, compression: str) -> None:
+    table = _mixed_table(12_000).drop_columns(["u64", "dur", "t_ms", "t_us"])
+    path = tmp_path / f"{writer}.parquet"
+    if writer == "duckdb":
+        import duckdb
+
+        con = duckdb.connect()
+        con.register("t", table)
+        con.execute(f"COPY t TO '{path}' (FORMAT PARQUET, COMPRESSION {compression}, "
+                    "ROW_GROUP_SIZE 5000)")
+    else:
+        import polars as pl
+
+        pl.from_arrow(table).write_parquet(path, compression=compression, row_group_size=5000)
+    dictionary = sources._small_dictionary_columns(pq.ParquetFile(path), ["s_low"], [0])
+    _check_same(path, 3000, dictionary)
