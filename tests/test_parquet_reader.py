@@ -276,3 +276,73 @@ def test_files_of_other_writers(tmp_path: Path, writer: str, compression: str) -
         pl.from_arrow(table).write_parquet(path, compression=compression, row_group_size=5000)
     dictionary = sources._small_dictionary_columns(pq.ParquetFile(path), ["s_low"], [0])
     _check_same(path, 3000, dictionary)
+
+
+# ---------------------------------------------------------------- row ranges of a row group
+
+
+def _read_range(path: Path, first: int, count: int, batch_size: int) -> pa.Table:
+    pf = pq.ParquetFile(path)
+    batches = list(sources.parquet_file_batches(str(path), None, pf.schema_arrow, None, batch_size,
+                                                row_groups=[0], row_range=(first, count)))
+    return _decoded(batches, pf.schema_arrow)
+
+
+@pytest.mark.parametrize("reader", ["native", "pyarrow"])
+@pytest.mark.parametrize("version", ["1.0", "2.0"])
+def test_row_range_of_a_row_group(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader: str,
+                                  version: str) -> None:
+    monkeypatch.setenv("TRUTHOUND_PARQUET_READER", reader)
+    table = _mixed_table(6000)
+    path = tmp_path / "one_group.parquet"
+    pq.write_table(table, path, data_page_version=version, data_page_size=2048,
+                   row_group_size=6000, dictionary_pagesize_limit=4096)
+    for first, count in [(0, 6000), (0, 1), (1, 0), (2999, 3001), (1234, 777), (5999, 1)]:
+        got = _read_range(path, first, count, 500)
+        assert got.equals(table.slice(first, count)), (first, count)
+
+
+@settings(max_examples=40)
+@given(column=_column(), data=st.data())
+def test_random_row_ranges(tmp_path_factory: pytest.TempPathFactory, column: pa.Array,
+                           data: st.DataObject) -> None:
+    path = tmp_path_factory.mktemp("r") / "r.parquet"
+    table = pa.table({"c": column, "n": pa.array(range(len(column)), pa.int64())})
+    pq.write_table(table, path, row_group_size=max(len(column), 1),
+                   data_page_size=data.draw(st.sampled_from([64, 1024])),
+                   data_page_version=data.draw(st.sampled_from(["1.0", "2.0"])),
+                   compression=data.draw(st.sampled_from(["none", "snappy"])),
+                   use_dictionary=data.draw(st.booleans()))
+    if pq.ParquetFile(path).num_row_groups == 0:
+        return
+    first = data.draw(st.integers(0, len(column)))
+    count = data.draw(st.integers(0, len(column) - first))
+    assert _read_range(path, first, count, data.draw(st.integers(1, 300))).equals(
+        table.slice(first, count))
+
+
+def test_a_single_row_group_is_split_among_workers(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from truthound.profiler.distributed import DistributedProfiler
+    from truthound.profiler.distributed import partitioners
+
+    monkeypatch.setattr(partitioners, "PARQUET_MIN_RANGE_ROWS", 1000)
+    table = _mixed_table(9000)
+    path = tmp_path / "one_group.parquet"
+    pq.write_table(table, path, row_group_size=9000, data_page_size=4096)
+    plan = partitioners.plan_source(str(path), min_units=3)
+    ranges = [u.row_range for u in plan.units]
+    assert ranges == [(0, 3000), (3000, 3000), (6000, 3000)]
+    assert "rows 3000-6000" in plan.units[1].describe()
+    profiler = DistributedProfiler.create(backend="local", num_workers=3)
+    split = profiler.profile(str(path)).to_dict()
+    whole = profile(str(path)).to_dict()
+    assert split["row_count"] == whole["row_count"] == 9000
+    for cs, cw in zip(split["columns"], whole["columns"]):
+        for key in ("count", "null_count", "min", "max", "min_length", "max_length", "mean"):
+            if key in cw:
+                assert cs[key] == pytest.approx(cw[key], rel=1e-12) if isinstance(cw[key], float) \
+                    else cs[key] == cw[key], (cw["name"], key)
+    # the pyarrow reader cannot skip pages: the row group is not split
+    monkeypatch.setenv("TRUTHOUND_PARQUET_READER", "pyarrow")
+    assert [u.row_range for u in partitioners.plan_source(str(path), min_units=3).units] == [None]

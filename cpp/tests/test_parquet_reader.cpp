@@ -483,6 +483,73 @@ TEST(ParquetReaderValues, EveryTypeEveryLayoutAndBatchSize) {
   }
 }
 
+// Rows [first, first + count) of each row group: pages before `first` are skipped by their
+// headers, the page where `first` falls is decoded from its start.
+TEST(ParquetReaderValues, RowRangesOfEveryTypeAndLayout) {
+  for (bool snappy : {false, true}) {
+    const Table t = every_type_table(snappy, 3);
+    for (int64_t first = 0; first <= 50; ++first) {
+      for (int64_t count : {int64_t{0}, int64_t{1}, int64_t{4}, int64_t{1000}}) {
+        std::vector<std::pair<int64_t, int64_t>> ranges;
+        for (int64_t rows : t.group_rows) {
+          const int64_t f = std::min(first, rows);
+          ranges.emplace_back(f, std::min(count, rows - f));
+        }
+        SCOPED_TRACE(std::string(snappy ? "SNAPPY" : "UNCOMPRESSED") + " first " +
+                     std::to_string(first) + " count " + std::to_string(count));
+        TempFile file;
+        Bytes bytes;
+        ReadPlan plan = t.layout(file.path(), bytes, 3);
+        plan.row_ranges = ranges;
+        file.write(bytes);
+        ScopedSchema schema(t.schema());
+        BatchReader reader(std::move(plan), *schema);
+        size_t g = 0;
+        int64_t pos = 0;  // rows of the current range read so far
+        ArrowArray b;
+        while (reader.next(&b)) {
+          while (g < ranges.size() && pos == ranges[g].second) {
+            ++g;
+            pos = 0;
+          }
+          ASSERT_LT(g, ranges.size());
+          ASSERT_LE(pos + b.length, ranges[g].second);
+          for (size_t i = 0; i < t.columns.size(); ++i) {
+            ASSERT_EQ(t.columns[i].check(*b.children[i], g, ranges[g].first + pos, b.length), "")
+                << "column " << t.columns[i].name << ", row group " << g;
+          }
+          pos += b.length;
+          b.release(&b);
+        }
+        int64_t want = 0;
+        for (const auto& r : ranges) want += r.second;
+        EXPECT_EQ(reader.rows_read(), want);
+      }
+    }
+  }
+}
+
+TEST(ParquetReaderErrors, RowRangesOutsideTheRowGroup) {
+  Table t;
+  std::mt19937_64 rng(5);
+  t.add<int64_t>("x", PhysicalType::kInt64, field("", "l"), {.max_def = 0},
+                 {random_rows<int64_t>(10, 0, rng, random_i64)}, {{{10, kV1, kPlain}}});
+  TempFile file;
+  Bytes bytes;
+  for (const std::vector<std::pair<int64_t, int64_t>>& ranges :
+       {std::vector<std::pair<int64_t, int64_t>>{{5, 6}},
+        std::vector<std::pair<int64_t, int64_t>>{{-1, 2}},
+        std::vector<std::pair<int64_t, int64_t>>{{0, -1}},
+        std::vector<std::pair<int64_t, int64_t>>{{0, 1}, {0, 1}}}) {
+    ReadPlan plan = t.layout(file.path(), bytes, 3);
+    plan.row_ranges = ranges;
+    file.write(bytes);
+    ScopedSchema schema(t.schema());
+    expect_throws<InvalidArgumentError>([&] { BatchReader reader(std::move(plan), *schema); },
+                                        {"row range"});
+  }
+}
+
 TEST(ParquetReaderValues, BatchesNeverSpanRowGroups) {
   Table t;
   std::mt19937_64 rng(3);
@@ -595,7 +662,8 @@ TEST(ParquetReaderValues, PageHeaderLargerThanTheHeaderWindow) {
                   0,
                   {{0, static_cast<int64_t>(chunk.size()), 3, Codec::kUncompressed}}}},
                 {3},
-                10};
+                10,
+                {}};
   ScopedSchema schema(struct_schema({field("x", "l")}));
   BatchReader reader(plan, *schema);
   ArrowArray b;
@@ -778,7 +846,8 @@ ReadPlan one_column(const TempFile& file, const Bytes& chunk, PhysicalType physi
       file.path(),
       {{"col_x", physical, max_def, {{0, static_cast<int64_t>(chunk.size()), rows, codec}}}},
       {rows},
-      batch_rows};
+      batch_rows,
+      {}};
 }
 
 void read_all(BatchReader& reader) {
@@ -796,7 +865,8 @@ TEST(ParquetReaderErrors, MissingFile) {
   const std::string path =
       (std::filesystem::temp_directory_path() / "truthound_parquet_reader_no_such_file.parquet")
           .string();
-  ReadPlan plan{path, {{"x", PhysicalType::kInt64, 0, {{0, 8, 1, Codec::kUncompressed}}}}, {1}, 10};
+  ReadPlan plan{
+      path, {{"x", PhysicalType::kInt64, 0, {{0, 8, 1, Codec::kUncompressed}}}}, {1}, 10, {}};
   expect_throws<SourceReadError>([&] { BatchReader r(plan, *schema); }, {path});
 }
 

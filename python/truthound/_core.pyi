@@ -43,8 +43,10 @@ class ParquetReader:
         columns: list[tuple[str, int, int, list[tuple[int, int, int, int]]]],
         row_group_rows: list[int],
         batch_rows: int,
+        row_ranges: list[tuple[int, int]] = ...,
     ) -> None:
         """``columns``: (name, physical type, max definition level, [(offset, length, values,
-        codec)] per row group); ``schema``: the batches' struct schema (``__arrow_c_schema__``)."""
+        codec)] per row group); ``schema``: the batches' struct schema (``__arrow_c_schema__``);
+        ``row_ranges``: optional (first, count) rows to read of each row group."""
     def next(self) -> Any | None:
         """The next batch as an ``arrow_array`` capsule (a struct array of ``schema``), or None."""

@@ -112,6 +112,13 @@ class ChunkBytes {
   int64_t left() const { return static_cast<int64_t>(available()) + (end_file_ - next_); }
   std::span<const uint8_t> peek() const { return {buf_.data() + pos_, available()}; }
   void skip(size_t n) { pos_ += n; }
+  // Passes over `n` bytes, without reading from the file those not read yet.
+  void discard(size_t n) {
+    if (static_cast<int64_t>(n) > left()) fail("a page runs past the end of its column chunk");
+    const size_t here = std::min(n, available());
+    pos_ += here;
+    next_ += static_cast<int64_t>(n - here);
+  }
 
   // At least `n` bytes available (the span of peek() is valid until the next ensure).
   void ensure(size_t n) {
@@ -291,6 +298,14 @@ class ColumnReader {
   // values, and index pages, may follow the last value).
   bool chunk_done() { return remaining_ == 0 && !next_page(); }
 
+  // Passes over the chunk's first `n` rows: whole pages by their headers, then the rows of the
+  // page where row n falls, decoded into `scratch` and dropped.
+  void skip_rows(int64_t n, ColumnOut& scratch) {
+    if (n > 0 && remaining_ == 0 && !next_page(&n) && n > 0)
+      fail("the column chunk has fewer values than the row group's rows");
+    if (n > 0) fill(scratch, n);
+  }
+
  private:
   // --------------------------------------------------------------------------- pages
 
@@ -320,12 +335,22 @@ class ColumnReader {
   }
 
   // Moves to the next page holding values; false at the end of the chunk.
-  bool next_page() {
+  // Moves to the next page holding values; false at the end of the chunk. With `skip`, data
+  // pages that hold no more than *skip rows are passed over by their headers alone (not
+  // decompressed), and *skip goes down by their rows.
+  bool next_page(int64_t* skip = nullptr) {
     for (;;) {
       if (bytes_.left() == 0) return false;
       const PageHeader h = read_header();
       if (h.compressed_size < 0 || h.uncompressed_size < 0) fail("negative page size");
       bytes_.skip(h.header_size);
+      const bool data = h.type == PageType::kDataPage || h.type == PageType::kDataPageV2;
+      if (skip != nullptr && data && h.num_values >= 0 && h.num_values <= *skip) {
+        take_values(h.num_values);  // a flat column: one value (or null) per row
+        *skip -= h.num_values;
+        bytes_.discard(static_cast<size_t>(h.compressed_size));
+        continue;
+      }
       bytes_.ensure(static_cast<size_t>(h.compressed_size));
       const std::span<const uint8_t> body =
           bytes_.peek().first(static_cast<size_t>(h.compressed_size));
@@ -783,12 +808,25 @@ struct BatchReader::Impl {
   int64_t group_left = 0;  // its rows not yet read
   bool started = false;
   int64_t rows_read = 0;
+  ColumnOut skipped;  // rows passed over at the start of a row range
 
   Impl(ReadPlan p, const ArrowSchema& schema) : plan(std::move(p)), file(plan.path) {
     if (schema.n_children != static_cast<int64_t>(plan.columns.size()))
       throw InvalidArgumentError("Parquet reader: the schema has " +
                                  std::to_string(schema.n_children) + " columns, the plan " +
                                  std::to_string(plan.columns.size()));
+    if (!plan.row_ranges.empty()) {
+      if (plan.row_ranges.size() != plan.row_group_rows.size())
+        throw InvalidArgumentError("Parquet reader: one row range per row group, or none");
+      for (size_t g = 0; g < plan.row_ranges.size(); ++g) {
+        const auto [first, count] = plan.row_ranges[g];
+        if (first < 0 || count < 0 || first > plan.row_group_rows[g] - count)
+          throw InvalidArgumentError("Parquet reader: row range [" + std::to_string(first) + ", +" +
+                                     std::to_string(count) + ") outside row group " +
+                                     std::to_string(g) + " of " +
+                                     std::to_string(plan.row_group_rows[g]) + " rows");
+      }
+    }
     if (plan.batch_rows <= 0)
       throw InvalidArgumentError("Parquet reader: batch_rows must be positive");
     columns.reserve(plan.columns.size());
@@ -811,6 +849,11 @@ struct BatchReader::Impl {
     return plan.path + ": column '" + plan.columns[column].name + "'";
   }
 
+  std::pair<int64_t, int64_t> range_of(size_t g) const {
+    if (plan.row_ranges.empty()) return {0, plan.row_group_rows[g]};
+    return plan.row_ranges[g];
+  }
+
   std::shared_ptr<Batch> free_batch() {
     for (auto& b : pool) {
       if (!b->in_use.load(std::memory_order_acquire)) return b;
@@ -828,12 +871,16 @@ struct BatchReader::Impl {
       if (started) ++group;
       if (group >= plan.row_group_rows.size()) return false;
       started = true;
-      group_left = plan.row_group_rows[group];
+      const auto [first, count] = range_of(group);
+      group_left = count;
+      if (count == 0) continue;
       for (size_t i = 0; i < columns.size(); ++i) {
         try {
           columns[i].start_chunk(&file, plan.columns[i].chunks[group]);
+          columns[i].skip_rows(first, skipped);
         } catch (const SourceReadError& e) {
-          throw SourceReadError(where(i) + ": " + e.what());
+          throw SourceReadError(where(i) + ", row group " + std::to_string(group) + ": " +
+                                e.what());
         }
       }
     }
@@ -848,7 +895,8 @@ struct BatchReader::Impl {
     }
     group_left -= n;
     rows_read += n;
-    if (group_left == 0) {
+    const auto [first, count] = range_of(group);
+    if (group_left == 0 && first + count == plan.row_group_rows[group]) {
       for (size_t i = 0; i < columns.size(); ++i) {
         bool done;
         try {

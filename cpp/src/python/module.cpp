@@ -1,6 +1,7 @@
 // truthound._core: the engine's binding. Lambdas only convert bytes and Arrow capsules; every
 // heavy call releases the GIL. Engine exceptions become the classes of truthound.errors.
 #include <nanobind/nanobind.h>
+#include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
@@ -122,7 +123,8 @@ using ColumnTuple = std::tuple<std::string, int32_t, int32_t, std::vector<ChunkT
 
 void init_parquet_reader(PyParquetReader* self, const std::string& path, nb::handle schema,
                          const std::vector<ColumnTuple>& columns,
-                         const std::vector<int64_t>& row_group_rows, int64_t batch_rows) {
+                         const std::vector<int64_t>& row_group_rows, int64_t batch_rows,
+                         const std::vector<std::pair<int64_t, int64_t>>& row_ranges) {
   if (!nb::hasattr(schema, "__arrow_c_schema__")) {
     throw nb::type_error("ParquetReader() needs a schema with __arrow_c_schema__ (pyarrow.Schema)");
   }
@@ -132,6 +134,7 @@ void init_parquet_reader(PyParquetReader* self, const std::string& path, nb::han
   plan.path = path;
   plan.row_group_rows = row_group_rows;
   plan.batch_rows = batch_rows;
+  plan.row_ranges = row_ranges;
   for (const auto& [name, physical, max_def, chunks] : columns) {
     parquet::ColumnRead c;
     c.name = name;
@@ -273,8 +276,10 @@ NB_MODULE(_core, m) {
       "uncompressed or snappy), one Arrow batch at a time.")
       .def("__init__", &truthound::init_parquet_reader, "path"_a, "schema"_a, "columns"_a,
            "row_group_rows"_a, "batch_rows"_a,
+           "row_ranges"_a = std::vector<std::pair<int64_t, int64_t>>{},
            "columns: (name, physical type, max definition level, [(offset, length, values, "
-           "codec)] per row group); schema: the batches' struct schema.")
+           "codec)] per row group); schema: the batches' struct schema; row_ranges: optional "
+           "(first, count) rows to read of each row group.")
       .def("next", &truthound::next_parquet_batch,
            "The next batch as an 'arrow_array' capsule (struct array of `schema`), or None.");
 }

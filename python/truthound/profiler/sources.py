@@ -502,9 +502,11 @@ def parquet_file_batches(
     use_threads: bool = True,
     row_groups: Sequence[int] | None = None,
     keys: dict[str, Any] | None = None,
+    row_range: tuple[int, int] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """The batches of one Parquet file (its ``row_groups``, default all) in ``schema`` projected to
-    ``columns``; ``keys`` are hive partition values (columns not in the file)."""
+    ``columns``; ``keys`` are hive partition values (columns not in the file). ``row_range``
+    (first, count), with a single row group: only those rows of it."""
     keys = keys or {}
     names = list(columns) if columns else list(schema.names)
     projected = pa.schema([schema.field(n) for n in names])
@@ -517,7 +519,10 @@ def parquet_file_batches(
         if not groups:
             return
         dictionary = _small_dictionary_columns(pf, read, groups)
-        native = _native_reader(path, filesystem, pf, read, groups, dictionary, batch_size)
+        if row_range is not None and len(groups) != 1:
+            raise ValueError("a row range reads one row group")
+        ranges = [row_range] if row_range is not None else []
+        native = _native_reader(path, filesystem, pf, read, groups, dictionary, batch_size, ranges)
         if native is not None:
             for batch in native:
                 yield _conform(batch, projected, keys)
@@ -525,9 +530,24 @@ def parquet_file_batches(
         if dictionary:
             pf = pq.ParquetFile(f, pre_buffer=False, buffer_size=_PARQUET_READ_BUFFER,
                                 read_dictionary=dictionary, metadata=pf.metadata)
-        for batch in pf.iter_batches(batch_size=batch_size, row_groups=groups, columns=read,
-                                     use_threads=use_threads):
+        batches = pf.iter_batches(batch_size=batch_size, row_groups=groups, columns=read,
+                                  use_threads=use_threads)
+        if row_range is not None:  # pyarrow decodes the whole row group: keep the range
+            batches = _slice_rows(batches, *row_range)
+        for batch in batches:
             yield _conform(batch, projected, keys)
+
+
+def _slice_rows(batches: Iterable[pa.RecordBatch], first: int, count: int) -> Iterator[pa.RecordBatch]:
+    """Rows [first, first + count) of a stream of batches, as zero-copy slices."""
+    pos = 0
+    for batch in batches:
+        lo, hi = max(first - pos, 0), min(first + count - pos, batch.num_rows)
+        if lo < hi:
+            yield batch.slice(lo, hi - lo)
+        pos += batch.num_rows
+        if pos >= first + count:
+            return
 
 
 # ---------------------------------------------------------------- the engine's Parquet reader
@@ -586,34 +606,25 @@ class _NativeBatch:
         return self._schema.__arrow_c_schema__(), self._capsule
 
 
-def _native_reader(
-    path: str,
+def _native_plan(
     filesystem: pa_fs.FileSystem | None,
     pf: pq.ParquetFile,
     columns: Sequence[str],
     row_groups: Sequence[int],
-    dictionary: Sequence[str],
-    batch_size: int,
-) -> Iterator[pa.RecordBatch] | None:
-    """The batches of ``columns`` of ``row_groups`` read by the engine's own Parquet reader, or
-    None when it cannot read them all (then pyarrow does). It reads local files of flat columns
-    whose pages are plain or dictionary-encoded, uncompressed or snappy, as the Arrow types
-    pyarrow would give with no conversion (see cpp/include/truthound/parquet/reader.hpp).
-    ``TRUTHOUND_PARQUET_READER=pyarrow`` turns it off."""
+) -> list[tuple[str, int, int, list[tuple[int, int, int, int]]]] | None:
+    """The engine reader's plan for ``columns`` of ``row_groups``, or None when it cannot read
+    them all (see :func:`_native_reader`)."""
     if os.environ.get("TRUTHOUND_PARQUET_READER", "").lower() == "pyarrow":
         return None
     if filesystem is not None and not isinstance(filesystem, pa_fs.LocalFileSystem):
         return None
     if not columns:
         return None
-    from truthound import _core
-
     arrow_schema = pf.schema_arrow
     parquet_schema = pf.schema
     leaf_index = {parquet_schema.column(i).path: i for i in range(len(parquet_schema))}
     metadata = pf.metadata
     plan = []
-    fields = []
     for name in columns:
         i = leaf_index.get(name)
         if i is None:
@@ -634,11 +645,49 @@ def _native_reader(
             chunks.append((start, chunk.total_compressed_size, chunk.num_values,
                            _NATIVE_CODECS[chunk.compression]))
         plan.append((name, _NATIVE_PHYSICAL[leaf.physical_type], leaf.max_definition_level, chunks))
-        fields.append(pa.field(name, pa.dictionary(pa.int32(), t) if name in dictionary else t))
-    schema = pa.schema(fields)
-    rows = [metadata.row_group(g).num_rows for g in row_groups]
+    return plan
+
+
+def native_parquet_readable(path: str, columns: Sequence[str] | None) -> bool:
+    """Can the engine's own reader read ``columns`` (default all) of this local Parquet file?
+    Then a row group can be split into row ranges (see :func:`parquet_file_batches`)."""
+    try:
+        with pq.ParquetFile(path) as pf:
+            names = list(columns) if columns else pf.schema_arrow.names
+            return _native_plan(None, pf, names, range(pf.num_row_groups)) is not None
+    except (pa.ArrowException, OSError, ValueError):
+        return False
+
+
+def _native_reader(
+    path: str,
+    filesystem: pa_fs.FileSystem | None,
+    pf: pq.ParquetFile,
+    columns: Sequence[str],
+    row_groups: Sequence[int],
+    dictionary: Sequence[str],
+    batch_size: int,
+    row_ranges: Sequence[tuple[int, int]] = (),
+) -> Iterator[pa.RecordBatch] | None:
+    """The batches of ``columns`` of ``row_groups`` (with ``row_ranges``: rows [first, first +
+    count) of each) read by the engine's own Parquet reader, or None when it cannot read them
+    all (then pyarrow does). It reads local files of flat columns whose pages are plain or
+    dictionary-encoded, uncompressed or snappy, as the Arrow types pyarrow would give with no
+    conversion (see cpp/include/truthound/parquet/reader.hpp).
+    ``TRUTHOUND_PARQUET_READER=pyarrow`` turns it off."""
+    plan = _native_plan(filesystem, pf, columns, row_groups)
+    if plan is None:
+        return None
+    from truthound import _core
+
+    arrow_schema = pf.schema_arrow
+    schema = pa.schema([
+        pa.field(n, pa.dictionary(pa.int32(), t) if n in dictionary else t)
+        for n, t in ((n, arrow_schema.field(n).type) for n in columns)
+    ])
+    rows = [pf.metadata.row_group(g).num_rows for g in row_groups]
     local = filesystem.normalize_path(path) if filesystem is not None else path
-    reader = _core.ParquetReader(os.fspath(local), schema, plan, rows, batch_size)
+    reader = _core.ParquetReader(os.fspath(local), schema, plan, rows, batch_size, list(row_ranges))
 
     def batches() -> Iterator[pa.RecordBatch]:
         while (capsule := reader.next()) is not None:

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "truthound/arrow/c_abi.hpp"
@@ -58,6 +59,10 @@ struct ReadPlan {
   std::vector<ColumnRead> columns;
   std::vector<int64_t> row_group_rows;  // rows of each row group read
   int64_t batch_rows = 131072;
+  // Optional, one per row group: read only its rows [first, first + count). The rows before
+  // `first` cost their pages' headers (and the rest of the page where `first` falls), not their
+  // decompression, so a row group can be split among workers.
+  std::vector<std::pair<int64_t, int64_t>> row_ranges;
 };
 
 // Reads the plan's rows as struct batches of at most `batch_rows` rows (no batch spans two row

@@ -73,10 +73,14 @@ class FilePiece:
     partition_expression: Any = None
     row_groups: tuple[int, ...] | None = None
     byte_range: tuple[int, int] | None = None  # [start, end) of a CSV file, lines by first byte
+    row_range: tuple[int, int] | None = None  # (first, count) rows of its one Parquet row group
     num_rows: int | None = None  # when known from metadata
     weight: int = 1  # rows when known, else bytes: used to balance partitions
 
     def describe(self) -> str:
+        if self.row_range is not None and self.row_groups is not None:
+            first, count = self.row_range
+            return f"{self.path} (row group {self.row_groups[0]}, rows {first}-{first + count})"
         if self.row_groups is not None:
             return f"{self.path} (row groups {list(self.row_groups)})"
         if self.byte_range is not None:
@@ -225,15 +229,39 @@ def _file_dataset(
     return _sources.file_dataset(os.fsdecode(os.fspath(source)), fmt)
 
 
+# A row group is not split into row ranges of fewer rows than this.
+PARQUET_MIN_RANGE_ROWS = 65_536
+
+
+def _row_group_units(
+    pfs: _sources.ParquetFileSource, fmt: str, min_units: int, columns: tuple[str, ...]
+) -> list[FilePiece]:
+    """One unit per row group of a local Parquet file; when there are fewer row groups than
+    ``min_units`` and the engine's own reader reads the file, row groups are split into row
+    ranges (a worker skips the pages before its range by their headers)."""
+    groups = [(i, rows) for i, rows in enumerate(pfs.row_group_rows) if rows]
+    parts = 1
+    if 0 < len(groups) < min_units and _sources.native_parquet_readable(pfs.path, columns):
+        parts = -(-min_units // len(groups))
+    units = []
+    for i, rows in groups:
+        k = max(1, min(parts, rows // PARQUET_MIN_RANGE_ROWS))
+        if k == 1:
+            units.append(FilePiece(pfs.path, fmt, row_groups=(i,), num_rows=rows, weight=rows))
+            continue
+        bounds = [rows * j // k for j in range(k + 1)]
+        for lo, hi in zip(bounds, bounds[1:]):
+            units.append(FilePiece(pfs.path, fmt, row_groups=(i,), row_range=(lo, hi - lo),
+                                   num_rows=hi - lo, weight=hi - lo))
+    return units
+
+
 def _parquet_units(
-    dataset: ds.FileSystemDataset | _sources.ParquetFileSource, fmt: str
+    dataset: ds.FileSystemDataset | _sources.ParquetFileSource, fmt: str, min_units: int = 1,
+    columns: tuple[str, ...] = (),
 ) -> list[FilePiece]:
     if isinstance(dataset, _sources.ParquetFileSource):  # one local file: no filesystem object
-        return [
-            FilePiece(dataset.path, fmt, row_groups=(i,), num_rows=rows, weight=rows)
-            for i, rows in enumerate(dataset.row_group_rows)
-            if rows
-        ]
+        return _row_group_units(dataset, fmt, min_units, columns)
     units: list[FilePiece] = []
     for frag in dataset.get_fragments():
         try:
@@ -407,8 +435,9 @@ def plan_source(
     """Open ``data`` (anything :func:`truthound.profiler.profile` accepts) for partitioning.
 
     ``min_units`` asks for at least that many row units where the source can be split that
-    finely (CSV byte ranges; with 1, a CSV file is not split); Parquet splits at row groups,
-    other files per file.
+    finely (CSV byte ranges; with 1, a CSV file is not split); Parquet splits at row groups (and
+    a local file with fewer row groups than ``min_units`` into row ranges of them), other files
+    per file.
     """
     if isinstance(data, SourcePlan):
         return data
@@ -424,7 +453,7 @@ def plan_source(
         if opened is not None:
             dataset, fmt = opened
             if isinstance(dataset, _sources.ParquetFileSource) or fmt == "parquet":
-                units = _parquet_units(dataset, fmt)
+                units = _parquet_units(dataset, fmt, min_units, cols)
             else:
                 units = _text_units(dataset, fmt, min_units)
             return SourcePlan(

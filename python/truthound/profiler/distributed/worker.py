@@ -105,7 +105,7 @@ def _file_batches(
             # one local file, read without pyarrow.dataset
             for batch in _sources.parquet_file_batches(
                 piece.path, None, schema, columns, batch_size, use_threads=False,
-                row_groups=piece.row_groups,
+                row_groups=piece.row_groups, row_range=piece.row_range,
             ):
                 if batch.num_rows:
                     yield batch
