@@ -97,6 +97,153 @@ TEST(Patterns, EmailAcceptsValid) {
          "john@example.com,x@y.com"});
 }
 
+// ---- email: the bit-mask fast path against the byte-at-a-time reference ----
+
+// matches(kEmail) (SSE2 masks on x86-64), the portable masks, match_patterns() and the scalar
+// reference all agree on s. The bytes are copied to an exact-size heap buffer so ASan catches any
+// read past the end.
+void expect_email_agrees(std::string_view value) {
+  const std::vector<char> buf(value.begin(), value.end());
+  const std::string_view s(buf.data(), buf.size());
+  const bool expected = detail::match_email_scalar(s);
+  ASSERT_EQ(matches(Pattern::kEmail, s), expected) << "'" << value << "' (" << value.size() << ")";
+  ASSERT_EQ(detail::match_email_portable(s), expected)
+      << "portable: '" << value << "' (" << value.size() << ")";
+  ASSERT_EQ((match_patterns(s) & pattern_bit(Pattern::kEmail)) != 0, expected)
+      << "match_patterns: '" << value << "'";
+}
+
+// Email-like strings: a local part, '@', labels and a TLD of lengths around every limit (the
+// local part's 64, a label's 63, the 8/16/64-byte steps of the fast path, the 254 total), then a
+// few random edits with bytes the matcher treats differently.
+std::string make_email_like(std::mt19937_64& rng) {
+  auto pick = [&](std::string_view set) { return set[rng() % set.size()]; };
+  auto length = [&](size_t limit) -> size_t {
+    switch (rng() % 4) {
+      case 0:
+        return limit - 2 + rng() % 5;  // limit-2 .. limit+2
+      case 1:
+        return rng() % (limit + 3);
+      default:
+        return 1 + rng() % 10;
+    }
+  };
+  auto local_byte = [&] {
+    return rng() % 16 ? pick("abcxyzABCXYZ0189.._+-") : pick("!#$%&'*/=?^`{|}~");
+  };
+  std::string domain;
+  const size_t labels = 1 + rng() % 4;
+  for (size_t l = 0; l < labels; ++l) {
+    const size_t len = rng() % 8 ? 1 + rng() % 12 : length(63);
+    for (size_t i = 0; i < len; ++i) domain += rng() % 12 ? pick("abcxyzABCXYZ0189") : '-';
+    domain += '.';
+  }
+  const size_t tld = rng() % 6 ? 2 + rng() % 3 : rng() % 3;
+  for (size_t i = 0; i < tld; ++i) domain += rng() % 10 ? pick("comCOMnetio") : pick("0-9_.");
+  std::string local;
+  if (rng() % 3 == 0) {  // pad the local part to an exact total length
+    constexpr size_t kTotals[] = {6, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 254, 255};
+    const size_t total = kTotals[rng() % std::size(kTotals)];
+    local.resize(total > domain.size() + 1 ? total - domain.size() - 1 : 1 + rng() % 3);
+    for (auto& c : local) c = local_byte();
+  } else {
+    local.resize(length(64));
+    for (auto& c : local) c = local_byte();
+  }
+  std::string s = local + '@' + domain;
+  const std::string_view pool = "@@..--__++aZ09!#~ \"(),:;<>[\\]\x7f\x80\xc3\xff";
+  for (size_t edits = rng() % 4; edits > 0; --edits) {
+    const size_t pos = rng() % (s.size() + 1);
+    const char c = pick(pool);
+    switch (rng() % 3) {
+      case 0:
+        if (pos < s.size()) s[pos] = c;
+        break;
+      case 1:
+        s.insert(s.begin() + static_cast<std::ptrdiff_t>(pos), c);
+        break;
+      default:
+        if (pos < s.size()) s.erase(pos, 1);
+        break;
+    }
+  }
+  return s;
+}
+
+TEST(Patterns, EmailFastPathAgreesOnMutatedEmails) {
+  size_t matched = 0, short_matched = 0;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    std::mt19937_64 rng(seed);
+    for (int k = 0; k < 20000; ++k) {
+      const std::string s = make_email_like(rng);
+      expect_email_agrees(s);
+      if (HasFatalFailure()) return;
+      const bool m = matches(Pattern::kEmail, s);
+      matched += m;
+      short_matched += m && s.size() <= 64;
+    }
+  }
+  EXPECT_GT(matched, 40000u);  // the generator does make valid emails, long and short
+  EXPECT_GT(short_matched, 20000u);
+}
+
+TEST(Patterns, EmailFastPathAgreesOnRandomStrings) {
+  // Short strings over a small alphabet rich in the bytes the email rules look at.
+  const std::string_view alphabet = "@@@...---__+aaZ09!~ \x80\xff";
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    std::mt19937_64 rng(seed * 977);
+    for (int k = 0; k < 20000; ++k) {
+      std::string s(rng() % 81, '\0');
+      for (auto& c : s) c = alphabet[rng() % alphabet.size()];
+      expect_email_agrees(s);
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
+TEST(Patterns, EmailFastPathAgreesOnEveryShortString) {
+  // Every string of 6..8 bytes over a..1.-@_ (the 8-byte one is the shortest fast-path case).
+  const std::string_view alphabet = "a1.-@_";
+  size_t matched = 0;
+  for (size_t n = 6; n <= 8; ++n) {
+    std::string s(n, 'a');
+    size_t count = 1;
+    for (size_t i = 0; i < n; ++i) count *= alphabet.size();
+    for (size_t code = 0; code < count; ++code) {
+      size_t c = code;
+      for (size_t i = 0; i < n; ++i, c /= alphabet.size()) s[i] = alphabet[c % alphabet.size()];
+      expect_email_agrees(s);
+      if (HasFatalFailure()) return;
+      matched += matches(Pattern::kEmail, s);
+    }
+  }
+  EXPECT_GT(matched, 100u);
+}
+
+TEST(Patterns, EmailFastPathAgreesOnPrefixesAndSuffixes) {
+  const std::string local64 = "abcdefghij.klmnopqrst_uvwxyz+ABCDEFGHIJ-KLMNOPQRSTUVWXYZ.0123456";
+  ASSERT_EQ(local64.size(), 64u);
+  const std::vector<std::string> emails = {
+      "first.last+tag@mail-1.sub.example.com",
+      "x@a-b.c-d.e-f.g-h.i-j.k-l.m-n.o-p.q-r.s-t.u-v.w-x.y-z.abcdefghij",  // 64 bytes
+      "user_name-01.x@" + std::string(63, 'd') + ".example.org",
+      local64 + "@" + std::string(63, 'a') + "." + std::string(63, 'b') + "." +
+          std::string(57, 'c') + ".com",  // 254 bytes
+      "o'brien.{x}@example.ie",
+  };
+  for (const auto& email : emails) {
+    ASSERT_TRUE(detail::match_email_scalar(email)) << email;
+    for (size_t k = 0; k <= email.size(); ++k) {
+      expect_email_agrees(std::string_view(email).substr(0, k));
+      expect_email_agrees(std::string_view(email).substr(k));
+      if (HasFatalFailure()) return;
+    }
+  }
+  ASSERT_EQ(emails[1].size(), 64u);
+  ASSERT_EQ(emails[3].size(), 254u);
+  EXPECT_FALSE(matches(Pattern::kEmail, emails[3] + "m"));
+}
+
 TEST(Patterns, UrlAcceptsValid) {
   check(Pattern::kUrl,
         {"http://example.com", "https://www.example.com/path/to?q=1&r=2#frag",

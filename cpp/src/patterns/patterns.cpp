@@ -12,6 +12,10 @@
 #include <bit>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace truthound {
 namespace {
 
@@ -222,7 +226,8 @@ DomainScan scan_domain(const uchar* s, size_t i, size_t n) {
   return r;
 }
 
-bool match_email(const uchar* s, size_t n) {
+// The byte-at-a-time email matcher: the reference for the fast path below, and its fallback.
+bool match_email_scalar(const uchar* s, size_t n) {
   if (n < 6 || n > 254) return false;  // a@b.cc
   size_t i = 0;
   size_t atom_start = 0;
@@ -241,6 +246,157 @@ bool match_email(const uchar* s, size_t n) {
   const DomainScan d = scan_domain(s, i + 1, n);
   return d.end == n && d.labels >= 2 && d.last_alpha && d.last_len >= 2;
 }
+
+// Fast email path for 8..64 bytes: classify all bytes at once into 64-bit masks (bit i describes
+// s[i]), then decide every rule with bit operations on the masks. Only "simple" bytes are handled:
+// letters, digits and . @ - _ +; any other byte (the rarer atext symbols, spaces, non-ASCII) sends
+// the string to match_email_scalar(), so the fast path never has to decide on them.
+struct EmailMasks {
+  uint64_t at = 0;      // '@'
+  uint64_t dot = 0;     // '.'
+  uint64_t hyphen = 0;  // '-'
+  uint64_t alpha = 0;   // ASCII letter
+  uint64_t label = 0;   // letter, digit or '-': a domain label byte
+  uint64_t simple = 0;  // label bytes and . @ _ +
+};
+
+// The email rules on the masks of an n-byte string (8 <= n <= 64) whose bytes are all simple.
+// Without the length limits, which a string of at most 64 bytes cannot break: a local part before
+// the first '@' has at most 63 bytes, a domain label at most 62.
+inline bool email_from_masks(const EmailMasks& m, size_t n) {
+  const uint64_t all = n == 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1;
+  if (m.at == 0) return false;
+  const auto at = static_cast<unsigned>(std::countr_zero(m.at));  // the first '@'
+  if (at == 0 || at + 1 >= n) return false;  // empty local part or empty domain
+  const uint64_t local = (uint64_t{1} << at) - 1;
+  const uint64_t domain = all & (~uint64_t{0} << (at + 1));
+  const uint64_t first = uint64_t{1} << (at + 1);  // first domain byte
+  // Local part: no dot at either end (bits 0 and at-1) and no dot followed by a dot (x & x >> 1
+  // keeps the dots whose next byte is a dot; s[at] is '@', so a pair never leaves the part).
+  const uint64_t ldot = m.dot & local;
+  const uint64_t local_bad = ldot & ((ldot >> 1) | 1u | (uint64_t{1} << (at - 1)));
+  // Domain: only label bytes and dots, no dot first or doubled (no empty label), and no label
+  // starting or ending with '-' (no hyphen first or next to a dot). The last byte needs no test
+  // here: the TLD test below wants it to be a letter.
+  const uint64_t ddot = m.dot & domain;
+  const uint64_t domain_bad = (domain & ~(m.label | m.dot)) | (ddot & ((ddot >> 1) | first)) |
+                              (m.hyphen & (first | (ddot << 1) | (ddot >> 1)));
+  if ((local_bad | domain_bad) != 0 || ddot == 0) return false;  // ddot == 0: a single label
+  // The TLD: the bytes after the last dot, at least two, all letters.
+  const auto last_dot = static_cast<unsigned>(63 - std::countl_zero(ddot));
+  const uint64_t tld = all & (~uint64_t{0} << last_dot << 1);
+  return last_dot + 3 <= n && (tld & ~m.alpha) == 0;
+}
+
+// Portable classifier, 8 bytes per step with one table load per byte, no branches. A table entry
+// holds the byte's classes one per 8-bit lane (lane 0 '@', 1 '.', 2 '-', 3 letter, 4 label byte,
+// 5 simple). Shifting the entry of byte i of the step left by i and or-ing the 8 entries transposes
+// them: bit i of lane k then says whether byte i is in class k, so each lane is 8 mask bits.
+constexpr std::array<uint64_t, 256> kEmailLanes = [] {
+  std::array<uint64_t, 256> t{};
+  for (unsigned i = 0; i < 256; ++i) {
+    const auto c = static_cast<uchar>(i);
+    const bool label = is_alnum(c) || c == '-';
+    const bool simple = label || c == '@' || c == '.' || c == '_' || c == '+';
+    t[i] = uint64_t{c == '@'} | uint64_t{c == '.'} << 8 | uint64_t{c == '-'} << 16 |
+           uint64_t{is_alpha(c)} << 24 | uint64_t{label} << 32 | uint64_t{simple} << 40;
+  }
+  return t;
+}();
+
+// Adds the classes of p[0..8) to m as mask bits o..o+7.
+inline void email_masks_step(const uchar* p, unsigned o, EmailMasks& m) {
+  const uint64_t a =
+      kEmailLanes[p[0]] | kEmailLanes[p[1]] << 1 | kEmailLanes[p[2]] << 2 | kEmailLanes[p[3]] << 3;
+  const uint64_t b = kEmailLanes[p[4]] << 4 | kEmailLanes[p[5]] << 5 | kEmailLanes[p[6]] << 6 |
+                     kEmailLanes[p[7]] << 7;
+  const uint64_t lanes = a | b;
+  m.at |= (lanes & 0xFF) << o;
+  m.dot |= (lanes >> 8 & 0xFF) << o;
+  m.hyphen |= (lanes >> 16 & 0xFF) << o;
+  m.alpha |= (lanes >> 24 & 0xFF) << o;
+  m.label |= (lanes >> 32 & 0xFF) << o;
+  m.simple |= (lanes >> 40 & 0xFF) << o;
+}
+
+// 8 <= n <= 64. Steps of 8 bytes, the last one ending at n and overlapping the one before (the
+// overlapped bytes set the same bits twice), so nothing past s + n is read.
+inline EmailMasks email_masks_portable(const uchar* s, size_t n) {
+  EmailMasks m;
+  size_t o = 0;
+  for (; o + 8 < n; o += 8) email_masks_step(s + o, static_cast<unsigned>(o), m);
+  email_masks_step(s + n - 8, static_cast<unsigned>(n - 8), m);
+  return m;
+}
+
+// match_email with a given classifier: the masks for 8..64 bytes, the scalar matcher for other
+// lengths (6 and 7 bytes, or longer than 64) and for strings with a byte outside the simple set.
+template <EmailMasks (*Classify)(const uchar*, size_t)>
+bool match_email_with(const uchar* s, size_t n) {
+  if (n < 8 || n > 64) return match_email_scalar(s, n);
+  const EmailMasks m = Classify(s, n);
+  const uint64_t all = n == 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1;
+  if (m.simple != all) return match_email_scalar(s, n);
+  return email_from_masks(m, n);
+}
+
+#if defined(__SSE2__)
+inline uint64_t load8(const uchar* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+
+// The same classes, 16 bytes per SSE2 step (SSE2 is baseline on x86-64). SSE2 compares only signed
+// bytes: the unsigned range test (c - lo) < k becomes (c - lo - 128) < -128 + k, signed.
+inline void email_masks_vec(__m128i v, EmailMasks& m, auto place) {
+  const __m128i at = _mm_cmpeq_epi8(v, _mm_set1_epi8('@'));
+  const __m128i dot = _mm_cmpeq_epi8(v, _mm_set1_epi8('.'));
+  const __m128i hyphen = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
+  const __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+  const __m128i alpha = _mm_cmplt_epi8(_mm_sub_epi8(lower, _mm_set1_epi8('a' + 0x80 - 256)),
+                                       _mm_set1_epi8(-128 + 26));
+  const __m128i digit =
+      _mm_cmplt_epi8(_mm_sub_epi8(v, _mm_set1_epi8('0' + 0x80 - 256)), _mm_set1_epi8(-128 + 10));
+  const __m128i label = _mm_or_si128(_mm_or_si128(alpha, digit), hyphen);
+  const __m128i other =
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('_')), _mm_cmpeq_epi8(v, _mm_set1_epi8('+')));
+  const __m128i simple = _mm_or_si128(_mm_or_si128(label, other), _mm_or_si128(at, dot));
+  m.at |= place(_mm_movemask_epi8(at));
+  m.dot |= place(_mm_movemask_epi8(dot));
+  m.hyphen |= place(_mm_movemask_epi8(hyphen));
+  m.alpha |= place(_mm_movemask_epi8(alpha));
+  m.label |= place(_mm_movemask_epi8(label));
+  m.simple |= place(_mm_movemask_epi8(simple));
+}
+
+// 8 <= n <= 64. Steps of 16 bytes, the last one ending at n (overlapping as in the portable
+// version); below 16 bytes, one step holds bytes 0..7 and n-8..n-1.
+inline EmailMasks email_masks_sse2(const uchar* s, size_t n) {
+  EmailMasks m;
+  if (n < 16) {
+    const __m128i v =
+        _mm_set_epi64x(static_cast<long long>(load8(s + n - 8)), static_cast<long long>(load8(s)));
+    email_masks_vec(v, m, [n](int bits) {
+      const auto b = static_cast<uint64_t>(bits);
+      return (b & 0xFF) | (b >> 8 << (n - 8));
+    });
+    return m;
+  }
+  size_t o = 0;
+  for (; o + 16 < n; o += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + o));
+    email_masks_vec(v, m, [o](int bits) { return static_cast<uint64_t>(bits) << o; });
+  }
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + n - 16));
+  email_masks_vec(v, m, [n](int bits) { return static_cast<uint64_t>(bits) << (n - 16); });
+  return m;
+}
+
+constexpr auto match_email = match_email_with<email_masks_sse2>;
+#else
+constexpr auto match_email = match_email_with<email_masks_portable>;
+#endif
 
 // Case-insensitive prefix test against a lowercase literal.
 inline bool starts_with_ci(const uchar* s, size_t n, std::string_view lit) {
@@ -1266,6 +1422,18 @@ uint32_t match_patterns(std::string_view s) {
   }
   return result;
 }
+
+namespace detail {
+
+bool match_email_scalar(std::string_view s) {
+  return truthound::match_email_scalar(reinterpret_cast<const uchar*>(s.data()), s.size());
+}
+
+bool match_email_portable(std::string_view s) {
+  return match_email_with<email_masks_portable>(reinterpret_cast<const uchar*>(s.data()), s.size());
+}
+
+}  // namespace detail
 
 uint32_t match_patterns_next(std::string_view s, uint32_t& alone) {
   if (alone != 0 && !s.empty()) {

@@ -156,4 +156,12 @@ inline constexpr uint32_t kMatchesAlone =
 // kMatchesAlone; that pattern is tried first, and a match skips the candidate scan.
 uint32_t match_patterns_next(std::string_view s, uint32_t& alone);
 
+// Test hooks. matches(Pattern::kEmail, s) decides strings of 8-64 bytes on per-byte class bit
+// masks (built with SSE2 on x86-64, with a portable table transpose elsewhere). These give the
+// byte-at-a-time reference matcher and the portable fast path, which must agree with it.
+namespace detail {
+bool match_email_scalar(std::string_view s);
+bool match_email_portable(std::string_view s);
+}  // namespace detail
+
 }  // namespace truthound
