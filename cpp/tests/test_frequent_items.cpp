@@ -5,10 +5,13 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <initializer_list>
+#include <memory>
 #include <random>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -224,18 +227,43 @@ TEST(FrequentItems, LongValuesAreKeptWhole) {
 }
 
 TEST(FrequentItems, ThrowingValueAtLeavesAConsistentSketch) {
-  const std::vector<uint64_t> hashes = {1, 1, 2, 1, 3, 4};
+  // The values of new items are taken at the end of the call (or at a purge or growth): the
+  // items whose value was not yet taken go, with their rows; the rest stay, owning their bytes.
   FrequentItems fi;
+  for (uint64_t h = 100; h < 108; ++h) fi.update(h, "w");  // grown: no growth below
+  const std::vector<uint64_t> hashes = {1, 1, 2, 1, 3, 4};
   EXPECT_THROW(fi.update(hashes,
                          [](size_t i) -> std::string_view {
                            if (i == 4) throw std::runtime_error("no value");
                            return "v";
                          }),
                std::runtime_error);
-  EXPECT_EQ(fi.n(), 4u);  // the items before the throw were counted, nothing else
-  EXPECT_EQ(fi.num_items(), 2u);
+  EXPECT_EQ(fi.n(), 8u + 4u);  // items 1 and 2 and their rows stay; 3 and 4 go
+  EXPECT_EQ(fi.num_items(), 8u + 2u);
+  EXPECT_TRUE(fi.is_exact());
+  for (const auto& r : fi.top(SIZE_MAX)) {
+    EXPECT_EQ(r.value, r.hash >= 100 ? "w" : "v");
+    EXPECT_EQ(r.estimate, r.hash == 1 ? 3u : 1u);
+  }
   auto bytes = fi.serialize();
   EXPECT_NO_THROW(FrequentItems::deserialize(bytes.data(), bytes.size()));
+
+  // A throw while the table grows: it is left as before the growth, minus the new items.
+  FrequentItems small;
+  EXPECT_THROW(small.update(hashes,
+                            [](size_t i) -> std::string_view {
+                              if (i == 4) throw std::runtime_error("no value");
+                              return "v";
+                            }),
+               std::runtime_error);
+  EXPECT_TRUE(small.is_exact());
+  uint64_t sum = 0;
+  for (const auto& r : small.top(SIZE_MAX)) sum += r.estimate;
+  EXPECT_EQ(small.n(), sum);
+  bytes = small.serialize();
+  EXPECT_NO_THROW(FrequentItems::deserialize(bytes.data(), bytes.size()));
+  small.update(hashes, [](size_t) { return std::string_view("v"); });
+  EXPECT_EQ(small.n(), sum + hashes.size());
 }
 
 // ---- approximate mode ----
@@ -480,6 +508,286 @@ TEST(FrequentItems, RandomCorruptionsAreRejectedOrYieldAValidSketch) {
   }
   EXPECT_GT(rejected, 0);
   EXPECT_GT(accepted, 0);
+}
+
+// ---- golden outputs ----
+
+// FNV-1a 64 of a byte string.
+uint64_t fnv64(const std::vector<uint8_t>& bytes) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (const uint8_t b : bytes) h = (h ^ b) * 0x100000001b3ULL;
+  return h;
+}
+
+// Value bytes of lengths 0..70, so every copy path of the arena is taken.
+std::string golden_value(uint64_t id) {
+  std::string v(mix64(id ^ 0x5bd1e995) % 71, '\0');
+  uint64_t x = id;
+  for (size_t k = 0; k < v.size(); ++k) {
+    x = mix64(x + k);
+    v[k] = static_cast<char>('a' + x % 26);
+  }
+  return v;
+}
+
+// Feeds ids through the span update in blocks of varying sizes (cycling over `blocks`). With
+// `reuse`, value_at returns a view into one buffer that the next call overwrites, as the numeric
+// columns do.
+void feed_golden(FrequentItems& fi, const std::vector<uint64_t>& ids,
+                 std::initializer_list<size_t> blocks, bool reuse) {
+  std::vector<uint64_t> hashes;
+  std::vector<std::string> values;
+  for (uint64_t id : ids) {
+    hashes.push_back(hash_int(static_cast<int64_t>(id)));
+    values.push_back(golden_value(id));
+  }
+  std::string buf;
+  auto block = blocks.begin();
+  for (size_t b = 0; b < ids.size();) {
+    const size_t len = std::min(*block, ids.size() - b);
+    if (++block == blocks.end()) block = blocks.begin();
+    fi.update(std::span<const uint64_t>(hashes).subspan(b, len), [&](size_t i) {
+      if (!reuse) return std::string_view(values[b + i]);
+      buf = values[b + i];
+      return std::string_view(buf);
+    });
+    b += len;
+  }
+}
+
+std::vector<uint64_t> random_ids(size_t n, uint64_t distinct, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<uint64_t> ids(n);
+  for (auto& id : ids) id = rng() % distinct;
+  return ids;
+}
+
+// The serialized bytes of sketches fed deterministic streams, checked against the FNV-1a hashes
+// the implementation produced before values were captured lazily: any change to which items
+// survive, their counters or their value bytes changes these.
+TEST(FrequentItems, GoldenSerializedBytes) {
+  std::vector<std::pair<std::string, uint64_t>> got;
+  auto record = [&](const std::string& name, const FrequentItems& fi) {
+    got.emplace_back(name, fnv64(fi.serialize()));
+  };
+  // High cardinality: almost every row is a new item, purges every few hundred rows.
+  const auto distinct = random_ids(300000, UINT64_MAX, 1);
+  {
+    FrequentItems fi(1024);
+    feed_golden(fi, distinct, {2048}, true);
+    record("distinct", fi);
+  }
+  // Skewed streams: many survivors per purge.
+  std::vector<uint64_t> zipf_a, zipf_b;
+  for (auto [out, skew, seed] :
+       {std::tuple{&zipf_a, 1.1, uint64_t{2}}, std::tuple{&zipf_b, 0.8, uint64_t{3}}}) {
+    const Stream s = zipf_stream(300000, 200000, skew, seed);
+    *out = s.ids;
+  }
+  {
+    FrequentItems fi(1024);
+    feed_golden(fi, zipf_a, {2048}, false);
+    record("zipf-1.1", fi);
+  }
+  {
+    FrequentItems fi(64);
+    feed_golden(fi, zipf_b, {1, 777, 5000, 64, 2048, 3}, true);
+    record("zipf-0.8-cap64", fi);
+  }
+  // Mixed: heavy items in a distinct background, span and single-item updates interleaved.
+  std::vector<uint64_t> mixed;
+  {
+    std::mt19937_64 rng(4);
+    for (size_t i = 0; i < 200000; ++i) mixed.push_back(rng() % 10 == 0 ? rng() % 7 : rng());
+  }
+  {
+    FrequentItems fi(128);
+    for (size_t b = 0; b < mixed.size(); b += 10000) {
+      const size_t end = std::min(mixed.size(), b + 10000);
+      feed_golden(fi, std::vector<uint64_t>(mixed.begin() + b, mixed.begin() + end), {500, 2048, 1},
+                  (b / 10000) % 2 == 0);
+      for (uint64_t k = 0; k < 20; ++k) {
+        const uint64_t id = mixed[b + k] + k % 3;
+        fi.update(hash_int(static_cast<int64_t>(id)), golden_value(id), 1 + k % 4);
+      }
+    }
+    record("mixed-cap128", fi);
+  }
+  // Exact: fewer distinct items than the capacity; also the bottom rows.
+  {
+    FrequentItems fi(1024);
+    feed_golden(fi, random_ids(50000, 900, 5), {2048, 100}, true);
+    record("exact", fi);
+    std::vector<uint8_t> rows;
+    for (const auto& r : fi.bottom(SIZE_MAX)) {
+      rows.insert(rows.end(), r.value.begin(), r.value.end());
+      rows.push_back(static_cast<uint8_t>(r.estimate));
+    }
+    got.emplace_back("exact-bottom", fnv64(rows));
+  }
+  // Merges of sketches that went through purges.
+  {
+    FrequentItems a(1024), b(256), c(1024);
+    feed_golden(a, std::vector<uint64_t>(zipf_a.begin(), zipf_a.begin() + 150000), {2048}, true);
+    feed_golden(b, std::vector<uint64_t>(zipf_a.begin() + 150000, zipf_a.end()), {2048}, false);
+    feed_golden(c, std::vector<uint64_t>(distinct.begin(), distinct.begin() + 50000), {4096},
+                false);
+    a.merge(c);
+    record("merge-ac", a);
+    a.merge(b);
+    record("merge-acb", a);
+    std::vector<uint8_t> rows;
+    for (const auto& r : a.top(50)) {
+      rows.insert(rows.end(), r.value.begin(), r.value.end());
+      for (uint64_t x : {r.hash, r.estimate, r.lower_bound, r.upper_bound})
+        for (int k = 0; k < 8; ++k) rows.push_back(static_cast<uint8_t>(x >> (8 * k)));
+    }
+    got.emplace_back("merge-top", fnv64(rows));
+  }
+  const std::vector<std::pair<std::string, uint64_t>> expected = {
+      {"distinct", 0x07c5bb6e81f949e0ULL},       {"zipf-1.1", 0x423313567b51a5c9ULL},
+      {"zipf-0.8-cap64", 0xe27d06ef46f936bcULL}, {"mixed-cap128", 0x40e6df24efa0baa1ULL},
+      {"exact", 0xfab3ae9fde8ec067ULL},          {"exact-bottom", 0x12bd6604768655d5ULL},
+      {"merge-ac", 0xe00b8c0f115a33c4ULL},       {"merge-acb", 0x02a1ab8f0e39b697ULL},
+      {"merge-top", 0x7f3672378fb8de71ULL},
+  };
+  EXPECT_EQ(got, expected);
+}
+
+// ---- lazy values: the sketch never keeps the caller's memory ----
+
+// One batch of ids with its values packed into a single heap buffer, as an Arrow string array
+// holds them; value_at returns views into that buffer.
+struct PackedBatch {
+  std::vector<uint64_t> hashes;
+  std::string data;
+  std::vector<size_t> offsets{0};
+  explicit PackedBatch(std::span<const uint64_t> ids) {
+    for (uint64_t id : ids) {
+      hashes.push_back(hash_int(static_cast<int64_t>(id)));
+      data += golden_value(id);
+      offsets.push_back(data.size());
+    }
+  }
+  std::string_view at(size_t i) const {
+    return std::string_view(data).substr(offsets[i], offsets[i + 1] - offsets[i]);
+  }
+  // Overwrites the values and frees the buffer: a reference kept into it reads garbage (and
+  // ASan reports the use after free).
+  void scribble() {
+    std::fill(data.begin(), data.end(), '#');
+    std::string().swap(data);
+  }
+};
+
+// Every reported row carries the value of its hash.
+void expect_values_of_ids(const FrequentItems& fi, const std::vector<uint64_t>& ids) {
+  std::unordered_map<uint64_t, uint64_t> id_of;
+  for (uint64_t id : ids) id_of.emplace(hash_int(static_cast<int64_t>(id)), id);
+  for (const auto& r : fi.top(SIZE_MAX)) {
+    ASSERT_TRUE(id_of.count(r.hash));
+    EXPECT_EQ(r.value, golden_value(id_of[r.hash]));
+  }
+}
+
+TEST(FrequentItems, ValuesOutliveTheCallersBuffers) {
+  const auto zipf = zipf_stream(200000, 100000, 1.0, 6).ids;
+  const auto distinct = random_ids(100000, UINT64_MAX, 7);
+  const auto exact = random_ids(30000, 700, 8);
+  for (const auto* ids : {&zipf, &distinct, &exact}) {
+    for (uint32_t cap : {64u, 1024u}) {
+      for (size_t block : {size_t{1}, size_t{100}, size_t{2048}, size_t{30000}}) {
+        if (block == 1 && ids->size() > 50000) continue;  // slow, and covered by the others
+        FrequentItems fi(cap), by_value(cap);
+        for (size_t b = 0; b < ids->size(); b += block) {
+          const size_t len = std::min(block, ids->size() - b);
+          auto batch = std::make_unique<PackedBatch>(std::span(*ids).subspan(b, len));
+          fi.update(batch->hashes, [&](size_t i) { return batch->at(i); });
+          // value_at may also return a std::string by value.
+          by_value.update(batch->hashes, [&](size_t i) { return std::string(batch->at(i)); });
+          batch->scribble();
+          batch.reset();
+        }
+        SCOPED_TRACE("cap " + std::to_string(cap) + " block " + std::to_string(block));
+        expect_values_of_ids(fi, *ids);
+        FrequentItems stable(cap);
+        feed_golden(stable, *ids, {block}, false);
+        EXPECT_EQ(fi.serialize(), stable.serialize());
+        EXPECT_EQ(by_value.serialize(), stable.serialize());
+      }
+    }
+  }
+}
+
+TEST(FrequentItems, ValueAtIsCalledAtMostOncePerRowAndOnlyForKeptItems) {
+  for (const auto& ids :
+       {random_ids(100000, UINT64_MAX, 9), zipf_stream(100000, 50000, 1.0, 9).ids}) {
+    FrequentItems fi(64);
+    size_t calls = 0, blocks = 0;
+    for (size_t b = 0; b < ids.size(); b += 4096, ++blocks) {
+      const PackedBatch batch(
+          std::span<const uint64_t>(ids).subspan(b, std::min<size_t>(4096, ids.size() - b)));
+      std::vector<int> called(batch.hashes.size());
+      fi.update(batch.hashes, [&](size_t i) {
+        EXPECT_EQ(called[i]++, 0) << "row " << i << " asked twice";
+        ++calls;
+        return batch.at(i);
+      });
+    }
+    expect_values_of_ids(fi, ids);
+    // Purges drop almost every new item before its value is needed.
+    EXPECT_LT(calls, ids.size() / 4);
+  }
+}
+
+TEST(FrequentItems, ThrowingValueAtAfterPurgesLeavesAValidSketch) {
+  std::vector<uint64_t> ids;
+  std::mt19937_64 rng(10);
+  for (size_t i = 0; i < 60000; ++i) ids.push_back(rng() % 5 == 0 ? rng() % 20 : rng());
+  std::unordered_map<uint64_t, uint64_t> truth;  // over the whole stream
+  for (uint64_t id : ids) ++truth[hash_int(static_cast<int64_t>(id))];
+  for (uint32_t cap : {16u, 64u, 1024u}) {
+    // Throws at the first value asked for at or after row `from` of the second batch: in a
+    // purge's rebuild or in the end of the call, depending on the row.
+    for (size_t from : {size_t{0}, size_t{300}, size_t{9000}, size_t{19990}}) {
+      SCOPED_TRACE("cap " + std::to_string(cap) + " from " + std::to_string(from));
+      FrequentItems fi(cap);
+      auto first = std::make_unique<PackedBatch>(std::span(ids).subspan(0, 20000));
+      fi.update(first->hashes, [&](size_t i) { return first->at(i); });
+      first->scribble();
+      const uint64_t max_error_before = fi.maximum_error();
+      auto second = std::make_unique<PackedBatch>(std::span(ids).subspan(20000, 20000));
+      size_t calls = 0;
+      EXPECT_THROW(fi.update(second->hashes,
+                             [&](size_t i) {
+                               if (i >= from) throw std::runtime_error("no value");
+                               ++calls;
+                               return second->at(i);
+                             }),
+                   std::runtime_error);
+      second->scribble();
+      if (cap < 1024 && from > 0) {
+        EXPECT_GT(fi.maximum_error(), max_error_before) << "no purge in the batch";
+      }
+      // Valid: the invariants deserialize checks hold, every value is owned and right, no
+      // counter exceeds its true count.
+      EXPECT_LE(fi.num_items(), fi.capacity());
+      EXPECT_LE(fi.n(), 40000u);
+      EXPECT_GE(fi.n(), 20000u);
+      const auto bytes = fi.serialize();
+      ASSERT_NO_THROW(FrequentItems::deserialize(bytes.data(), bytes.size()));
+      expect_values_of_ids(fi, ids);
+      for (const auto& r : fi.top(SIZE_MAX)) EXPECT_LE(r.lower_bound, truth.at(r.hash));
+      // And it keeps working.
+      auto third = std::make_unique<PackedBatch>(std::span(ids).subspan(40000));
+      fi.update(third->hashes, [&](size_t i) { return third->at(i); });
+      third->scribble();
+      expect_values_of_ids(fi, ids);
+      const auto after = fi.serialize();
+      EXPECT_NO_THROW(FrequentItems::deserialize(after.data(), after.size()));
+      EXPECT_EQ(FrequentItems::deserialize(bytes.data(), bytes.size()).n() + 20000, fi.n());
+    }
+  }
 }
 
 TEST(FrequentItems, ToStringSummarizes) {

@@ -72,14 +72,13 @@ void FrequentItems::Arena::grow(size_t size) {
   buf_.resize(std::max({buf_.size() * 2, used_ + size, size_t{256}}));
 }
 
-void FrequentItems::after_insert() {
+void FrequentItems::after_insert(const LazyValues* lazy) {
   if (active_ > capacity_) {
-    purge();
+    purge(lazy);
   } else if (active_ * kLoadDen > keys_.size() * kLoadNum) {
     // Grow: rebuild into a table twice as large.
     scratch_entries_ = entries();
-    resize_table(keys_.size() * 2);
-    rebuild(scratch_entries_);
+    rebuild(scratch_entries_, keys_.size() * 2, lazy);
   }
 }
 
@@ -87,16 +86,33 @@ std::vector<FrequentItems::Entry> FrequentItems::entries() const {
   std::vector<Entry> out;
   out.reserve(active_);
   for (size_t j = 0; j < active_; ++j) {
+    // A lazy value keeps its kLazy | row size (and a harmless data pointer).
     const Key& k = keys_[occupied_[j]];
     out.push_back(Entry{k.hash, k.count, arena_.data() + refs_[j].offset, refs_[j].size});
   }
   return out;
 }
 
-void FrequentItems::rebuild(std::span<const Entry> entries) {
-  // The entries may point into arena_: copy the survivors into the spare arena, then swap.
+void FrequentItems::rebuild(std::span<Entry> entries, size_t slots, const LazyValues* lazy) {
+  // The entries may point into arena_: copy the survivors into the spare arena, then swap. The
+  // copies come first, before anything changes, since taking a lazy value may throw.
   spare_arena_.clear();
-  clear_slots();
+  scratch_offsets_.resize(entries.size());
+  for (size_t j = 0; j < entries.size(); ++j) {
+    Entry& e = entries[j];
+    if (e.size & kLazy) [[unlikely]] {
+      const ValueRef r = lazy->append(lazy->value_at, e.size & ~kLazy, spare_arena_);
+      scratch_offsets_[j] = r.offset;
+      e.size = r.size;
+    } else {
+      scratch_offsets_[j] = spare_arena_.append(e.data, e.size);
+    }
+  }
+  if (slots != keys_.size()) {
+    resize_table(slots);
+  } else {
+    clear_slots();
+  }
   if (entries.size() > occupied_.size()) {
     occupied_.resize(entries.size());
     refs_.resize(entries.size());
@@ -107,10 +123,24 @@ void FrequentItems::rebuild(std::span<const Entry> entries) {
     while (keys_[s].count != 0) s = (s + 1) & mask_;
     occupied_[j] = static_cast<uint32_t>(s);
     keys_[s] = Key{e.hash, e.count};
-    refs_[j] = ValueRef{spare_arena_.append(e.data, e.size), e.size};
+    refs_[j] = ValueRef{scratch_offsets_[j], e.size};
   }
   active_ = entries.size();
   arena_.swap(spare_arena_);
+}
+
+void FrequentItems::drop_lazy() {
+  scratch_entries_.clear();
+  for (size_t j = 0; j < active_; ++j) {
+    const Key& k = keys_[occupied_[j]];
+    if (refs_[j].size & kLazy) {
+      n_ -= k.count;
+    } else {
+      scratch_entries_.push_back(
+          Entry{k.hash, k.count, arena_.data() + refs_[j].offset, refs_[j].size});
+    }
+  }
+  rebuild(scratch_entries_, keys_.size(), nullptr);
 }
 
 void FrequentItems::clear_slots() {
@@ -122,7 +152,7 @@ void FrequentItems::clear_slots() {
   active_ = 0;
 }
 
-void FrequentItems::purge() {
+void FrequentItems::purge(const LazyValues* lazy) {
   scratch_counts_.resize(active_);
   uint64_t lo = UINT64_MAX, hi = 0;
   for (size_t i = 0; i < active_; ++i) {
@@ -144,17 +174,18 @@ void FrequentItems::purge() {
   size_t at_lo = 0;
   for (const uint64_t c : scratch_counts_) at_lo += c == lo;
   if (at_lo > rank) {
-    subtract_and_rebuild(lo, {});
+    subtract_and_rebuild(lo, {}, lazy);
     return;
   }
   auto median = scratch_counts_.begin() + rank;
   std::nth_element(scratch_counts_.begin(), median, scratch_counts_.end());
-  subtract_and_rebuild(*median, {});
+  subtract_and_rebuild(*median, {}, lazy);
 }
 
-void FrequentItems::subtract_and_rebuild(uint64_t amount, std::span<const Entry> extra) {
-  offset_ += amount;
-  // Branch-free compaction: write every entry, keep it by advancing only if it survives.
+void FrequentItems::subtract_and_rebuild(uint64_t amount, std::span<const Entry> extra,
+                                         const LazyValues* lazy) {
+  // Branch-free compaction: write every entry, keep it by advancing only if it survives. Lazy
+  // values go along as kLazy | row: rebuild() takes them for the survivors only.
   scratch_entries_.resize(active_ + extra.size());
   size_t kept = 0;
   for (size_t j = 0; j < active_; ++j) {
@@ -168,9 +199,9 @@ void FrequentItems::subtract_and_rebuild(uint64_t amount, std::span<const Entry>
     kept += e.count > amount;
   }
   scratch_entries_.resize(kept);
-  const size_t slots = slots_for(scratch_entries_.size());
-  if (slots > keys_.size()) resize_table(slots);
-  rebuild(scratch_entries_);
+  rebuild(scratch_entries_, std::max(slots_for(kept), keys_.size()), lazy);
+  // Only now: if rebuild() threw, the sketch is as before the purge.
+  offset_ += amount;
 }
 
 void FrequentItems::update(uint64_t hash, std::string_view value, uint64_t weight) {
@@ -233,7 +264,7 @@ void FrequentItems::merge(const FrequentItems& other) {
   for (const Entry& e : fresh) scratch_counts_.push_back(e.count);
   auto kth = scratch_counts_.begin() + (total - capacity_ - 1);
   std::nth_element(scratch_counts_.begin(), kth, scratch_counts_.end());
-  subtract_and_rebuild(*kth, fresh);
+  subtract_and_rebuild(*kth, fresh, nullptr);
 }
 
 FrequentItems::Row FrequentItems::row_of(const Entry& e) const {
@@ -338,8 +369,7 @@ FrequentItems FrequentItems::deserialize(ByteReader& in) {
   FrequentItems fi(capacity);
   fi.n_ = n;
   fi.offset_ = offset;
-  fi.resize_table(slots_for(items.size()));
-  fi.rebuild(items);
+  fi.rebuild(items, slots_for(items.size()), nullptr);
   return fi;
 }
 

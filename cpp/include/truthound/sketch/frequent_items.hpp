@@ -19,6 +19,12 @@
 // supplies it only when the hash is new to the map, so the hot path for items already present
 // does no allocation and no copy. Values live in one arena, not one heap block per item.
 //
+// Lazy values: on a high-cardinality column nearly every row is a new item and nearly all of
+// them are dropped by the next purge, so the batch update() does not take a new item's value
+// when it inserts it: it notes the row and asks for the bytes only for the items that outlive a
+// purge (copied straight into the rebuilt arena) or that are still tracked when the call ends.
+// Between calls every item owns its bytes; nothing refers to the caller's memory.
+//
 // Merge: the counters of the two sketches are added item by item and the offsets are added;
 // if more than `capacity` items result, the smallest counter value that brings them down to
 // `capacity` is subtracted from all (and added to the offset). The result depends only on the
@@ -68,8 +74,17 @@ class FrequentItems {
   // capacity outside 1..kMaxCapacity -> InvalidArgumentError.
   explicit FrequentItems(uint32_t capacity = kDefaultCapacity);
 
-  // The hot path: counts each hash once. value_at(i) returns the value bytes of item i (anything
-  // convertible to std::string_view) and is called only when hashes[i] is new to the map.
+  // The hot path: counts each hash once. value_at(i) returns the value bytes of row i (anything
+  // convertible to std::string_view, including a std::string by value). It is called at most
+  // once per row, only for a row whose hash was new to the map and only if that item is still
+  // tracked at the next purge or at the end of the call, so it may be called after later rows
+  // were counted: it must return row i's value whenever called during this update(). The bytes
+  // need only stay valid until the next call of value_at (it may reuse one buffer).
+  //
+  // If value_at throws, the items whose value was not yet taken (first seen in this call since
+  // its last purge or table growth) are dropped together with their counts, which n() then
+  // leaves out; the rows of every other item are counted, and every item left owns its bytes.
+  // The sketch stays valid: its bounds hold for the stream without those rows.
   template <class ValueAt>
   void update(std::span<const uint64_t> hashes, ValueAt&& value_at);
   // Counts `hash` with `weight` (0 is ignored). `value` is stored only if the hash is new.
@@ -173,17 +188,29 @@ class FrequentItems {
     std::vector<char> buf_;
     size_t used_ = 0;
   };
-  // Where an item's value bytes are in the arena.
+  // A size with this bit set marks a lazy value (see the top of the file): the other bits are
+  // the row of the current update() call whose value_at gives the bytes. Real sizes are far
+  // below it. Only update(span, value_at) creates lazy values and none outlive it.
+  static constexpr uint64_t kLazy = uint64_t{1} << 63;
+  // Where an item's value bytes are in the arena, or {0, kLazy | row}.
   struct ValueRef {
     uint64_t offset;
     uint64_t size;
   };
-  // An item on its way into a rebuilt table; data points into some arena or buffer.
+  // An item on its way into a rebuilt table; data points into some arena or buffer, or size is
+  // kLazy | row.
   struct Entry {
     uint64_t hash;
     uint64_t count;
     const char* data;
     uint64_t size;
+  };
+  // The value_at of the current update() call, type-erased so that purges (compiled once, in
+  // the .cpp) can take the values of lazy survivors. append() copies row's value into the
+  // arena at once: value_at's bytes may not outlive its next call.
+  struct LazyValues {
+    void* value_at;
+    ValueRef (*append)(void* value_at, uint64_t row, Arena& into);
   };
 
   size_t slot_of(uint64_t hash) const {
@@ -193,13 +220,19 @@ class FrequentItems {
   // Puts a new item into the empty `slot` (inline: the all-distinct stream lives here), then
   // purges or grows the table when needed, which moves every slot.
   void insert_new(size_t slot, uint64_t hash, uint64_t count, std::string_view value);
-  void after_insert();
+  // `lazy` (null outside the batch update) gives the values of lazy items.
+  void after_insert(const LazyValues* lazy = nullptr);
   void resize_table(size_t slots);
-  void purge();
+  void purge(const LazyValues* lazy);
   // Drops counters <= amount, subtracts it from the rest, adds it to the offset, then rebuilds
   // table and arena from the survivors plus `extra` (minus amount too).
-  void subtract_and_rebuild(uint64_t amount, std::span<const Entry> extra);
-  void rebuild(std::span<const Entry> entries);
+  void subtract_and_rebuild(uint64_t amount, std::span<const Entry> extra, const LazyValues* lazy);
+  // Makes the table `slots` slots large, holding exactly `entries`, each owning its bytes in a
+  // fresh arena. All values are taken first (lazy ones from `lazy`), so if value_at throws, the
+  // sketch is unchanged. Rewrites the entries' sizes.
+  void rebuild(std::span<Entry> entries, size_t slots, const LazyValues* lazy);
+  // After value_at threw: drops the lazy items and their counts from the table and n_.
+  void drop_lazy();
   // Empties every slot (active_ = 0); leaves the arena alone.
   void clear_slots();
   std::vector<Entry> entries() const;
@@ -224,6 +257,7 @@ class FrequentItems {
   // Scratch space reused across purges so the steady state does not allocate.
   Arena spare_arena_;
   std::vector<uint64_t> scratch_counts_;
+  std::vector<uint64_t> scratch_offsets_;
   std::vector<Entry> scratch_entries_;
 };
 

@@ -1,7 +1,10 @@
 // Template bodies of truthound::FrequentItems (included by frequent_items.hpp).
 #pragma once
 
+#include <algorithm>
+#include <memory>
 #include <string_view>
+#include <type_traits>
 
 namespace truthound {
 
@@ -17,41 +20,64 @@ inline void FrequentItems::insert_new(size_t slot, uint64_t hash, uint64_t count
 
 template <class ValueAt>
 void FrequentItems::update(std::span<const uint64_t> hashes, ValueAt&& value_at) {
+  using Fn = std::remove_reference_t<ValueAt>;
+  const LazyValues lazy{const_cast<void*>(static_cast<const void*>(std::addressof(value_at))),
+                        [](void* fn, uint64_t row, Arena& into) {
+                          // Bound to a reference: a value returned by value lives until the copy is
+                          // done.
+                          const auto& v = (*static_cast<Fn*>(fn))(static_cast<size_t>(row));
+                          const std::string_view value(v);
+                          return ValueRef{into.append(value.data(), value.size()), value.size()};
+                        }};
   const uint64_t* h = hashes.data();
   const size_t size = hashes.size();
   size_t i = 0;
-  // n_ counts exactly the items counted so far, even if value_at throws part way.
-  struct CountOnExit {
-    uint64_t& n;
-    const size_t& done;
-    ~CountOnExit() { n += done; }
-  } count_on_exit{n_, i};
-  // The table only moves when after_insert() grows or purges it: keep its base and mask in
-  // registers and reload them after that.
-  Key* keys = keys_.data();
-  size_t mask = mask_;
-  for (; i < size; ++i) {
-    const uint64_t hash = h[i];
-    size_t s = slot_of(hash);
-    // One branch for "this item or an empty slot" (an empty slot is {0, 0}), taken almost always
-    // at the table's low load; collisions walk on.
-    while (!((keys[s].hash == hash) | (keys[s].count == 0))) s = (s + 1) & mask;
-    if (keys[s].count != 0) {
-      ++keys[s].count;
-      continue;
+  try {
+    // Items [0, lazy_from) own their bytes; those inserted after are lazy until taken below
+    // (each purge or growth in between takes the values of the survivors).
+    size_t lazy_from = active_;
+    // The table only moves when after_insert() grows or purges it: keep its base and mask in
+    // registers and reload them after that.
+    Key* keys = keys_.data();
+    size_t mask = mask_;
+    for (; i < size; ++i) {
+      const uint64_t hash = h[i];
+      size_t s = slot_of(hash);
+      // One branch for "this item or an empty slot" (an empty slot is {0, 0}), taken almost
+      // always at the table's low load; collisions walk on.
+      while (!((keys[s].hash == hash) | (keys[s].count == 0))) s = (s + 1) & mask;
+      if (keys[s].count != 0) {
+        ++keys[s].count;
+        continue;
+      }
+      // New item: note its row instead of copying its value, which the next purge most likely
+      // drops.
+      keys[s] = Key{hash, 1};
+      occupied_[active_] = static_cast<uint32_t>(s);
+      refs_[active_] = ValueRef{0, kLazy | i};
+      if (++active_ > insert_limit_) [[unlikely]] {
+        // Rebuilds the table: every item left owns its bytes.
+        after_insert(&lazy);
+        keys = keys_.data();
+        mask = mask_;
+        lazy_from = active_;
+      }
     }
-    // New item. Value first: if value_at or the arena throws, the table is unchanged.
-    const std::string_view value(value_at(i));
-    const uint64_t at = arena_.append(value.data(), value.size());
-    keys[s] = Key{hash, 1};
-    occupied_[active_] = static_cast<uint32_t>(s);
-    refs_[active_] = ValueRef{at, value.size()};
-    if (++active_ > insert_limit_) [[unlikely]] {
-      after_insert();
-      keys = keys_.data();
-      mask = mask_;
+    // The items still lazy take their values now, while the caller's rows are valid.
+    for (size_t j = lazy_from; j < active_; ++j) {
+      const auto& v = value_at(static_cast<size_t>(refs_[j].size & ~kLazy));
+      const std::string_view value(v);
+      refs_[j] = ValueRef{arena_.append(value.data(), value.size()), value.size()};
     }
+  } catch (...) {
+    // Only after_insert() (row i already in the table) and the loop above (i == size) can
+    // throw, so rows [0, min(i + 1, size)) are in the table; drop_lazy() then takes out the
+    // items without a value and their rows.
+    n_ += std::min(i + 1, size);
+    drop_lazy();
+    throw;
   }
+  n_ += size;
 }
 
 }  // namespace truthound
