@@ -533,8 +533,12 @@ def test_row_partitions_cover_every_row_once() -> None:
 def test_file_row_partitions_follow_row_groups(parquet_dataset: Path) -> None:
     parts = RowBasedPartitioner(num_partitions=4).partition(str(parquet_dataset))
     assert len(parts) == 4
-    units = [(u.path, u.row_groups) for p in parts for u in p.pieces]
+    units = [(u.path, g) for p in parts for u in p.pieces for g in u.row_groups]
     assert len(units) == len(set(units)) == 5 + 3 + 5
+    # a partition's row groups of one file are one piece (one reader)
+    for p in parts:
+        paths = [u.path for u in p.pieces]
+        assert len(paths) == len(set(paths))
     rows = [p.num_rows for p in parts]
     assert sum(rows) == 2600 and max(rows) - min(rows) <= 400
 

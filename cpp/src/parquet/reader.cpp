@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -41,13 +42,19 @@ inline void copy_short(uint8_t* dst, const uint8_t* src, size_t n) {
   for (size_t i = 0; i < n; i += 16) std::memcpy(dst + i, src + i, 16);
 }
 
-// A byte buffer that keeps its contents when it grows, 8-byte aligned.
+// A byte buffer that keeps its contents when it grows, 8-byte aligned. New bytes are not
+// zeroed: every reader of a buffer writes what it reads first.
 class Bytes {
  public:
-  uint8_t* data() { return reinterpret_cast<uint8_t*>(words_.data()); }
-  size_t capacity() const { return words_.size() * sizeof(uint64_t); }
+  uint8_t* data() { return reinterpret_cast<uint8_t*>(words_.get()); }
+  size_t capacity() const { return words_capacity_ * sizeof(uint64_t); }
   void reserve(size_t n) {
-    if (n > capacity()) words_.resize((std::max(n, capacity() * 2) + 7) / 8);
+    if (n <= capacity()) return;
+    const size_t words = (std::max(n, capacity() * 2) + 7) / 8;
+    auto grown = std::make_unique_for_overwrite<uint64_t[]>(words);
+    if (words_capacity_ > 0) std::memcpy(grown.get(), words_.get(), capacity());
+    words_ = std::move(grown);
+    words_capacity_ = words;
   }
   template <typename T>
   T* as() {
@@ -55,7 +62,8 @@ class Bytes {
   }
 
  private:
-  std::vector<uint64_t> words_;
+  std::unique_ptr<uint64_t[]> words_;
+  size_t words_capacity_ = 0;
 };
 
 uint32_t load_u32(const uint8_t* p) {
@@ -64,8 +72,18 @@ uint32_t load_u32(const uint8_t* p) {
   return v;
 }
 
+// Sets bits [start, start + n) of a bitmap: the partial bytes at either end bit by bit, the
+// whole bytes between them at once.
 void set_bits(uint8_t* bits, int64_t start, int64_t n) {
-  for (int64_t i = start; i < start + n; ++i) bits[i >> 3] |= static_cast<uint8_t>(1u << (i & 7));
+  int64_t i = start;
+  const int64_t end = start + n;
+  for (; i < end && (i & 7) != 0; ++i) bits[i >> 3] |= static_cast<uint8_t>(1u << (i & 7));
+  const int64_t whole = (end - i) >> 3;
+  if (whole > 0) {
+    std::memset(bits + (i >> 3), 0xff, static_cast<size_t>(whole));
+    i += whole << 3;
+  }
+  for (; i < end; ++i) bits[i >> 3] |= static_cast<uint8_t>(1u << (i & 7));
 }
 
 class File {

@@ -45,8 +45,11 @@ from truthound.profiler.sources import DEFAULT_BATCH_SIZE
 
 __all__ = ["LocalBackend", "split_options", "partition_plan"]
 
-# Row partitions per worker for files: more than one balances uneven row groups / files.
-_PARTITIONS_PER_WORKER = 4
+# Files are cut into this many row units (row groups, row ranges, CSV byte ranges) per worker,
+# then grouped by rows into one partition per worker: the finer cut balances uneven row groups or
+# files, and one partition per worker starts each sketch once per worker, not once per unit
+# (10M rows, 10 row groups, 2 workers: 2.45 -> 2.30 s against 8 partitions).
+_UNITS_PER_WORKER = 4
 # Rows of a stream per work item: shipped to a worker process per task; handed to a worker thread
 # (smaller: the thread queue holds a few items, all in memory).
 _STREAM_TASK_ROWS = 4 * DEFAULT_BATCH_SIZE
@@ -82,15 +85,15 @@ def partition_plan(
     strategy = PartitionStrategy.parse(strategy)
     ncols = max(1, len(plan.columns))
     split_columns = not engine_options.get("correlations", False)
-    row_parts = num_workers * (_PARTITIONS_PER_WORKER if plan.kind == "files" else 1)
+    units = num_workers * (_UNITS_PER_WORKER if plan.kind == "files" else 1)
     if strategy is PartitionStrategy.ROW_BASED:
-        return RowBasedPartitioner(row_parts).partition(plan)
+        return RowBasedPartitioner(num_workers, min_units=units).partition(plan)
     if strategy is PartitionStrategy.COLUMN_BASED:
         groups = min(num_workers, ncols) if split_columns else 1
         return ColumnBasedPartitioner().partition(plan, num_workers=groups)
     if strategy is PartitionStrategy.HYBRID:
         cols = min(2, ncols) if split_columns else 1
-        rows = max(1, math.ceil(row_parts / cols))
+        rows = max(1, math.ceil(num_workers / cols))
         return HybridPartitioner(rows, cols).partition(plan)
     return HashPartitioner(num_workers).partition(plan)
 
@@ -150,7 +153,7 @@ class LocalBackend(BaseBackend):
         strategy = partition_strategy if partition_strategy is not None else self.partition_strategy
         plan = plan_source(
             # one worker: nothing to split (a file read whole streams faster than in ranges)
-            data, min_units=self.num_workers * _PARTITIONS_PER_WORKER if self.num_workers > 1 else 1,
+            data, min_units=self.num_workers * _UNITS_PER_WORKER if self.num_workers > 1 else 1,
             **source_opts,
         )
         partitions = partition_plan(plan, strategy, self.num_workers, engine_opts)

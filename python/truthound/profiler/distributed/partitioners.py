@@ -535,7 +535,35 @@ def _split_rows(plan: SourcePlan, n: int) -> list[tuple[Any, ...]]:
         g = min(range(n), key=lambda g: (loads[g], g))
         loads[g] += units[i].weight
         groups[g].append(i)
-    return [tuple(units[i] for i in sorted(g)) for g in groups if g]
+    return [_coalesce([units[i] for i in sorted(g)]) for g in groups if g]
+
+
+def _same_file(a: FilePiece, b: FilePiece) -> bool:
+    def same(x: Any, y: Any) -> bool:  # filesystems and expressions compare with .equals
+        return x is y or (x is not None and y is not None and x.equals(y))
+
+    return (a.path, a.format) == (b.path, b.format) and same(a.filesystem, b.filesystem) and same(
+        a.partition_expression, b.partition_expression)
+
+
+def _coalesce(pieces: list[Any]) -> tuple[Any, ...]:
+    """Consecutive whole row groups of the same file as one piece: one reader reads them all
+    (its buffers are reused from one row group to the next, the file is opened once)."""
+    out: list[Any] = []
+    for p in pieces:
+        prev = out[-1] if out else None
+        if (
+            isinstance(p, FilePiece) and isinstance(prev, FilePiece)
+            and p.row_groups is not None and prev.row_groups is not None
+            and p.row_range is None and prev.row_range is None
+            and _same_file(p, prev)
+        ):
+            rows = None if p.num_rows is None or prev.num_rows is None else prev.num_rows + p.num_rows
+            out[-1] = replace(prev, row_groups=prev.row_groups + p.row_groups, num_rows=rows,
+                              weight=prev.weight + p.weight)
+        else:
+            out.append(p)
+    return tuple(out)
 
 
 _STRING_COST = 4.0
@@ -627,13 +655,17 @@ class RowBasedPartitioner(Partitioner):
 
     In memory: row counts differ by at most one. Files: whole row groups (Parquet), byte ranges
     (plain CSV) or files, balanced by rows; fewer partitions when there are fewer such units.
+    ``min_units`` (default ``num_partitions``) asks for the source to be cut into at least that
+    many such units before they are grouped: more units than partitions balance the groups when
+    row groups or files differ in size.
     """
 
-    def __init__(self, num_partitions: int = 4) -> None:
+    def __init__(self, num_partitions: int = 4, *, min_units: int | None = None) -> None:
         self.num_partitions = _check_count("num_partitions", num_partitions)
+        self.min_units = self.num_partitions if min_units is None else _check_count("min_units", min_units)
 
     def partition(self, data: Any, **options: Any) -> list[Partition]:
-        plan = plan_source(data, min_units=self.num_partitions, **options)
+        plan = plan_source(data, min_units=max(self.min_units, self.num_partitions), **options)
         return self._make(plan, _split_rows(plan, self.num_partitions), [plan.columns])
 
 
