@@ -8,15 +8,40 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 from truthound import errors
 from truthound.errors import TruthoundError
-from truthound.profiler import ColumnProfile, TableProfile, profile
 
-try:
-    __version__ = version("truthound")
-except PackageNotFoundError:  # running from a source tree without an installed distribution
-    __version__ = "0+unknown"
+if TYPE_CHECKING:
+    from truthound.profiler import ColumnProfile, TableProfile, profile
+
+    __version__: str
 
 __all__ = ["ColumnProfile", "TableProfile", "TruthoundError", "errors", "profile", "__version__"]
+
+_PROFILER_NAMES = frozenset({"ColumnProfile", "TableProfile", "profile"})
+
+
+def __getattr__(name: str) -> Any:
+    # The profiler (and with it pyarrow and numpy) loads on first use, so `th` can configure the
+    # process before they load (see truthound.cli).
+    if name in _PROFILER_NAMES:
+        from truthound import profiler
+
+        value = getattr(profiler, name)
+    elif name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("truthound")
+        except PackageNotFoundError:  # a source tree without an installed distribution
+            value = "0+unknown"
+    else:
+        raise AttributeError(f"module 'truthound' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

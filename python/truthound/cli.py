@@ -9,13 +9,19 @@ shows the traceback instead.
 from __future__ import annotations
 
 import os
-import sys
-import tempfile
-import traceback
-from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
 
-import click
+# th calls no BLAS routine, but pyarrow imports numpy, whose OpenBLAS starts a thread per core that
+# busy-waits for work for about 0.1 s of CPU each, beside the profile's own threads. Set before
+# pyarrow loads (the truthound package itself loads it lazily); a user's setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import traceback  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
+from typing import Any, NoReturn  # noqa: E402
+
+import click  # noqa: E402
 
 from truthound.errors import ColumnNotFoundError, ConfigurationError, TruthoundError
 from truthound.profiler.distributed.cli_support import DISTRIBUTED_OPTIONS, distributed_kwargs
@@ -30,14 +36,10 @@ _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 _USAGE_ERRORS: tuple[type[BaseException], ...] = (ConfigurationError, ColumnNotFoundError)
 
 
-def _version() -> str:
-    from truthound import __version__
-
-    return __version__
-
-
 @click.group(context_settings=_CONTEXT)
-@click.version_option(_version(), "-V", "--version", prog_name="th", message="%(prog)s %(version)s")
+# The version is looked up only when asked for (importlib.metadata takes 25 ms to load).
+@click.version_option(None, "-V", "--version", package_name="truthound", prog_name="th",
+                      message="%(prog)s %(version)s")
 def cli() -> None:
     """truthound: profile tables in one pass with a C++ engine."""
 
