@@ -296,23 +296,14 @@ TEST(SnappyLength, ReadsTheVarintPreamble) {
 TEST(SnappyLength, RejectsMalformedPreambles) {
   expect_throws<SourceReadError>([] { snappy_uncompressed_length(Bytes{}); }, {"snappy: "});
   expect_throws<SourceReadError>([] { snappy_uncompressed_length(Bytes{0x80}); }, {"snappy: "});
-  expect_throws<SourceReadError>(
-      [] {
-        snappy_uncompressed_length(Bytes{0xff, 0xff, 0xff});
-      },
-      {"snappy: "});
+  expect_throws<SourceReadError>([] { snappy_uncompressed_length(Bytes{0xff, 0xff, 0xff}); },
+                                 {"snappy: "});
   // > 2^32-1
   expect_throws<SourceReadError>(
-      [] {
-        snappy_uncompressed_length(Bytes{0xff, 0xff, 0xff, 0xff, 0x10});
-      },
-      {"snappy: "});
+      [] { snappy_uncompressed_length(Bytes{0xff, 0xff, 0xff, 0xff, 0x10}); }, {"snappy: "});
   // 5 bytes, all with the continuation bit
   expect_throws<SourceReadError>(
-      [] {
-        snappy_uncompressed_length(Bytes{0x80, 0x80, 0x80, 0x80, 0x80, 0x00});
-      },
-      {"snappy: "});
+      [] { snappy_uncompressed_length(Bytes{0x80, 0x80, 0x80, 0x80, 0x80, 0x00}); }, {"snappy: "});
 }
 
 // ---------------------------------------------------------------- hand-built streams
@@ -550,11 +541,8 @@ TEST(SnappyMalformed, WrongOutputSizeThrows) {
 
 TEST(SnappyMalformed, SpecificErrors) {
   // copy offset 0
-  expect_throws<SourceReadError>(
-      [] {
-        decompress(Bytes{5, 0x00, 'a', 0x01, 0x00});
-      },
-      {"snappy: ", "offset 0"});
+  expect_throws<SourceReadError>([] { decompress(Bytes{5, 0x00, 'a', 0x01, 0x00}); },
+                                 {"snappy: ", "offset 0"});
   // copy before the start of the output
   expect_throws<SourceReadError>([] { decompress(Bytes{5, 0x00, 'a', 0x01, 0x02}); }, {"snappy: "});
   // copy with nothing decoded yet
@@ -670,6 +658,82 @@ TEST(SnappyMalformed, RandomGarbageNeverCrashes) {
     }
     try_decompress(s);
   }
+}
+
+// ---------------------------------------------------------------- two streams at once
+
+// Both blocks through snappy_decompress2; false if it threw.
+bool try_decompress2(const Bytes& a, const Bytes& b, Bytes* out_a = nullptr, Bytes* out_b = nullptr,
+                     size_t max_output = size_t{1} << 22) {
+  try {
+    const Bytes in_a(a), in_b(b);
+    const size_t na = snappy_uncompressed_length(in_a), nb = snappy_uncompressed_length(in_b);
+    if (na > max_output || nb > max_output) return false;
+    Bytes xa(na), xb(nb);
+    snappy_decompress2(in_a, xa, in_b, xb);
+    if (out_a) *out_a = std::move(xa);
+    if (out_b) *out_b = std::move(xb);
+    return true;
+  } catch (const SourceReadError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("snappy: ", 0), 0u) << e.what();
+    return false;
+  }
+}
+
+TEST(SnappyDecompress2, SameAsOneAtATime) {
+  // pairs of every size class, so either stream leaves the lockstep loop first, or never enters
+  std::mt19937_64 rng(99);
+  for (int iter = 0; iter < 400; ++iter) {
+    Bytes x[2];
+    for (auto& v : x) {
+      const size_t cls = rng() % 4;
+      const size_t n = cls == 0 ? rng() % 100 : cls == 1 ? rng() % 3000 : rng() % 70000;
+      v = make_data(static_cast<Shape>(rng() % 6), n, rng());
+    }
+    const Bytes a = compress(x[0], iter % 2 ? Style::kRandom : Style::kMinimal, rng());
+    const Bytes b = compress(x[1], iter % 3 ? Style::kMinimal : Style::kRandom, rng());
+    Bytes da, db;
+    ASSERT_TRUE(try_decompress2(a, b, &da, &db)) << "iter " << iter;
+    EXPECT_EQ(da, x[0]) << "iter " << iter;
+    EXPECT_EQ(db, x[1]) << "iter " << iter;
+    EXPECT_EQ(da, decompress(a));
+  }
+}
+
+TEST(SnappyDecompress2, WrongOutputSizeOfEitherThrows) {
+  const Bytes good = compress(make_data(Shape::kText, 5000, 3), Style::kMinimal);
+  const Bytes in(good);
+  Bytes right(snappy_uncompressed_length(in)), wrong(right.size() - 1);
+  EXPECT_THROW(snappy_decompress2(in, right, in, wrong), SourceReadError);
+  EXPECT_THROW(snappy_decompress2(in, wrong, in, right), SourceReadError);
+}
+
+TEST(SnappyDecompress2, CorruptionInEitherStreamThrowsOrFillsExactly) {
+  std::vector<Bytes> streams = sample_streams();
+  for (int shape = 0; shape < 6; ++shape) {
+    const Bytes x = make_data(static_cast<Shape>(shape), 30000, 900 + shape);
+    streams.push_back(compress(x, Style::kMinimal, shape));
+    streams.push_back(compress(x, Style::kRandom, shape));
+  }
+  std::mt19937_64 rng(79);
+  int threw = 0;
+  for (int iter = 0; iter < 10000; ++iter) {
+    Bytes s[2] = {streams[rng() % streams.size()], streams[rng() % streams.size()]};
+    Bytes& bad = s[rng() % 2];
+    if (bad.size() < 2) continue;
+    if (rng() % 4 == 0) {
+      bad.resize(rng() % bad.size());  // truncated
+    } else {
+      for (int f = 1 + static_cast<int>(rng() % 4); f > 0; --f) {
+        const size_t pos = 1 + rng() % (bad.size() - 1);
+        bad[pos] = static_cast<uint8_t>(rng());
+      }
+    }
+    const bool one_by_one = try_decompress(s[0]) && try_decompress(s[1]);
+    EXPECT_EQ(try_decompress2(s[0], s[1]), one_by_one) << "iter " << iter;
+    threw += one_by_one ? 0 : 1;
+  }
+  EXPECT_GT(threw, 1000);
 }
 
 }  // namespace

@@ -267,6 +267,7 @@ class ColumnReader {
     bytes_.reset(file, chunk);
     codec_ = chunk.codec;
     dictionary_.reset();
+    ahead_.reset();
     remaining_ = 0;
     chunk_values_left_ = chunk.num_values;
   }
@@ -340,6 +341,41 @@ class ColumnReader {
     return {page_.data(), static_cast<size_t>(size)};
   }
 
+  // With the bytes of data page `h1` next in the chunk and another snappy data page v1 right
+  // after it, decompresses both at once (snappy_decompress2) into page_ and ahead_page_, passes
+  // over both and keeps the second's header in ahead_. False, with nothing consumed, when the
+  // pages do not qualify; the usual path then reads them one by one (and reports any error).
+  bool decompress_pair(const PageHeader& h1) {
+    if (codec_ != Codec::kSnappy) return false;
+    const auto c1 = static_cast<size_t>(h1.compressed_size);
+    const int64_t after = bytes_.left() - static_cast<int64_t>(c1);
+    if (after <= 0) return false;
+    bytes_.ensure(c1 + static_cast<size_t>(std::min<int64_t>(after, kHeaderWindow)));
+    PageHeader h2;
+    try {
+      h2 = read_page_header(bytes_.peek().subspan(c1));
+    } catch (const SourceReadError&) {
+      return false;  // a header with large statistics, or a bad one: read on its own
+    }
+    if (h2.type != PageType::kDataPage || h2.compressed_size < 0 || h2.uncompressed_size < 0)
+      return false;
+    const size_t total = c1 + h2.header_size + static_cast<size_t>(h2.compressed_size);
+    if (static_cast<int64_t>(total) > bytes_.left()) return false;
+    bytes_.ensure(total);
+    const auto body1 = bytes_.peek().first(c1);
+    const auto body2 = bytes_.peek().subspan(c1 + h2.header_size, total - c1 - h2.header_size);
+    const auto n1 = static_cast<size_t>(h1.uncompressed_size);
+    const auto n2 = static_cast<size_t>(h2.uncompressed_size);
+    if (snappy_uncompressed_length(body1) != n1 || snappy_uncompressed_length(body2) != n2)
+      return false;
+    page_.resize(std::max(page_.size(), n1 + kSlack));
+    ahead_page_.resize(std::max(ahead_page_.size(), n2 + kSlack));
+    snappy_decompress2(body1, {page_.data(), n1}, body2, {ahead_page_.data(), n2});
+    bytes_.skip(total);
+    ahead_ = h2;
+    return true;
+  }
+
   PageHeader read_header() {
     bytes_.ensure(static_cast<size_t>(std::min<int64_t>(bytes_.left(), kHeaderWindow)));
     try {
@@ -358,6 +394,14 @@ class ColumnReader {
   // decompressed), and *skip goes down by their rows.
   bool next_page(int64_t* skip = nullptr) {
     for (;;) {
+      if (ahead_) {  // decompressed with the page before it
+        const PageHeader h = *ahead_;
+        ahead_.reset();
+        page_.swap(ahead_page_);
+        start_page_v1(h, {page_.data(), static_cast<size_t>(h.uncompressed_size)});
+        if (remaining_ > 0) return true;
+        continue;
+      }
       if (bytes_.left() == 0) return false;
       const PageHeader h = read_header();
       if (h.compressed_size < 0 || h.uncompressed_size < 0) fail("negative page size");
@@ -367,6 +411,11 @@ class ColumnReader {
         take_values(h.num_values);  // a flat column: one value (or null) per row
         *skip -= h.num_values;
         bytes_.discard(static_cast<size_t>(h.compressed_size));
+        continue;
+      }
+      if (skip == nullptr && h.type == PageType::kDataPage && decompress_pair(h)) {
+        start_page_v1(h, {page_.data(), static_cast<size_t>(h.uncompressed_size)});
+        if (remaining_ > 0) return true;
         continue;
       }
       bytes_.ensure(static_cast<size_t>(h.compressed_size));
@@ -799,7 +848,9 @@ class ColumnReader {
   ChunkBytes bytes_;
   Codec codec_ = Codec::kUncompressed;
   std::shared_ptr<const Dictionary> dictionary_;
-  std::vector<uint8_t> page_;    // the decompressed page
+  std::vector<uint8_t> page_;        // the decompressed page
+  std::optional<PageHeader> ahead_;  // the next page, decompressed into ahead_page_ with page_
+  std::vector<uint8_t> ahead_page_;
   std::vector<uint8_t> levels_;  // the page's definition levels
   size_t level_pos_ = 0;
   int64_t remaining_ = 0;          // slots left in the page

@@ -4,9 +4,13 @@
 // kOutputSlop bytes of output remain: every element then fits in fixed-size unaligned loads and
 // stores that may run past the element into bytes that are still inside the buffers (later
 // elements overwrite them), so it checks only copy offsets and long literals. Literals and
-// copies that do not overlap their source share one branch-free path (a 32-byte copy from either
-// the input or the output); overlapping copies, long literals and errors leave it. The slow loop
-// decodes the last bytes with every access checked.
+// copies that do not overlap their source share one path without a data-dependent branch (a
+// 16-byte copy from either the input or the output, more for the few longer elements);
+// overlapping copies, long literals and errors leave it. The slow loop decodes the last bytes
+// with every access checked. snappy_decompress2 runs the fast loops of two blocks in lockstep:
+// an element's position depends on the element before it, so one stream is bound by the latency
+// of that chain, and two independent chains overlap (1.2-1.7x the speed of one at a time, on
+// Parquet pages of text, UUIDs and integers).
 // Format: github.com/google/snappy format_description.txt.
 #include "truthound/parquet/snappy.hpp"
 
@@ -145,89 +149,128 @@ inline void pattern_copy(uint8_t* op, size_t offset, size_t len) {
   }
 }
 
-}  // namespace
+// One stream being decoded.
+struct Cursor {
+  const uint8_t* ip;
+  const uint8_t* ip_end;
+  uint8_t* op;
+  uint8_t* op_base;
+  uint8_t* op_end;
+  // The last positions at which fast_step's fixed-size accesses stay inside the buffers (0 when
+  // the stream is too short for the fast loop), as integers: ip_end - kInputSlop may not point
+  // into the buffer.
+  uintptr_t ip_limit = 0, op_limit = 0;
 
-size_t snappy_uncompressed_length(std::span<const uint8_t> compressed) {
-  return read_preamble(compressed).length;
-}
+  bool fast() const {
+    return reinterpret_cast<uintptr_t>(ip) <= ip_limit &&
+           reinterpret_cast<uintptr_t>(op) <= op_limit;
+  }
+};
 
-void snappy_decompress(std::span<const uint8_t> compressed, std::span<uint8_t> out) {
+Cursor start(std::span<const uint8_t> compressed, std::span<uint8_t> out) {
   const Preamble pre = read_preamble(compressed);
   if (pre.length != out.size()) fail("output size does not match the uncompressed length");
-
-  const uint8_t* ip = compressed.data() + pre.size;
-  const uint8_t* const ip_end = compressed.data() + compressed.size();
-  uint8_t* op = out.data();
-  uint8_t* const op_base = op;
-  uint8_t* const op_end = op + out.size();
-
-  if (ip_end - ip >= kInputSlop && op_end - op >= kOutputSlop) {
-    const uint8_t* const ip_limit = ip_end - kInputSlop;
-    uint8_t* const op_limit = op_end - kOutputSlop;
-    do {
-      const uint8_t* const tag_ip = ip;
-      const uint32_t tag = *ip;
-      const uint32_t entry = kTagTable[tag];
-      const uint32_t next = load32(ip + 1);
-      const size_t type = tag & 3;
-      const size_t len = entry & 0xff;
-      // Copies: the real offset. Literals: a stand-in that passes the checks below (len), or
-      // fails them (0) for literals with extra length bytes.
-      const size_t offset = (next & kOffsetMask[type]) + (entry >> 8);
-      ip += type == 0 ? len + 1 : type + 1 + (type == 3);
-      const size_t produced = static_cast<size_t>(op - op_base);
-      if (offset < len || offset > produced) [[unlikely]] {
-        // Rare: overlapping copy, long literal, literal near the output start, or bad offset.
-        if (type == 0) {
-          if (tag < (60 << 2)) {
-            copy32(op, tag_ip + 1);
-            if (len > 32) copy32(op + 32, tag_ip + 33);
-            op += len;
-            continue;
-          }
-          const size_t nbytes = (tag >> 2) - 59;  // 1..4 little-endian bytes of length - 1
-          const uint64_t v = next & (0xffffffffu >> (32 - 8 * nbytes));
-          ip = tag_ip + 1 + nbytes;
-          if (v >= static_cast<uint64_t>(ip_end - ip)) {
-            fail("literal runs past the end of the input");
-          }
-          if (v >= static_cast<uint64_t>(op_end - op)) {
-            fail("literal runs past the end of the output");
-          }
-          const size_t n = static_cast<size_t>(v) + 1;
-          std::memcpy(op, ip, n);
-          ip += n;
-          op += n;
-          continue;
-        }
-        if (offset == 0) fail("copy with offset 0");
-        if (offset > produced) fail("copy reaches before the start of the output");
-        if (offset >= 16) {
-          // Chunks in order: each reads only bytes written before it.
-          const uint8_t* src = op - offset;
-          copy16(op, src);
-          copy16(op + 16, src + 16);
-          if (len > 32) {
-            copy16(op + 32, src + 32);
-            copy16(op + 48, src + 48);
-          }
-        } else {
-          pattern_copy(op, offset, len);
-        }
-        op += len;
-        continue;
-      }
-      // Literal of up to 60 bytes, or a copy that does not overlap its source: 32 bytes (64 if
-      // needed) read, then written; the bytes past len are overwritten by later elements.
-      const uint8_t* src = type == 0 ? tag_ip + 1 : op - offset;
-      copy32(op, src);
-      if (len > 32) [[unlikely]]
-        copy32(op + 32, src + 32);
-      op += len;
-    } while (ip <= ip_limit && op <= op_limit);
+  Cursor c{compressed.data() + pre.size, compressed.data() + compressed.size(), out.data(),
+           out.data(), out.data() + out.size()};
+  if (c.ip_end - c.ip >= kInputSlop && c.op_end - c.op >= kOutputSlop) {
+    c.ip_limit = reinterpret_cast<uintptr_t>(c.ip_end) - kInputSlop;
+    c.op_limit = reinterpret_cast<uintptr_t>(c.op_end) - kOutputSlop;
   }
+  return c;
+}
 
-  // Slow loop: the last bytes, every access checked.
+// One element, while c.fast().
+[[gnu::always_inline]] inline void fast_step(Cursor& c) {
+  const uint8_t* const tag_ip = c.ip;
+  const uint32_t tag = *c.ip;
+  const uint32_t entry = kTagTable[tag];
+  const uint32_t next = load32(c.ip + 1);
+  const size_t type = tag & 3;
+  const size_t len = entry & 0xff;
+  // Copies: the real offset. Literals: a stand-in that passes the checks below (len), or fails
+  // them (0) for literals with extra length bytes.
+  const size_t offset = (next & kOffsetMask[type]) + (entry >> 8);
+  c.ip += type == 0 ? len + 1 : type + 1 + (type == 3);
+  const size_t produced = static_cast<size_t>(c.op - c.op_base);
+  if (offset < len || offset > produced) [[unlikely]] {
+    // Rare: overlapping copy, long literal, literal near the output start, or bad offset.
+    if (type == 0) {
+      if (tag < (60 << 2)) {
+        copy32(c.op, tag_ip + 1);
+        if (len > 32) copy32(c.op + 32, tag_ip + 33);
+        c.op += len;
+        return;
+      }
+      const size_t nbytes = (tag >> 2) - 59;  // 1..4 little-endian bytes of length - 1
+      const uint64_t v = next & (0xffffffffu >> (32 - 8 * nbytes));
+      c.ip = tag_ip + 1 + nbytes;
+      if (v >= static_cast<uint64_t>(c.ip_end - c.ip)) {
+        fail("literal runs past the end of the input");
+      }
+      if (v >= static_cast<uint64_t>(c.op_end - c.op)) {
+        fail("literal runs past the end of the output");
+      }
+      const size_t n = static_cast<size_t>(v) + 1;
+      std::memcpy(c.op, c.ip, n);
+      c.ip += n;
+      c.op += n;
+      return;
+    }
+    if (offset == 0) fail("copy with offset 0");
+    if (offset > produced) fail("copy reaches before the start of the output");
+    if (offset >= 16) {
+      // Chunks in order: each reads only bytes written before it.
+      const uint8_t* src = c.op - offset;
+      copy16(c.op, src);
+      copy16(c.op + 16, src + 16);
+      if (len > 32) {
+        copy16(c.op + 32, src + 32);
+        copy16(c.op + 48, src + 48);
+      }
+    } else {
+      pattern_copy(c.op, offset, len);
+    }
+    c.op += len;
+    return;
+  }
+  // Literal of up to 60 bytes, or a copy that does not overlap its source: 16 bytes read, then
+  // written (32 or 64 if needed); the bytes past len are overwritten by later elements. Most
+  // elements are shorter than 16 bytes, and a 16-byte load is more often served whole by an
+  // earlier store than a 32-byte one.
+  const uint8_t* src = type == 0 ? tag_ip + 1 : c.op - offset;
+  copy16(c.op, src);
+  if (len > 16) [[unlikely]] {
+    copy16(c.op + 16, src + 16);
+    if (len > 32) copy32(c.op + 32, src + 32);
+  }
+  c.op += len;
+}
+
+// The fast loops work on copies of the cursors, so the compiler keeps them in registers.
+[[gnu::noinline]] void fast_loop(Cursor& cursor) {
+  Cursor c = cursor;
+  while (c.fast()) fast_step(c);
+  cursor = c;
+}
+
+[[gnu::noinline]] void fast_loop2(Cursor& cursor_a, Cursor& cursor_b) {
+  Cursor a = cursor_a, b = cursor_b;
+  while (a.fast() && b.fast()) {
+    fast_step(a);
+    fast_step(b);
+  }
+  cursor_a = a;
+  cursor_b = b;
+}
+
+// The rest of a stream: the fast loop, then the last bytes with every access checked.
+void finish(Cursor& c) {
+  fast_loop(c);
+  const uint8_t* ip = c.ip;
+  const uint8_t* const ip_end = c.ip_end;
+  uint8_t* op = c.op;
+  uint8_t* const op_base = c.op_base;
+  uint8_t* const op_end = c.op_end;
   while (ip < ip_end) {
     const uint32_t tag = *ip++;
     const size_t in_left = static_cast<size_t>(ip_end - ip);
@@ -282,6 +325,28 @@ void snappy_decompress(std::span<const uint8_t> compressed, std::span<uint8_t> o
     op += len;
   }
   if (op != op_end) fail("input ends before the output is filled");
+}
+
+}  // namespace
+
+size_t snappy_uncompressed_length(std::span<const uint8_t> compressed) {
+  return read_preamble(compressed).length;
+}
+
+void snappy_decompress(std::span<const uint8_t> compressed, std::span<uint8_t> out) {
+  Cursor c = start(compressed, out);
+  finish(c);
+}
+
+void snappy_decompress2(std::span<const uint8_t> compressed_a, std::span<uint8_t> out_a,
+                        std::span<const uint8_t> compressed_b, std::span<uint8_t> out_b) {
+  Cursor a = start(compressed_a, out_a);
+  Cursor b = start(compressed_b, out_b);
+  // Each element's position depends on the one before it, so one stream runs at the latency of
+  // that chain (a few cycles per element); two independent chains overlap.
+  fast_loop2(a, b);
+  finish(a);
+  finish(b);
 }
 
 }  // namespace truthound::parquet

@@ -22,4 +22,11 @@ size_t snappy_uncompressed_length(std::span<const uint8_t> compressed);
 // Never reads or writes out of bounds, whatever the input.
 void snappy_decompress(std::span<const uint8_t> compressed, std::span<uint8_t> out);
 
+// Decompresses two independent blocks, a into out_a and b into out_b, with their elements
+// interleaved: each stream's decoding is a chain of dependent steps, and two chains run side by
+// side about 1.5x faster than one after the other. The same checks and errors as
+// snappy_decompress, for each block (which one failed is not said).
+void snappy_decompress2(std::span<const uint8_t> compressed_a, std::span<uint8_t> out_a,
+                        std::span<const uint8_t> compressed_b, std::span<uint8_t> out_b);
+
 }  // namespace truthound::parquet
