@@ -170,7 +170,10 @@ void PartialProfile::consume_batch(const ArrowSchema& schema, const ArrowArray& 
     if (i >= seen.size() || !seen[i]) add_null_rows(columns_[i], static_cast<uint64_t>(len));
   }
   rows_ += static_cast<uint64_t>(len);
-  if (hash_rows) duplicates_.update(row_hashes_);
+  if (hash_rows) {
+    for (uint64_t& h : row_hashes_) h = finish_row_hash(h);
+    duplicates_.update(row_hashes_);
+  }
 
   if (options_.correlations) {
     std::vector<std::pair<const Leaf*, const ColumnState*>> numeric;

@@ -33,7 +33,8 @@ enum class MergeMode : uint8_t {
 
 class PartialProfile {
  public:
-  static constexpr uint8_t kFormatVersion = 2;  // 2: exact integer sums
+  // 2: exact integer sums; 3: row hashes combined by multiplication (duplicates)
+  static constexpr uint8_t kFormatVersion = 3;
 
   explicit PartialProfile(ProfileOptions options = {});
 

@@ -116,9 +116,18 @@ inline uint64_t hash_string(std::string_view s) {
   return hash_bytes(s.data(), s.size());
 }
 
-// Order-dependent combination of column hashes into a row hash.
+// Order-dependent combination of column hashes into a row hash, one multiply per column: the
+// row is a polynomial in its column hashes with an odd multiplier, so rows that differ in one
+// column always differ, and rows that differ in more collide with probability about 2^-62 (two
+// swapped values: (a - b)·K·(K - 1) must vanish mod 2^64, and K - 1 has two factors of 2).
+// finish_row_hash mixes the polynomial once per row, since the duplicate counter samples rows
+// by their top bits.
 inline uint64_t combine_hash(uint64_t row, uint64_t value) {
-  return mix64(row ^ (value + 0x9e3779b97f4a7c15ULL + (row << 6) + (row >> 2)));
+  return (row + value) * 0x9e3779b97f4a7c15ULL;
+}
+
+inline uint64_t finish_row_hash(uint64_t row) {
+  return mix64(row);
 }
 
 }  // namespace truthound
