@@ -10,6 +10,7 @@
 #include "truthound/profile/column_state.hpp"
 #include "truthound/util/error.hpp"
 #include "truthound/util/hash.hpp"
+#include "truthound/util/order_prefix.hpp"
 #include "truthound/util/utf8.hpp"
 
 namespace truthound {
@@ -225,19 +226,6 @@ void append_set_positions(const uint8_t* valid, int64_t length, int64_t base,
   for (; i < length; ++i) {
     if (get_bit(valid, i)) out.push_back(base + i);
   }
-}
-
-// The first 8 bytes of v as a big-endian integer, zero-padded: a < b implies
-// order_prefix(a) <= order_prefix(b), and order_prefix(a) < order_prefix(b) implies a < b.
-inline uint64_t order_prefix(std::string_view v) {
-  uint64_t w = 0;
-  if (v.size() >= 8) {
-    std::memcpy(&w, v.data(), 8);
-  } else {
-    std::memcpy(&w, v.data(), v.size());
-  }
-  if constexpr (std::endian::native == std::endian::little) w = __builtin_bswap64(w);
-  return w;
 }
 
 inline uint64_t hash_i128(__int128 v) {
