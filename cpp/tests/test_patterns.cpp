@@ -479,6 +479,20 @@ TEST(Utf8, LengthMatchesNaiveOnRandomBytes) {
   }
 }
 
+TEST(Utf8, IsAsciiSeesAHighByteAtEveryPosition) {
+  for (size_t n = 0; n <= 20; ++n) {
+    std::string s(n, 'a');
+    ASSERT_TRUE(is_ascii(s.data(), n)) << n;
+    for (size_t i = 0; i < n; ++i) {
+      s[i] = '\x80';
+      ASSERT_FALSE(is_ascii(s.data(), n)) << n << " " << i;
+      s[i] = '\x7f';
+      ASSERT_TRUE(is_ascii(s.data(), n)) << n << " " << i;
+      s[i] = 'a';
+    }
+  }
+}
+
 TEST(Utf8, LengthMatchesNaiveOnLongStrings) {
   // Long enough to flush the per-lane counters (255 words) several times.
   std::mt19937_64 rng(9);

@@ -42,8 +42,14 @@ inline bool is_ascii(const char* data, size_t n) {
     uint64_t w;
     std::memcpy(&w, data + n - 8, 8);  // the tail, overlapping what was read
     acc |= w;
-  } else {
-    for (; i < n; ++i) acc |= static_cast<unsigned char>(data[i]);
+  } else if (n >= 4) {  // two overlapping 4-byte loads cover it
+    uint32_t a, b;
+    std::memcpy(&a, data, 4);
+    std::memcpy(&b, data + n - 4, 4);
+    acc = a | b;
+  } else if (n > 0) {  // bytes 0, n / 2 and n - 1 cover n = 1..3
+    acc = static_cast<unsigned char>(data[0]) | static_cast<unsigned char>(data[n >> 1]) |
+          static_cast<unsigned char>(data[n - 1]);
   }
   return (acc & 0x8080808080808080ULL) == 0;
 }
