@@ -35,7 +35,7 @@ constexpr size_t kSlack = 16;
 
 // Copies `n` bytes; reads and writes up to 15 bytes past both ends (each buffer has kSlack).
 inline void copy_short(uint8_t* dst, const uint8_t* src, size_t n) {
-  if (n > 64) {
+  if (n > 256) {
     std::memcpy(dst, src, n);
     return;
   }
