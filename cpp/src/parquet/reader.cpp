@@ -15,6 +15,7 @@
 #include "truthound/parquet/format.hpp"
 #include "truthound/parquet/snappy.hpp"
 #include "truthound/util/error.hpp"
+#include "truthound/util/load.hpp"
 
 namespace truthound::parquet {
 
@@ -65,12 +66,6 @@ class Bytes {
   std::unique_ptr<uint64_t[]> words_;
   size_t words_capacity_ = 0;
 };
-
-uint32_t load_u32(const uint8_t* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
 
 // Sets bits [start, start + n) of a bitmap: the partial bytes at either end bit by bit, the
 // whole bytes between them at once.
@@ -459,7 +454,7 @@ class ColumnReader {
       size_t pos = 0;
       for (size_t i = 0; i < n; ++i) {
         if (v.size() - pos < 4) fail("dictionary page shorter than its values");
-        const uint32_t len = load_u32(v.data() + pos);
+        const uint32_t len = load_le<uint32_t>(v.data() + pos);
         pos += 4;
         if (v.size() - pos < len) fail("dictionary page shorter than its values");
         d->starts[i] = static_cast<int64_t>(d->data.size());
@@ -707,7 +702,7 @@ class ColumnReader {
     for (int64_t i = 0; i < k; ++i) {
       if (lv == nullptr || lv[i]) {
         if (end - pos < 4) fail("page shorter than its values");
-        const uint32_t len = load_u32(v + pos);
+        const uint32_t len = load_le<uint32_t>(v + pos);
         pos += 4;
         if (end - pos < len) fail("page shorter than its values");
         copy_short(data + data_len_, v + pos, len);
@@ -749,7 +744,7 @@ class ColumnReader {
         continue;
       }
       if (end - pos < 4) fail("page shorter than its values");
-      const uint32_t len = load_u32(values_.data() + pos);
+      const uint32_t len = load_le<uint32_t>(values_.data() + pos);
       pos += 4;
       if (end - pos < len) fail("page shorter than its values");
       std::memcpy(out.extra_data.data() + extra_bytes_, values_.data() + pos, len);

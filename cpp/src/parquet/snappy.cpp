@@ -20,6 +20,7 @@
 #include <string>
 
 #include "truthound/util/error.hpp"
+#include "truthound/util/load.hpp"
 
 namespace truthound::parquet {
 namespace {
@@ -34,25 +35,6 @@ constexpr ptrdiff_t kOutputSlop = 80;
 
 [[noreturn]] [[gnu::cold]] [[gnu::noinline]] void fail(const char* what) {
   throw SourceReadError(std::string("snappy: ") + what);
-}
-
-inline uint32_t load32(const uint8_t* p) {
-  uint32_t v;
-  std::memcpy(&v, p, sizeof v);
-  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap32(v);
-  return v;
-}
-
-inline uint64_t load64(const uint8_t* p) {
-  uint64_t v;
-  std::memcpy(&v, p, sizeof v);
-  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
-  return v;
-}
-
-inline void store64(uint8_t* p, uint64_t v) {
-  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
-  std::memcpy(p, &v, sizeof v);
 }
 
 // 16 bytes from src to dst; the ranges may overlap (all bytes are read before any is written).
@@ -136,7 +118,7 @@ inline void pattern_copy(uint8_t* op, size_t offset, size_t len) {
   }
   // Build 16 bytes of the pattern in two words: w = pattern[0..8), w2 = pattern[8..16).
   const unsigned bits = static_cast<unsigned>(offset) * 8;
-  uint64_t w = load64(src) & ((uint64_t{1} << bits) - 1);
+  uint64_t w = load_le<uint64_t>(src) & ((uint64_t{1} << bits) - 1);
   w |= w << bits;
   if (bits < 32) w |= w << (2 * bits);
   if (bits < 16) w |= w << (4 * bits);
@@ -144,8 +126,8 @@ inline void pattern_copy(uint8_t* op, size_t offset, size_t len) {
   const uint64_t w2 = (w >> (8 * r)) | (w << (8 * (offset - r)));
   const size_t stride = kPatternStride[offset];
   for (size_t k = 0; k < len; k += stride) {
-    store64(op + k, w);
-    store64(op + k + 8, w2);
+    store_le(op + k, w);
+    store_le(op + k + 8, w2);
   }
 }
 
@@ -184,7 +166,7 @@ Cursor start(std::span<const uint8_t> compressed, std::span<uint8_t> out) {
   const uint8_t* const tag_ip = c.ip;
   const uint32_t tag = *c.ip;
   const uint32_t entry = kTagTable[tag];
-  const uint32_t next = load32(c.ip + 1);
+  const uint32_t next = load_le<uint32_t>(c.ip + 1);
   const size_t type = tag & 3;
   const size_t len = entry & 0xff;
   // Copies: the real offset. Literals: a stand-in that passes the checks below (len), or fails

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "truthound/util/load.hpp"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -58,18 +60,6 @@ inline uint64_t hash_double(double d) {
 }
 
 namespace detail {
-inline uint64_t load64(const unsigned char* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
-  return v;
-}
-inline uint64_t load32(const unsigned char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap32(v);
-  return v;
-}
 // 64x64 -> 128 multiply, folded: the mixing step of wyhash-style hashes.
 inline uint64_t mum(uint64_t a, uint64_t b) {
   __uint128_t r = static_cast<__uint128_t>(a) * b;
@@ -88,10 +78,10 @@ inline uint64_t hash_bytes(const void* data, size_t n) {
   uint64_t a, b;
   if (n <= 16) {
     if (n >= 8) {
-      a = load64(p);
-      b = load64(p + n - 8);
+      a = load_le<uint64_t>(p);
+      b = load_le<uint64_t>(p + n - 8);
     } else if (n >= 4) {
-      a = (load32(p) << 32) | load32(p + n - 4);
+      a = (uint64_t{load_le<uint32_t>(p)} << 32) | load_le<uint32_t>(p + n - 4);
       b = 0;
     } else if (n > 0) {
       a = (static_cast<uint64_t>(p[0]) << 16) | (static_cast<uint64_t>(p[n >> 1]) << 8) | p[n - 1];
@@ -102,12 +92,12 @@ inline uint64_t hash_bytes(const void* data, size_t n) {
   } else {
     size_t i = n;
     while (i > 16) {
-      seed = mum(load64(p) ^ kS1, load64(p + 8) ^ seed);
+      seed = mum(load_le<uint64_t>(p) ^ kS1, load_le<uint64_t>(p + 8) ^ seed);
       p += 16;
       i -= 16;
     }
-    a = load64(p + i - 16);
-    b = load64(p + i - 8);
+    a = load_le<uint64_t>(p + i - 16);
+    b = load_le<uint64_t>(p + i - 8);
   }
   return mum(kS1 ^ n, mum(a ^ kS2, b ^ seed ^ kS3));
 }

@@ -3,38 +3,23 @@
 // order_prefix(b) implies a < b (bytes compared unsigned, as std::string_view does for char).
 #pragma once
 
-#include <bit>
 #include <cstdint>
-#include <cstring>
 #include <string_view>
 
-namespace truthound {
+#include "truthound/util/load.hpp"
 
-namespace detail {
-inline uint64_t load_be64(const unsigned char* p) {
-  uint64_t w;
-  std::memcpy(&w, p, 8);
-  if constexpr (std::endian::native == std::endian::little) w = __builtin_bswap64(w);
-  return w;
-}
-inline uint64_t load_be32(const unsigned char* p) {
-  uint32_t w;
-  std::memcpy(&w, p, 4);
-  if constexpr (std::endian::native == std::endian::little) w = __builtin_bswap32(w);
-  return w;
-}
-}  // namespace detail
+namespace truthound {
 
 // Reads only [v.data(), v.data() + v.size()), with fixed-size loads (a memcpy of a variable
 // length below 8 costs a library call).
 inline uint64_t order_prefix(std::string_view v) {
   const auto* p = reinterpret_cast<const unsigned char*>(v.data());
   const size_t n = v.size();
-  if (n >= 8) return detail::load_be64(p);
+  if (n >= 8) return load_be<uint64_t>(p);
   if (n >= 4) {
     // bytes 0..3, then bytes 4..n-1 from the (overlapping) last four, moved up to follow them
-    const uint64_t lo = detail::load_be32(p + n - 4);
-    return (detail::load_be32(p) << 32) | ((lo << (8 * (8 - n))) & 0xffffffffu);
+    const uint64_t lo = load_be<uint32_t>(p + n - 4);
+    return (uint64_t{load_be<uint32_t>(p)} << 32) | ((lo << (8 * (8 - n))) & 0xffffffffu);
   }
   if (n == 0) return 0;
   // n = 1..3: p[n >> 1] is byte 1 when n >= 2, p[n - 1] byte 2 when n == 3
