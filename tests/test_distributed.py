@@ -543,6 +543,29 @@ def test_file_row_partitions_follow_row_groups(parquet_dataset: Path) -> None:
     assert sum(rows) == 2600 and max(rows) - min(rows) <= 400
 
 
+def test_local_backend_runs_one_balanced_partition_per_worker(tmp_path: Path) -> None:
+    from truthound.profiler.distributed.local import partition_plan
+
+    # one file of 10 equal row groups, as the benchmark's: 5 per worker, one reader each
+    path = tmp_path / "ten.parquet"
+    pq.write_table(mixed_table(2000, seed=3), path, row_group_size=200)
+    for workers in (1, 2, 3):
+        plan = plan_source(str(path), min_units=4 * workers)
+        parts = partition_plan(plan, PartitionStrategy.ROW_BASED, workers, {})
+        assert len(parts) == workers
+        groups = [g for p in parts for u in p.pieces for g in u.row_groups]
+        ranges = [(u.row_groups, u.row_range) for p in parts for u in p.pieces if u.row_range]
+        assert sorted(groups) == sorted(set(groups)) and not ranges
+        assert set(groups) == set(range(10))
+        rows = [p.num_rows for p in parts]
+        assert max(rows) - min(rows) <= 200
+        assert all(len(p.pieces) == 1 for p in parts)  # one file: one reader per partition
+    profiled = LocalBackend(num_workers=2).profile(str(path))
+    whole = profile(str(path))
+    assert profiled.row_count == whole.row_count == 2000
+    assert profiled.duplicate_row_count == whole.duplicate_row_count
+
+
 def test_column_groups_balance_cost() -> None:
     assert column_cost(pa.string()) > column_cost(pa.int64())
     table = pa.table({"s1": ["a"], "s2": ["b"], "i1": [1], "i2": [2], "i3": [3], "i4": [4]})
