@@ -158,6 +158,38 @@ def test_help_and_version() -> None:
     assert version.returncode == 0 and version.stdout.startswith("th ")
 
 
+def test_version_without_an_installed_distribution() -> None:
+    code = ("import importlib.metadata as m, sys\n"
+            "def missing(name): raise m.PackageNotFoundError(name)\n"
+            "m.version = missing\n"
+            "sys.argv = ['th', '--version']\n"
+            "from truthound._th import main\n"
+            "main()\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "th 0+unknown"
+
+
+def test_only_th_limits_blas_threads() -> None:
+    from truthound._th import limit_blas_threads
+
+    env: dict[str, str] = {}
+    limit_blas_threads(env)
+    assert env == {"OPENBLAS_NUM_THREADS": "1"}
+    for name in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"):
+        env = {name: "4"}
+        limit_blas_threads(env)
+        assert env == {name: "4"}
+    # importing the package or its CLI module changes nothing in a user's process
+    code = ("import os\nbefore = dict(os.environ)\nimport truthound, truthound.cli\n"
+            "truthound.profile\nassert dict(os.environ) == before\n"
+            "assert truthound.profiler.profile is truthound.profile\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
 def test_console_script_is_installed(small_parquet: Path) -> None:
     script = Path(sys.executable).with_name("th")
     if not script.exists():

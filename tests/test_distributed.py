@@ -558,12 +558,44 @@ def test_local_backend_runs_one_balanced_partition_per_worker(tmp_path: Path) ->
         assert sorted(groups) == sorted(set(groups)) and not ranges
         assert set(groups) == set(range(10))
         rows = [p.num_rows for p in parts]
-        assert max(rows) - min(rows) <= 200
+        assert max(rows) == 200 * math.ceil(10 / workers) and max(rows) - min(rows) <= 200
         assert all(len(p.pieces) == 1 for p in parts)  # one file: one reader per partition
+        # contiguous row groups: the file is read in order
+        assert all(list(u.row_groups) == list(range(u.row_groups[0], u.row_groups[-1] + 1))
+                   for p in parts for u in p.pieces)
     profiled = LocalBackend(num_workers=2).profile(str(path))
     whole = profile(str(path))
     assert profiled.row_count == whole.row_count == 2000
     assert profiled.duplicate_row_count == whole.duplicate_row_count
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(1, 50), min_size=1, max_size=9), st.integers(1, 5))
+def test_contiguous_groups_have_the_smallest_largest_run(weights: list[int], n: int) -> None:
+    from itertools import combinations
+
+    runs = partitioners_module._contiguous_groups(weights, n)
+    assert [i for r in runs for i in r] == list(range(len(weights)))
+    assert 1 <= len(runs) <= n and all(runs)
+    best = min(
+        max(sum(weights[a:b]) for a, b in zip((0, *cuts), (*cuts, len(weights))))
+        for k in range(min(n, len(weights)))
+        for cuts in combinations(range(1, len(weights)), k)
+    )
+    assert max(sum(weights[i] for i in r) for r in runs) == best
+
+
+def test_row_ranges_of_one_row_group_join_per_worker(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from truthound.profiler.distributed.local import partition_plan
+
+    monkeypatch.setattr(partitioners_module, "PARQUET_MIN_RANGE_ROWS", 1000)
+    path = tmp_path / "one_group.parquet"
+    pq.write_table(mixed_table(12000, seed=4), path, row_group_size=12000)
+    plan = plan_source(str(path), min_units=8)
+    assert len(plan.units) == 8
+    parts = partition_plan(plan, PartitionStrategy.ROW_BASED, 2, {})
+    assert [[u.row_range for u in p.pieces] for p in parts] == [[(0, 6000)], [(6000, 6000)]]
 
 
 def test_column_groups_balance_cost() -> None:

@@ -380,9 +380,7 @@ PartialProfile one_column(const std::string& format,
 PartialProfile int32_part() {
   return one_column(
       "i",
-      [](ReleaseCounter* rc) {
-        return primitive_array<int32_t>(rc, {7, -3, nullopt, 2}, {5, 0});
-      },
+      [](ReleaseCounter* rc) { return primitive_array<int32_t>(rc, {7, -3, nullopt, 2}, {5, 0}); },
       4, "a.parquet");
 }
 PartialProfile int64_part() {
@@ -395,11 +393,8 @@ PartialProfile int64_part() {
 }
 PartialProfile string_part() {
   return one_column(
-      "u",
-      [](ReleaseCounter* rc) {
-        return string_array(rc, {"x", "yy"}, {1, 0});
-      },
-      2, "c.parquet");
+      "u", [](ReleaseCounter* rc) { return string_array(rc, {"x", "yy"}, {1, 0}); }, 2,
+      "c.parquet");
 }
 
 TEST(PartialProfile, IntegerMeanIsExactWhateverTheSplit) {
@@ -431,11 +426,7 @@ TEST(PartialProfile, IntegerMeanIsExactWhateverTheSplit) {
 TEST(PartialProfile, Uint64MeanIsExactAboveInt64Max) {
   const uint64_t big = UINT64_MAX - 2;  // (2^64 - 3) + 3 + 1 = 2^64 + 1 over 3 values
   PartialProfile p = one_column(
-      "L",
-      [&](ReleaseCounter* rc) {
-        return primitive_array<uint64_t>(rc, {big, 3, 1});
-      },
-      3, "u");
+      "L", [&](ReleaseCounter* rc) { return primitive_array<uint64_t>(rc, {big, 3, 1}); }, 3, "u");
   const double mean = json::column(fin(p), "v")["mean"].num();
   EXPECT_EQ(mean, static_cast<double>((static_cast<long double>(UINT64_MAX) + 2) / 3));
 }
@@ -459,11 +450,8 @@ TEST(PartialProfile, Int32AndInt64PartitionsMergePromoted) {
 TEST(PartialProfile, IntAndDoublePartitionsMergeAsDouble) {
   PartialProfile p = int32_part();
   p.merge(one_column(
-      "g",
-      [](ReleaseCounter* rc) {
-        return primitive_array<double>(rc, {0.5, -9.25}, {1, 0});
-      },
-      2, "d.parquet"));
+      "g", [](ReleaseCounter* rc) { return primitive_array<double>(rc, {0.5, -9.25}, {1, 0}); }, 2,
+      "d.parquet"));
   const Value v = json::column(fin(p), "v");
   EXPECT_EQ(v["physical_type"].str(), "double");
   EXPECT_EQ(v["min"].num(), -9.25);
@@ -475,10 +463,8 @@ TEST(PartialProfile, StringAndLargeStringPartitionsMergeAsLargeString) {
   PartialProfile p = string_part();
   p.merge(one_column(
       "U",
-      [](ReleaseCounter* rc) {
-        return string_array<int64_t>(rc, {"zz", "a", nullopt}, {3, 0});
-      },
-      3, "e.parquet"));
+      [](ReleaseCounter* rc) { return string_array<int64_t>(rc, {"zz", "a", nullopt}, {3, 0}); }, 3,
+      "e.parquet"));
   const Value v = json::column(fin(p), "v");
   EXPECT_EQ(v["physical_type"].str(), "large_string");
   EXPECT_EQ(v["min"].str(), "a");
@@ -907,6 +893,23 @@ TEST(PartialProfile, WrongMagicOrVersionIsRejectedSayingSo) {
     }
   }
   EXPECT_THROW(PartialProfile::deserialize(nullptr, 0), CorruptProfileError);
+}
+
+TEST(PartialProfile, VersionTwoLoadsWithDuplicatesUnavailable) {
+  const PartialProfile p = multi_column_profile(250, 48);
+  auto b = p.serialize();
+  b[4] = PartialProfile::kFormatVersionOldRowHashes;  // the version byte is outside the checksum
+  const PartialProfile old = PartialProfile::deserialize(b.data(), b.size());
+  const auto now = fin(p), then = fin(old);
+  EXPECT_FALSE(now["duplicate_row_count"].is_null());
+  EXPECT_TRUE(then["duplicate_row_count"].is_null());
+  EXPECT_EQ(then["row_count"].num(), now["row_count"].num());
+  PartialProfile merged = PartialProfile::deserialize(b.data(), b.size());
+  merged.merge(p);
+  EXPECT_TRUE(fin(merged)["duplicate_row_count"].is_null());
+  EXPECT_EQ(fin(merged)["row_count"].num(), 2 * now["row_count"].num());
+  b[4] = 1;
+  EXPECT_THROW(PartialProfile::deserialize(b.data(), b.size()), CorruptProfileError);
 }
 
 TEST(PartialProfile, HeaderLayoutIsAsDocumented) {

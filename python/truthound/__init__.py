@@ -8,12 +8,14 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from truthound import errors
 from truthound.errors import TruthoundError
 
 if TYPE_CHECKING:
+    from truthound import profiler
     from truthound.profiler import ColumnProfile, TableProfile, profile
 
     __version__: str
@@ -25,11 +27,12 @@ _PROFILER_NAMES = frozenset({"ColumnProfile", "TableProfile", "profile"})
 
 def __getattr__(name: str) -> Any:
     # The profiler (and with it pyarrow and numpy) loads on first use, so `th` can configure the
-    # process before they load (see truthound.cli).
-    if name in _PROFILER_NAMES:
-        from truthound import profiler
-
-        value = getattr(profiler, name)
+    # process before they load (see truthound._th).
+    value: Any
+    if name == "profiler":
+        value = importlib.import_module("truthound.profiler")
+    elif name in _PROFILER_NAMES:
+        value = getattr(importlib.import_module("truthound.profiler"), name)
     elif name == "__version__":
         from importlib.metadata import PackageNotFoundError, version
 

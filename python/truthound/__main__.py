@@ -1,6 +1,6 @@
 """``python -m truthound`` is the ``th`` command."""
 
-from truthound.cli import main
+from truthound._th import main
 
 if __name__ == "__main__":
     main()

@@ -9,19 +9,13 @@ shows the traceback instead.
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
-# th calls no BLAS routine, but pyarrow imports numpy, whose OpenBLAS starts a thread per core that
-# busy-waits for work for about 0.1 s of CPU each, beside the profile's own threads. Set before
-# pyarrow loads (the truthound package itself loads it lazily); a user's setting wins.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import traceback  # noqa: E402
-from collections.abc import Callable, Sequence  # noqa: E402
-from typing import Any, NoReturn  # noqa: E402
-
-import click  # noqa: E402
+import click
 
 from truthound.errors import ColumnNotFoundError, ConfigurationError, TruthoundError
 from truthound.profiler.distributed.cli_support import DISTRIBUTED_OPTIONS, distributed_kwargs
@@ -36,10 +30,19 @@ _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 _USAGE_ERRORS: tuple[type[BaseException], ...] = (ConfigurationError, ColumnNotFoundError)
 
 
+def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    # looked up only when asked for: importlib.metadata takes 25 ms to load
+    if not value or ctx.resilient_parsing:
+        return
+    from truthound import __version__
+
+    click.echo(f"th {__version__}")
+    ctx.exit()
+
+
 @click.group(context_settings=_CONTEXT)
-# The version is looked up only when asked for (importlib.metadata takes 25 ms to load).
-@click.version_option(None, "-V", "--version", package_name="truthound", prog_name="th",
-                      message="%(prog)s %(version)s")
+@click.option("-V", "--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=_print_version, help="Show the version and exit.")
 def cli() -> None:
     """truthound: profile tables in one pass with a C++ engine."""
 

@@ -331,7 +331,7 @@ PartialProfile PartialProfile::deserialize(const void* data, size_t size) {
     in.corrupt("not a truthound partial profile (bad magic bytes)");
   }
   const uint8_t version = in.u8();
-  if (version != kFormatVersion) {
+  if (version != kFormatVersion && version != kFormatVersionOldRowHashes) {
     in.corrupt("format version " + std::to_string(version) + " is not supported (expected " +
                std::to_string(kFormatVersion) + ")");
   }
@@ -353,6 +353,8 @@ PartialProfile PartialProfile::deserialize(const void* data, size_t size) {
   out.rows_ = p.u64();
   out.duplicates_available_ = p.u8() != 0;
   out.duplicates_ = DuplicateCounter::deserialize(p, out.options_.duplicate_exact_limit);
+  // Version 2 hashed rows another way: its duplicate counter cannot merge with ours.
+  if (version == kFormatVersionOldRowHashes) out.duplicates_available_ = false;
   const size_t n_sources = p.count(8);
   for (size_t i = 0; i < n_sources; ++i) out.sources_.emplace_back(p.str());
   const size_t n_columns = p.count(8);

@@ -33,8 +33,10 @@ enum class MergeMode : uint8_t {
 
 class PartialProfile {
  public:
-  // 2: exact integer sums; 3: row hashes combined by multiplication (duplicates)
+  // 2: exact integer sums; 3: row hashes combined by multiplication (duplicates). Version 2
+  // bytes still load, with duplicate rows unavailable (null), since their row hashes differ.
   static constexpr uint8_t kFormatVersion = 3;
+  static constexpr uint8_t kFormatVersionOldRowHashes = 2;
 
   explicit PartialProfile(ProfileOptions options = {});
 

@@ -93,7 +93,9 @@ def partition_plan(
         return ColumnBasedPartitioner().partition(plan, num_workers=groups)
     if strategy is PartitionStrategy.HYBRID:
         cols = min(2, ncols) if split_columns else 1
-        rows = max(1, math.ceil(num_workers / cols))
+        # rows x columns work items for the threads to share out: a column group's cost is
+        # only estimated, so items are not matched one to one with workers here
+        rows = max(1, math.ceil(units / cols))
         return HybridPartitioner(rows, cols).partition(plan)
     return HashPartitioner(num_workers).partition(plan)
 

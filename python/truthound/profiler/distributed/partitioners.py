@@ -528,14 +528,68 @@ def _split_rows(plan: SourcePlan, n: int) -> list[tuple[Any, ...]]:
     if not units:
         return [()]
     n = min(n, len(units))
+    weights = [u.weight for u in units]
     # Longest-processing-time first: each unit to the lightest group; keep file order inside.
     loads = [0] * n
     groups: list[list[int]] = [[] for _ in range(n)]
-    for i in sorted(range(len(units)), key=lambda i: -units[i].weight):
+    for i in sorted(range(len(units)), key=lambda i: -weights[i]):
         g = min(range(n), key=lambda g: (loads[g], g))
-        loads[g] += units[i].weight
+        loads[g] += weights[i]
         groups[g].append(i)
+    # Runs of consecutive units read better (one reader per file, adjacent row ranges joined,
+    # the file read in order): take them when they balance nearly as well.
+    runs = _contiguous_groups(weights, n)
+    if max(sum(weights[i] for i in r) for r in runs) <= max(loads) * _CONTIGUOUS_SLACK:
+        groups = runs
     return [_coalesce([units[i] for i in sorted(g)]) for g in groups if g]
+
+
+# Consecutive units are preferred while their largest group is at most this much heavier than
+# the longest-processing-time grouping's.
+_CONTIGUOUS_SLACK = 1.05
+
+
+def _contiguous_groups(weights: list[int], n: int) -> list[list[int]]:
+    """The indices in order, cut into at most ``n`` runs: of the runs whose largest sum is the
+    smallest possible (a binary search on that sum; a greedy cut tests each candidate) and the
+    runs cut nearest to each n-th of the total, the more even."""
+    n = min(n, len(weights))
+
+    def cut(limit: int) -> list[list[int]]:
+        runs: list[list[int]] = [[]]
+        load = 0
+        for i, w in enumerate(weights):
+            if runs[-1] and load + w > limit:
+                runs.append([])
+                load = 0
+            runs[-1].append(i)
+            load += w
+        return runs
+
+    lo, hi = max(weights), sum(weights)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if len(cut(mid)) <= n:
+            hi = mid
+        else:
+            lo = mid + 1
+    total, prefix = sum(weights), [0]
+    for w in weights:
+        prefix.append(prefix[-1] + w)
+    bounds = [0]
+    for j in range(1, n):
+        target = total * j / n
+        # the prefix end nearest the target, after the previous cut, leaving a unit per run
+        ends = range(bounds[-1] + 1, len(weights) - (n - j) + 1)
+        bounds.append(min(ends, key=lambda e: abs(prefix[e] - target)))
+    bounds.append(len(weights))
+    even = [list(range(a, b)) for a, b in zip(bounds, bounds[1:])]
+
+    def spread(runs: list[list[int]]) -> tuple[int, int]:
+        sums = [prefix[r[-1] + 1] - prefix[r[0]] for r in runs]
+        return max(sums), max(sums) - min(sums)
+
+    return min((cut(lo), even), key=spread)
 
 
 def _same_file(a: FilePiece, b: FilePiece) -> bool:
@@ -547,20 +601,28 @@ def _same_file(a: FilePiece, b: FilePiece) -> bool:
 
 
 def _coalesce(pieces: list[Any]) -> tuple[Any, ...]:
-    """Consecutive whole row groups of the same file as one piece: one reader reads them all
-    (its buffers are reused from one row group to the next, the file is opened once)."""
+    """Consecutive whole row groups of the same file as one piece, and adjacent row ranges of
+    one row group as one range: one reader reads them all (its buffers are reused from one row
+    group to the next, the file is opened once)."""
     out: list[Any] = []
     for p in pieces:
         prev = out[-1] if out else None
-        if (
+        if not (
             isinstance(p, FilePiece) and isinstance(prev, FilePiece)
-            and p.row_groups is not None and prev.row_groups is not None
-            and p.row_range is None and prev.row_range is None
-            and _same_file(p, prev)
+            and p.row_groups is not None and prev.row_groups is not None and _same_file(p, prev)
         ):
-            rows = None if p.num_rows is None or prev.num_rows is None else prev.num_rows + p.num_rows
+            out.append(p)
+            continue
+        rows = None if p.num_rows is None or prev.num_rows is None else prev.num_rows + p.num_rows
+        if p.row_range is None and prev.row_range is None:
             out[-1] = replace(prev, row_groups=prev.row_groups + p.row_groups, num_rows=rows,
                               weight=prev.weight + p.weight)
+        elif (
+            p.row_range is not None and prev.row_range is not None
+            and p.row_groups == prev.row_groups and sum(prev.row_range) == p.row_range[0]
+        ):
+            out[-1] = replace(prev, row_range=(prev.row_range[0], prev.row_range[1] + p.row_range[1]),
+                              num_rows=rows, weight=prev.weight + p.weight)
         else:
             out.append(p)
     return tuple(out)
