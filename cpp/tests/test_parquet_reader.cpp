@@ -550,6 +550,48 @@ TEST(ParquetReaderErrors, RowRangesOutsideTheRowGroup) {
   }
 }
 
+// Snappy pages are decompressed two at a time, (1, 2) then (3, 4), but never the page after the
+// one that ends a row range: a range that ends in page 3 reads though page 4 is corrupt.
+TEST(ParquetReaderValues, RowRangeStopsBeforeThePageAfterIt) {
+  Table t;
+  std::mt19937_64 rng(8);
+  t.add<int64_t>("x", PhysicalType::kInt64, field("", "l"), {.max_def = 1, .snappy = true},
+                 {random_rows<int64_t>(40, 0.1, rng, random_i64)},
+                 {{{10, kV1, kPlain}, {10, kV1, kPlain}, {10, kV1, kPlain}, {10, kV1, kPlain}}});
+  Bytes bytes;
+  const ReadPlan good = t.layout("", bytes, 7);
+  // the fourth page's body: past the first three pages' headers and bodies
+  size_t at = static_cast<size_t>(good.columns[0].chunks[0].offset);
+  for (int page = 0; page < 3; ++page) {
+    const PageHeader h = read_page_header(std::span<const uint8_t>(bytes).subspan(at));
+    at += h.header_size + static_cast<size_t>(h.compressed_size);
+  }
+  const PageHeader fourth = read_page_header(std::span<const uint8_t>(bytes).subspan(at));
+  const size_t body = at + fourth.header_size;
+  for (size_t i = 1; i < static_cast<size_t>(fourth.compressed_size); ++i) bytes[body + i] = 0xff;
+  auto read = [&](std::vector<std::pair<int64_t, int64_t>> ranges) {
+    TempFile file;
+    Bytes unused;
+    ReadPlan plan = t.layout(file.path(), unused, 7);
+    plan.row_ranges = std::move(ranges);
+    file.write(bytes);
+    ScopedSchema schema(t.schema());
+    BatchReader reader(std::move(plan), *schema);
+    ArrowArray b;
+    int64_t pos = 0;
+    while (reader.next(&b)) {
+      EXPECT_EQ(t.columns[0].check(*b.children[0], 0, pos, b.length), "");
+      pos += b.length;
+      b.release(&b);
+    }
+    return pos;
+  };
+  EXPECT_EQ(read({{0, 25}}), 25);
+  EXPECT_EQ(read({{0, 30}}), 30);
+  expect_throws<SourceReadError>([&] { read({{0, 31}}); }, {"snappy"});
+  expect_throws<SourceReadError>([&] { read({{0, 40}}); }, {"snappy"});
+}
+
 TEST(ParquetReaderValues, BatchesNeverSpanRowGroups) {
   Table t;
   std::mt19937_64 rng(3);

@@ -263,6 +263,7 @@ class ColumnReader {
     codec_ = chunk.codec;
     dictionary_.reset();
     ahead_.reset();
+    rows_wanted_ = INT64_MAX;
     remaining_ = 0;
     chunk_values_left_ = chunk.num_values;
   }
@@ -281,7 +282,7 @@ class ColumnReader {
     prepare_values(out, n);
     int64_t valid_total = 0;
     for (int64_t p = 0; p < n;) {
-      if (remaining_ == 0 && !next_page())
+      if (remaining_ == 0 && !next_page(nullptr, rows_wanted_ - p))
         fail("the column chunk has fewer values than the row group's rows");
       const int64_t k = std::min(n - p, remaining_);
       const uint8_t* lv = nullptr;
@@ -306,7 +307,11 @@ class ColumnReader {
       p += k;
     }
     finish(out, n, n - valid_total);
+    if (rows_wanted_ != INT64_MAX) rows_wanted_ -= n;
   }
+
+  // The reader stops after the next `n` rows of this chunk (a row range that ends before it).
+  void want_rows(int64_t n) { rows_wanted_ = n; }
 
   // After the row group's last row: true unless a page holding values is left (pages of no
   // values, and index pages, may follow the last value).
@@ -387,7 +392,9 @@ class ColumnReader {
   // Moves to the next page holding values; false at the end of the chunk. With `skip`, data
   // pages that hold no more than *skip rows are passed over by their headers alone (not
   // decompressed), and *skip goes down by their rows.
-  bool next_page(int64_t* skip = nullptr) {
+  // `wanted`: rows of the column still to be read before the reader stops in this chunk; the
+  // page after one that holds them all is not decompressed ahead.
+  bool next_page(int64_t* skip = nullptr, int64_t wanted = INT64_MAX) {
     for (;;) {
       if (ahead_) {  // decompressed with the page before it
         const PageHeader h = *ahead_;
@@ -408,7 +415,8 @@ class ColumnReader {
         bytes_.discard(static_cast<size_t>(h.compressed_size));
         continue;
       }
-      if (skip == nullptr && h.type == PageType::kDataPage && decompress_pair(h)) {
+      if (skip == nullptr && h.type == PageType::kDataPage && h.num_values < wanted &&
+          decompress_pair(h)) {
         start_page_v1(h, {page_.data(), static_cast<size_t>(h.uncompressed_size)});
         if (remaining_ > 0) return true;
         continue;
@@ -845,6 +853,7 @@ class ColumnReader {
   std::shared_ptr<const Dictionary> dictionary_;
   std::vector<uint8_t> page_;        // the decompressed page
   std::optional<PageHeader> ahead_;  // the next page, decompressed into ahead_page_ with page_
+  int64_t rows_wanted_ = INT64_MAX;  // see want_rows
   std::vector<uint8_t> ahead_page_;
   std::vector<uint8_t> levels_;  // the page's definition levels
   size_t level_pos_ = 0;
@@ -942,6 +951,7 @@ struct BatchReader::Impl {
         try {
           columns[i].start_chunk(&file, plan.columns[i].chunks[group]);
           columns[i].skip_rows(first, skipped);
+          if (first + count < plan.row_group_rows[group]) columns[i].want_rows(count);
         } catch (const SourceReadError& e) {
           throw SourceReadError(where(i) + ", row group " + std::to_string(group) + ": " +
                                 e.what());
