@@ -301,16 +301,22 @@ TEST(KllSketch, HistogramCountsSumToNAndFollowTrueCounts) {
   const auto counts = s.histogram(s.min(), s.max(), bins);
   ASSERT_EQ(counts.size(), bins);
   EXPECT_EQ(total(counts), n);
+  // The bound holds for one query with 99% confidence: of the 19 edges, at most one may pass
+  // it, and none by more than twice.
   const double eps = s.normalized_rank_error() * static_cast<double>(n);
   uint64_t cum = 0;
+  int over = 0;
   const double lo = s.min(), hi = s.max();
   for (uint32_t b = 0; b + 1 < bins; ++b) {
     cum += counts[b];
     const double edge = lo + (hi - lo) * (b + 1) / bins;
     const double exact =
         static_cast<double>(std::lower_bound(sorted.begin(), sorted.end(), edge) - sorted.begin());
-    EXPECT_LE(std::abs(static_cast<double>(cum) - exact), eps) << "edge " << b + 1;
+    const double err = std::abs(static_cast<double>(cum) - exact);
+    over += err > eps;
+    EXPECT_LE(err, 2 * eps) << "edge " << b + 1;
   }
+  EXPECT_LE(over, 1);
   // Values outside [lo, hi] land in the end bins; lo == hi puts everything in the first.
   EXPECT_EQ(total(s.histogram(0, 1, 3)), n);
   EXPECT_EQ(s.histogram(5, 5, 3)[0], n);
@@ -350,6 +356,36 @@ TEST(KllSketch, MergeOfRandomPartitionsStaysWithinBound) {
   EXPECT_LE(static_cast<double>(t.failures), 0.02 * static_cast<double>(t.checks))
       << t.failures << " of " << t.checks << ", max error " << t.max_error;
   EXPECT_LE(t.max_error, 2 * KllSketch::normalized_rank_error_for(400));
+}
+
+// The profile's partials all use the default seed: sketches of two halves of a column must still
+// draw independent coins (their generator starts from the data too), or their compaction errors
+// add up when merged (before: mean max error 1.7x a single sketch's on 1M normal values).
+TEST(KllSketch, HalvesWithOneSeedMergeLikeIndependentSketches) {
+  const size_t n = kSanitized ? 200000 : 1000000;
+  const int trials = kSanitized ? 6 : 40;
+  const std::vector<double> ranks = {0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99};
+  auto max_error = [&](const KllSketch& s, const std::vector<double>& sorted) {
+    double e = 0;
+    for (double r : ranks) e = std::max(e, rank_error(sorted, r, s.quantile(r)));
+    return e;
+  };
+  double single = 0, merged = 0;
+  for (int trial = 0; trial < trials; ++trial) {
+    const auto x = make_data(Shape::kNormal, n, 1000 + trial);
+    std::vector<double> sorted = x;
+    std::sort(sorted.begin(), sorted.end());
+    KllSketch one, a, b;
+    feed(one, x, 2048);
+    const std::vector<double> lo(x.begin(), x.begin() + n / 2), hi(x.begin() + n / 2, x.end());
+    feed(a, lo, 2048);
+    feed(b, hi, 2048);
+    a.merge(b);
+    single += max_error(one, sorted);
+    merged += max_error(a, sorted);
+  }
+  EXPECT_LE(merged, 1.5 * single) << "mean max rank error: merged halves " << merged / trials
+                                  << ", one sketch " << single / trials;
 }
 
 TEST(KllSketch, MergeOfSmallExactPartsStaysExact) {

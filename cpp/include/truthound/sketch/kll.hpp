@@ -32,9 +32,11 @@
 //   CorruptProfileError on anything that is not a sketch this code could have written.
 //
 // Randomness
-//   A splitmix64 generator seeded from `seed` lives in the object; the same calls in the same
-//   order give the same sketch, bytes included. The generator state is serialized, so a
-//   deserialized sketch continues exactly like the original.
+//   A splitmix64 generator seeded from `seed` and the first values the sketch is given (up to 64)
+//   lives in the object, so sketches of different parts of a column draw independent coins
+//   (identical coins made merged partials' errors add up); the same calls in the same order give
+//   the same sketch, bytes included. The generator state is serialized, so a deserialized sketch
+//   continues exactly like the original.
 //
 // Serialized layout (little-endian), family id 0x4B ('K'), format version 1:
 //
