@@ -596,6 +596,17 @@ std::vector<Bytes> sample_streams() {
   return streams;
 }
 
+// sample_streams() and, per data shape, streams long enough to stay in the fast loop.
+std::vector<Bytes> sample_and_long_streams(uint64_t seed) {
+  std::vector<Bytes> streams = sample_streams();
+  for (int shape = 0; shape < 6; ++shape) {
+    const Bytes x = make_data(static_cast<Shape>(shape), 30000, seed + shape);
+    streams.push_back(compress(x, Style::kMinimal, shape));
+    streams.push_back(compress(x, Style::kRandom, shape));
+  }
+  return streams;
+}
+
 // Decodes a possibly corrupted stream into an exactly sized buffer; returns false if it threw.
 // Either way nothing may be read or written out of bounds (ASan).
 bool try_decompress(const Bytes& stream, size_t max_output = size_t{1} << 22) {
@@ -623,12 +634,7 @@ TEST(SnappyMalformed, EveryTruncationThrows) {
 }
 
 TEST(SnappyMalformed, RandomByteFlipsNeverCrash) {
-  std::vector<Bytes> streams = sample_streams();
-  for (int shape = 0; shape < 6; ++shape) {  // long enough to stay in the fast loop
-    const Bytes x = make_data(static_cast<Shape>(shape), 30000, 500 + shape);
-    streams.push_back(compress(x, Style::kMinimal, shape));
-    streams.push_back(compress(x, Style::kRandom, shape));
-  }
+  const std::vector<Bytes> streams = sample_and_long_streams(500);
   std::mt19937_64 rng(77);
   int threw = 0;
   for (int iter = 0; iter < 20000; ++iter) {
@@ -709,12 +715,7 @@ TEST(SnappyDecompress2, WrongOutputSizeOfEitherThrows) {
 }
 
 TEST(SnappyDecompress2, CorruptionInEitherStreamThrowsOrFillsExactly) {
-  std::vector<Bytes> streams = sample_streams();
-  for (int shape = 0; shape < 6; ++shape) {
-    const Bytes x = make_data(static_cast<Shape>(shape), 30000, 900 + shape);
-    streams.push_back(compress(x, Style::kMinimal, shape));
-    streams.push_back(compress(x, Style::kRandom, shape));
-  }
+  const std::vector<Bytes> streams = sample_and_long_streams(900);
   std::mt19937_64 rng(79);
   int threw = 0;
   for (int iter = 0; iter < 10000; ++iter) {
