@@ -290,11 +290,12 @@ def test_top_values_bounds_hold_when_approximate(seed: int) -> None:
     xs = xs[xs < 10**6].astype(np.int64)
     truth = Counter(xs.tolist())
     assert len(truth) > 1024
-    c = profile(pa.table({"x": xs}))["x"]
+    c = profile(pa.table({"x": xs}), frequent_items_capacity=1024)["x"]
     assert c.top_values_approximate is True
     assert c.bottom_values is None, "bottom values only when exact"
     for v in c.top_values:
         assert v.count_lower <= truth[v.value] <= v.count_upper, v
+        assert v.count_lower > v.count_upper - v.count_lower, "only guaranteed heavy hitters"
     heavy = [value for value, _ in truth.most_common(3)]
     assert [v.value for v in c.top_values[:3]] == heavy
 

@@ -234,6 +234,14 @@ def _value(value: Any) -> str:
     return _num(value)
 
 
+def _count_range(v: Any) -> str:
+    """A top value's count: the exact count, or the range that holds the true count."""
+    lo, hi = v.count_lower, v.count_upper
+    if lo is None or hi is None or lo == hi:
+        return _num(v.count)
+    return f"{_num(lo)}–{_num(hi)}"
+
+
 def render_console(result: Any) -> str:
     """A readable per-column summary of a TableProfile."""
     lines: list[str] = []
@@ -296,10 +304,11 @@ def render_console(result: Any) -> str:
                 pats.append(f"{p.name} {_pct(p.match_ratio)}{sample}")
             lines.append("  patterns: " + ", ".join(pats))
         if c.top_values:
-            approx = "~" if c.top_values_approximate else ""
-            tops = ", ".join(f"{_value(v.value)} {approx}{_num(v.count)}" for v in c.top_values[:5])
+            tops = ", ".join(f"{_value(v.value)} {_count_range(v)}" for v in c.top_values[:5])
             more = f", … ({len(c.top_values)} kept)" if len(c.top_values) > 5 else ""
             lines.append(f"  top: {tops}{more}")
+        if c.top_values_note:
+            lines.append(f"  top: {c.top_values_note}" if not c.top_values else f"  ({c.top_values_note})")
     if result.correlations:
         lines.append("")
         lines.append("Correlations (Pearson)")

@@ -393,12 +393,30 @@ void ColumnState::consume_floats(const Acc& acc, size_t n, Scratch& s) {
     inf_ += infs;
     std::span<const uint64_t> hs(h, m);
     hll_.update(hs);
-    freq_.update(hs, [&](size_t k) {
+    auto value_at = [&](size_t row) {
       buf[0] = 'f';
-      const double v = canonical_double(static_cast<double>(acc.get(b + k)));
+      const double v = canonical_double(static_cast<double>(acc.get(b + row)));
       std::memcpy(buf + 1, &v, 8);
       return std::string_view(buf, 9);
-    });
+    };
+    if (nans == 0) [[likely]] {
+      freq_.update(hs, value_at);
+    } else {
+      // NaN has nan_count: top and bottom values leave it out. The other rows of the block go
+      // to the sketch in order, with their positions.
+      auto& rows = s.kept_rows;
+      auto& kept = s.kept_hashes;
+      rows.clear();
+      kept.clear();
+      for (size_t k = 0; k < m; ++k) {
+        if (!std::isnan(static_cast<double>(acc.get(b + k)))) {
+          rows.push_back(static_cast<uint32_t>(k));
+          kept.push_back(h[k]);
+        }
+      }
+      freq_.update(std::span<const uint64_t>(kept),
+                   [&](size_t j) { return value_at(static_cast<size_t>(rows[j])); });
+    }
     std::span<const double> ds(d, f);
     moments_.update(ds);
     kll_.update(ds);
@@ -511,9 +529,10 @@ void ColumnState::consume_strings(const Acc& acc, size_t n, Scratch& s, bool utf
     std::span<const uint64_t> hs(h, m);
     hll_.update(hs);
     if constexpr (Weight::kUnit) {
-      freq_.update(hs, [&](size_t k) { return acc.get(b + k); });
+      freq_.update(hs, [&](size_t k) { return top_value_bytes(acc.get(b + k)); });
     } else {
-      for (size_t k = 0; k < m; ++k) freq_.update(h[k], acc.get(b + k), weight(b + k));
+      for (size_t k = 0; k < m; ++k)
+        freq_.update(h[k], top_value_bytes(acc.get(b + k)), weight(b + k));
     }
   }
   if (patterns) pattern_checked_ += rows;
@@ -571,12 +590,7 @@ void ColumnState::consume_values(const ArrowArray& a, const DataType& t, int64_t
     const char* data =
         a.n_buffers > 2 && a.buffers[2] ? static_cast<const char*>(a.buffers[2]) : "";
     with_pos([&](auto pos) {
-      strings(
-          pos,
-          [&](auto p) {
-            return Str<O, decltype(p)>{off, data, p};
-          },
-          utf8);
+      strings(pos, [&](auto p) { return Str<O, decltype(p)>{off, data, p}; }, utf8);
     });
   };
   // Integers: as int64, except uint64 (which int64 cannot hold).
@@ -602,9 +616,8 @@ void ColumnState::consume_values(const ArrowArray& a, const DataType& t, int64_t
       if (t.width == 256) {
         const auto* p = buffer<uint8_t>(a, 1, c);
         const auto scale = static_cast<double>(pow10l_int(t.scale));
-        return with_pos([&](auto pos) {
-          consume_floats(Dec256<decltype(pos)>{p, pos, scale}, n, s);
-        });
+        return with_pos(
+            [&](auto pos) { consume_floats(Dec256<decltype(pos)>{p, pos, scale}, n, s); });
       }
       if (t.width == 128) {
         const auto* p = buffer<uint8_t>(a, 1, c);
@@ -612,14 +625,12 @@ void ColumnState::consume_values(const ArrowArray& a, const DataType& t, int64_t
       }
       if (t.width == 64) {
         const auto* p = buffer<int64_t>(a, 1, c);
-        return with_pos([&](auto pos) {
-          consume_decimals(DecNarrow<int64_t, decltype(pos)>{p, pos}, n, s);
-        });
+        return with_pos(
+            [&](auto pos) { consume_decimals(DecNarrow<int64_t, decltype(pos)>{p, pos}, n, s); });
       }
       const auto* p = buffer<int32_t>(a, 1, c);
-      return with_pos([&](auto pos) {
-        consume_decimals(DecNarrow<int32_t, decltype(pos)>{p, pos}, n, s);
-      });
+      return with_pos(
+          [&](auto pos) { consume_decimals(DecNarrow<int32_t, decltype(pos)>{p, pos}, n, s); });
     }
     case TypeId::kUtf8:
     case TypeId::kBinary:
@@ -637,21 +648,14 @@ void ColumnState::consume_values(const ArrowArray& a, const DataType& t, int64_t
       return with_pos([&](auto pos) {
         strings(
             pos,
-            [&](auto p) {
-              return ViewStr<decltype(p)>{views, a.buffers + 2, sizes, n_data, p};
-            },
+            [&](auto p) { return ViewStr<decltype(p)>{views, a.buffers + 2, sizes, n_data, p}; },
             t.id == TypeId::kUtf8View);
       });
     }
     case TypeId::kFixedSizeBinary: {
       const char* data = t.width > 0 ? buffer<char>(a, 1, c) : "";
       return with_pos([&](auto pos) {
-        strings(
-            pos,
-            [&](auto p) {
-              return FixedStr<decltype(p)>{data, t.width, p};
-            },
-            false);
+        strings(pos, [&](auto p) { return FixedStr<decltype(p)>{data, t.width, p}; }, false);
       });
     }
     default:

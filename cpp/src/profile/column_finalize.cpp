@@ -84,6 +84,51 @@ bool ColumnState::has_quantiles() const {
           vt.id == TypeId::kDuration);
 }
 
+// Orders the sketch's encodings of numbers (a tag byte, then the value's bytes) by value, so
+// equal counts list 1, 2, 3 rather than the order of little-endian bytes.
+namespace {
+bool encoded_number_less(std::string_view a, std::string_view b) {
+  if (a.empty() || b.empty() || a[0] != b[0] || a.size() != b.size()) return a < b;
+  auto load = [](std::string_view e, auto v) {
+    std::memcpy(&v, e.data() + 1, sizeof v);
+    return v;
+  };
+  switch (a[0]) {
+    case 'i':
+      if (a.size() == 9) return load(a, int64_t{}) < load(b, int64_t{});
+      break;
+    case 'u':
+      if (a.size() == 9) return load(a, uint64_t{}) < load(b, uint64_t{});
+      break;
+    case 'f':
+      if (a.size() == 9) return load(a, 0.0) < load(b, 0.0);
+      break;
+    case 'd':
+      if (a.size() == 17) return load(a, __int128{}) < load(b, __int128{});
+      break;
+  }
+  return a < b;
+}
+}  // namespace
+
+// A top or bottom value: a string or binary value longer than kTopValueBytes was kept as its
+// first kTopValueBytes + 1 bytes; it is shown cut to at most kTopValueBytes (on a UTF-8
+// character boundary) and marked with "…".
+void ColumnState::render_top_value(JsonWriter& w, std::string_view enc) const {
+  if (domain_ != ValueDomain::kBytes || enc.size() <= kTopValueBytes) return render_value(w, enc);
+  const DataType& vt = value_type(type_);
+  std::string_view cut = enc.substr(0, kTopValueBytes);
+  if (vt.is_utf8()) {
+    size_t end = cut.size();
+    // Back off over continuation bytes to the start of the character that the cut split.
+    while (end > 0 && (static_cast<uint8_t>(enc[end]) & 0xC0) == 0x80) --end;
+    cut = cut.substr(0, end);
+    w.string(std::string(cut) + "\xE2\x80\xA6");
+  } else {
+    w.string(hex_text(cut) + "\xE2\x80\xA6");
+  }
+}
+
 void ColumnState::render_value(JsonWriter& w, std::string_view enc) const {
   const DataType& vt = value_type(type_);
   if (domain_ == ValueDomain::kBytes) {
@@ -404,26 +449,41 @@ void ColumnState::finalize(JsonWriter& w, const ProfileOptions& o) const {
     for (auto it = rows.rbegin(); it != rows.rend(); ++it)
       value_row([&] { w.boolean(it->first); }, it->second, it->second, it->second);
     w.end_array();
+    w.field_null("top_values_note");
   } else if (sketched) {
     w.key("top_values").begin_array();
-    for (const auto& r : freq_.top(o.top_n)) {
-      value_row([&] { render_value(w, r.value); }, r.estimate, r.lower_bound, r.upper_bound);
+    const FrequentItems::ValueLess less =
+        domain_ == ValueDomain::kBytes ? nullptr : encoded_number_less;
+    const auto top = freq_.top(o.top_n, less);
+    for (const auto& r : top) {
+      value_row([&] { render_top_value(w, r.value); }, r.estimate, r.lower_bound, r.upper_bound);
     }
     w.end_array();
     w.field("top_values_approximate", !freq_.is_exact());
     if (freq_.is_exact()) {
       w.key("bottom_values").begin_array();
-      for (const auto& r : freq_.bottom(o.top_n)) {
-        value_row([&] { render_value(w, r.value); }, r.estimate, r.lower_bound, r.upper_bound);
+      for (const auto& r : freq_.bottom(o.top_n, less)) {
+        value_row([&] { render_top_value(w, r.value); }, r.estimate, r.lower_bound, r.upper_bound);
       }
       w.end_array();
     } else {
       w.field_null("bottom_values");
     }
+    if (!freq_.is_exact() && top.size() < o.top_n) {
+      // Fewer values than asked for are guaranteed heavy hitters: say what the others can be.
+      const uint64_t most = 2 * freq_.maximum_error();
+      std::string note = top.empty() ? "no value is certain to occur more than "
+                                     : "only these values are certain to occur more than ";
+      note += std::to_string(freq_.maximum_error()) + " times; every other value occurs at most " +
+              std::to_string(most) + " times";
+      w.field_string("top_values_note", note);
+    } else {
+      w.field_null("top_values_note");
+    }
   } else {
-    w.field_null("top_values");
-    w.field_null("top_values_approximate");
-    w.field_null("bottom_values");
+    for (const char* k :
+         {"top_values", "top_values_approximate", "bottom_values", "top_values_note"})
+      w.field_null(k);
   }
 
   // lengths (characters for strings, bytes for binaries, elements for lists)

@@ -161,6 +161,8 @@ class ColumnProfile(_Record):
     top_values: list[ValueCount] | None = None
     top_values_approximate: bool | None = None
     bottom_values: list[ValueCount] | None = None
+    # why top_values lists fewer values than asked for (approximate columns only)
+    top_values_note: str | None = None
     # strings (characters) and lists (elements)
     min_length: int | None = None
     max_length: int | None = None

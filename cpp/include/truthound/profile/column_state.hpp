@@ -59,7 +59,17 @@ struct Scratch {
   std::vector<uint64_t> entry_counts;
   std::vector<int64_t> entries;
   std::vector<uint64_t> entry_weights;
+  // the rows of a block that go to the frequent-items sketch when some do not (NaN)
+  std::vector<uint32_t> kept_rows;
+  std::vector<uint64_t> kept_hashes;
 };
+
+// Top values keep at most this many bytes of a string or binary value (plus one byte that marks
+// a longer value), so a column's exact table of 16,384 values serializes to under 1 MiB.
+inline constexpr size_t kTopValueBytes = 48;
+inline std::string_view top_value_bytes(std::string_view v) {
+  return v.substr(0, kTopValueBytes + 1);
+}
 
 class ColumnState {
  public:
@@ -125,6 +135,7 @@ class ColumnState {
   void promote_to(const DataType& type);
   bool has_quantiles() const;
   void render_value(JsonWriter& out, std::string_view encoded) const;
+  void render_top_value(JsonWriter& out, std::string_view encoded) const;
   void render_quantile(JsonWriter& out, double v) const;
   std::string inferred_type(double distinct, bool unique) const;
 

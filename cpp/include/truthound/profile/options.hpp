@@ -10,16 +10,16 @@
 namespace truthound {
 
 struct ProfileOptions {
-  uint32_t top_n = 10;                      // top and bottom values reported
-  uint32_t histogram_bins = 20;             // equal-width bins
-  bool patterns = true;                     // pattern detection on string columns
-  double pattern_threshold = 0.8;           // share of non-null values a pattern must match
-  uint32_t pattern_samples = 5;             // sample matches kept per pattern
-  bool correlations = false;                // Pearson for numeric column pairs
-  uint8_t hll_precision = 16;               // 2^p registers
-  uint16_t kll_k = 400;                     // quantile sketch accuracy
-  uint32_t frequent_items_capacity = 1024;  // top-k counters
-  uint64_t duplicate_exact_limit = 131072;  // rows whose hashes are kept for exact duplicates
+  uint32_t top_n = 10;                       // top and bottom values reported
+  uint32_t histogram_bins = 20;              // equal-width bins
+  bool patterns = true;                      // pattern detection on string columns
+  double pattern_threshold = 0.8;            // share of non-null values a pattern must match
+  uint32_t pattern_samples = 5;              // sample matches kept per pattern
+  bool correlations = false;                 // Pearson for numeric column pairs
+  uint8_t hll_precision = 16;                // 2^p registers
+  uint16_t kll_k = 400;                      // quantile sketch accuracy
+  uint32_t frequent_items_capacity = 16384;  // exact top values up to this many distinct
+  uint64_t duplicate_exact_limit = 131072;   // rows whose hashes are kept for exact duplicates
 
   // Parses a flat JSON object; unknown keys and out-of-range values throw InvalidArgumentError
   // naming the option.

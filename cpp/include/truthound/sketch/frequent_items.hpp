@@ -14,6 +14,13 @@
 // (the midpoint: off by at most offset / 2). While no purge has happened (at most `capacity`
 // distinct items seen) the offset is 0 and every count is exact: is_exact().
 //
+// Reporting follows DataSketches' NO_FALSE_POSITIVES rule: top() lists only items whose lower
+// bound exceeds maximum_error(), the guaranteed heavy hitters, ranked by lower bound. An item
+// with a true count t > 2 * offset has a counter > offset, so it is always listed; since
+// offset <= 2n / capacity, every item with t > 4n / capacity is listed (capacity 16,384: every
+// item in more than 0.0245 % of the stream). An item that is not listed occurs at most
+// 2 * offset times.
+//
 // Each tracked item keeps a representative value as bytes (the caller's canonical encoding: the
 // 8 bytes of an int64, the UTF-8 of a string, possibly truncated by the caller). The caller
 // supplies it only when the hash is new to the map, so the hot path for items already present
@@ -39,16 +46,18 @@
 //   offset  size        field
 //   ------  ----------  --------------------------------------------------------------------
 //   0       1           family id = 0x46 ('F')
-//   1       1           format version = 1
+//   1       1           format version = 2 (version 1, still read, had u64 for every varint)
 //   2       4           u32 capacity, 1..kMaxCapacity
-//   6       8           u64 n: total weight seen
-//   14      8           u64 offset (maximum_error); offset * capacity <= 2 * n
-//   22      8           u64 item count c, c <= capacity
-//   30      ...         c items, hashes strictly increasing (canonical: same state, same bytes):
-//                         8  u64 hash
-//                         8  u64 counter, >= 1 (sum of counters <= n, == n when offset is 0)
-//                         8  u64 value length L
-//                         L  value bytes
+//   6       1..10       varint n: total weight seen
+//   .       1..10       varint offset (maximum_error); offset * capacity <= 2 * n
+//   .       1..10       varint item count c, c <= capacity
+//   .       ...         c items, hashes strictly increasing (canonical: same state, same bytes):
+//                         8      u64 hash
+//                         1..10  varint counter, >= 1 (sum <= n, == n when offset is 0)
+//                         1..10  varint value length L
+//                         L      value bytes
+//
+// (varint: unsigned LEB128, minimal, see ByteWriter::varint.)
 #pragma once
 
 #include <cstddef>
@@ -67,8 +76,8 @@ namespace truthound {
 class FrequentItems {
  public:
   static constexpr uint8_t kFamilyId = 0x46;  // 'F'
-  static constexpr uint8_t kFormatVersion = 1;
-  static constexpr uint32_t kDefaultCapacity = 1024;
+  static constexpr uint8_t kFormatVersion = 2;
+  static constexpr uint32_t kDefaultCapacity = 16384;
   static constexpr uint32_t kMaxCapacity = 1u << 22;
 
   // capacity outside 1..kMaxCapacity -> InvalidArgumentError.
@@ -108,12 +117,16 @@ class FrequentItems {
     uint64_t estimate, lower_bound, upper_bound;
     bool operator==(const Row&) const = default;
   };
-  // The k most frequent tracked items, by estimate descending, ties by value bytes ascending
-  // (then hash), so the order is deterministic.
-  std::vector<Row> top(size_t k) const;
-  // The k least frequent items, by count ascending, ties by value bytes ascending. Only
-  // meaningful when is_exact(); returns an empty vector otherwise.
-  std::vector<Row> bottom(size_t k) const;
+  // Orders two value byte strings (the caller's encoding) for ties between equal counts;
+  // nullptr orders by bytes.
+  using ValueLess = bool (*)(std::string_view, std::string_view);
+  // The k most frequent guaranteed heavy hitters (lower bound > maximum_error(); every item
+  // while exact), by lower bound descending, ties by value ascending (`less`, then hash), so
+  // the order is deterministic.
+  std::vector<Row> top(size_t k, ValueLess less = nullptr) const;
+  // The k least frequent items, by count ascending, ties by value ascending. Only meaningful
+  // when is_exact(); returns an empty vector otherwise.
+  std::vector<Row> bottom(size_t k, ValueLess less = nullptr) const;
 
   void serialize(ByteWriter& out) const;
   std::vector<uint8_t> serialize() const;
@@ -213,6 +226,7 @@ class FrequentItems {
     ValueRef (*append)(void* value_at, uint64_t row, Arena& into);
   };
 
+  static constexpr size_t kPrefetchDistance = 16;
   size_t slot_of(uint64_t hash) const {
     return static_cast<size_t>((hash * 0x9e3779b97f4a7c15ULL) >> shift_);
   }

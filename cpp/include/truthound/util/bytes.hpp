@@ -33,7 +33,7 @@ inline T to_little(T v) {
 class ByteWriter {
  public:
   template <typename T>
-  requires std::is_arithmetic_v<T>
+    requires std::is_arithmetic_v<T>
   void put(T v) {
     v = detail::to_little(v);
     const auto* p = reinterpret_cast<const uint8_t*>(&v);
@@ -48,6 +48,20 @@ class ByteWriter {
     const auto* p = static_cast<const uint8_t*>(data);
     buf_.insert(buf_.end(), p, p + n);
   }
+  // Unsigned LEB128: 7 bits a byte, low groups first, the high bit set on all but the last
+  // byte; 1 byte below 128, at most 10.
+  void varint(uint64_t v) {
+    while (v >= 0x80) {
+      buf_.push_back(static_cast<uint8_t>(v | 0x80));
+      v >>= 7;
+    }
+    buf_.push_back(static_cast<uint8_t>(v));
+  }
+  // Length-prefixed (varint) byte string.
+  void varstr(std::string_view s) {
+    varint(s.size());
+    raw(s.data(), s.size());
+  }
   // Length-prefixed (u64) byte string.
   void str(std::string_view s) {
     u64(s.size());
@@ -55,7 +69,7 @@ class ByteWriter {
   }
   // Arithmetic array with a u64 count prefix.
   template <typename T>
-  requires std::is_arithmetic_v<T>
+    requires std::is_arithmetic_v<T>
   void array(std::span<const T> values) {
     u64(values.size());
     if constexpr (std::endian::native == std::endian::little) {
@@ -88,7 +102,8 @@ class ByteReader {
       : p_(static_cast<const uint8_t*>(data)), size_(size), context_(context) {}
 
   template <typename T>
-  requires std::is_arithmetic_v<T> T get() {
+    requires std::is_arithmetic_v<T>
+  T get() {
     need(sizeof(T), "a value");
     T v;
     std::memcpy(&v, p_ + pos_, sizeof(T));
@@ -107,12 +122,24 @@ class ByteReader {
     pos_ += n;
     return s;
   }
-  std::string_view str() {
-    uint64_t n = u64();
-    if (n > remaining()) fail("string of " + std::to_string(n) + " bytes", remaining());
-    auto s = raw(static_cast<size_t>(n));
-    return {reinterpret_cast<const char*>(s.data()), s.size()};
+  std::string_view str() { return bytes_of(u64()); }
+  // An unsigned LEB128 value as ByteWriter::varint writes it: at most 10 bytes, no bits beyond
+  // 64, no redundant trailing zero group (one encoding per value, so equal states serialize to
+  // equal bytes).
+  uint64_t varint() {
+    uint64_t v = 0;
+    for (int shift = 0;; shift += 7) {
+      need(1, "a varint byte");
+      const uint8_t b = p_[pos_++];
+      if (shift == 63 && b > 1) corrupt("varint exceeds 64 bits");
+      v |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if (!(b & 0x80)) {
+        if (b == 0 && shift > 0) corrupt("varint with a redundant trailing zero byte");
+        return v;
+      }
+    }
   }
+  std::string_view varstr() { return bytes_of(varint()); }
   // Reads a count prefix and checks that count * elem_size bytes (at least) can follow, so a
   // corrupted count can never make the caller allocate or read beyond the payload.
   size_t count(size_t elem_size, uint64_t max_count = UINT64_MAX) {
@@ -127,7 +154,8 @@ class ByteReader {
     return static_cast<size_t>(n);
   }
   template <typename T>
-  requires std::is_arithmetic_v<T> std::vector<T> array(uint64_t max_count = UINT64_MAX) {
+    requires std::is_arithmetic_v<T>
+  std::vector<T> array(uint64_t max_count = UINT64_MAX) {
     size_t n = count(sizeof(T), max_count);
     std::vector<T> out(n);
     if (n) std::memcpy(out.data(), p_ + pos_, n * sizeof(T));
@@ -161,6 +189,11 @@ class ByteReader {
   }
 
  private:
+  std::string_view bytes_of(uint64_t n) {
+    if (n > remaining()) fail("string of " + std::to_string(n) + " bytes", remaining());
+    auto s = raw(static_cast<size_t>(n));
+    return {reinterpret_cast<const char*>(s.data()), s.size()};
+  }
   void need(size_t n, const char* what) const {
     if (n > size_ - pos_)
       fail(std::string(what) + " of " + std::to_string(n) + " bytes", size_ - pos_);
