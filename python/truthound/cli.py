@@ -147,9 +147,11 @@ def _output_format(fmt: str | None, output: str | None) -> str:
 
 
 _PROFILE_EPILOG = """\b
-SOURCE is a file, a glob (quote it: 'data/*.parquet') or a directory (hive
-partitions are read as columns) of CSV, TSV, Parquet, Arrow IPC/Feather or
-JSON-lines files; .gz/.bz2/.zst compressed text files are read as they are.
+SOURCE is a file, a glob ('data/*.parquet') or a directory (hive partitions
+are read as columns) of CSV, TSV, Parquet, Arrow IPC/Feather or JSON-lines
+files; .gz/.bz2/.zst compressed text files are read as they are. Several
+SOURCEs (an unquoted glob) are profiled as one table: the union of their
+columns, by name.
 
 \b
 Exit status: 0 on success, 1 when the source cannot be read or profiled,
@@ -158,12 +160,15 @@ Exit status: 0 on success, 1 when the source cannot be read or profiled,
 
 
 @cli.command("profile", epilog=_PROFILE_EPILOG, context_settings=_CONTEXT)
-@click.argument("source")
+@click.argument("sources", metavar="SOURCE...", nargs=-1, required=True)
 @_with_options(PROFILE_OPTIONS)
-def profile_command(source: str, output: str | None, fmt: str | None, **params: Any) -> None:
+def profile_command(
+    sources: tuple[str, ...], output: str | None, fmt: str | None, **params: Any
+) -> None:
     """Profile every column of SOURCE in one pass and print a report."""
     from truthound.profiler import profile
 
+    source: str | list[str] = sources[0] if len(sources) == 1 else list(sources)
     fmt = _output_format(fmt, output)
     dist = distributed_kwargs(params)
     if dist["distributed"]:

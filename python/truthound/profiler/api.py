@@ -107,7 +107,9 @@ def profile(
     """Profile every column of ``source`` in one pass and return a :class:`TableProfile`.
 
     ``source``: a path, glob or directory of CSV, TSV, Parquet, Arrow IPC/Feather or JSON-lines
-    files (format from the extension, or ``format=``; hive partitions are read as columns), a
+    files (format from the extension, or ``format=``; hive partitions are read as columns), or a
+    list of them (one table; files whose columns differ combine by name, the union of their
+    columns, missing ones null), a
     pyarrow Table/RecordBatch/RecordBatchReader/Dataset, a polars DataFrame/LazyFrame, a pandas
     DataFrame, or any object with ``__arrow_c_stream__``. Files are streamed batch by batch.
 

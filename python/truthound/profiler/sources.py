@@ -37,7 +37,7 @@ from truthound.errors import (
 )
 
 __all__ = ["ArrowSource", "CsvTypeConflict", "empty_batch", "file_dataset", "open_source", "FILE_FORMATS",
-           "DEFAULT_BATCH_SIZE"]
+           "DEFAULT_BATCH_SIZE", "describe_sources", "path_sources"]
 
 
 class _LazyModule:
@@ -253,6 +253,40 @@ def _resolve_files(source: str) -> tuple[list[str], str | None, str]:
     raise SourceNotFoundError(f"no such file or directory: {source!r}")
 
 
+def path_sources(source: Any) -> list[str] | None:
+    """The paths of a file source: a path, glob or directory (str or os.PathLike), or a non-empty
+    list or tuple of them (several sources profiled as one table, as ``th profile a.csv b.csv``
+    gives); None for anything else."""
+    if isinstance(source, (str, os.PathLike)):
+        return [os.fsdecode(os.fspath(source))]
+    if isinstance(source, (list, tuple)) and source and all(
+        isinstance(s, (str, os.PathLike)) for s in source
+    ):
+        return [os.fsdecode(os.fspath(s)) for s in source]
+    return None
+
+
+def describe_sources(paths: Sequence[str]) -> str:
+    """The profile's ``source`` text for one or several paths."""
+    if len(paths) <= 3:
+        return ", ".join(paths)
+    return f"{paths[0]}, {paths[1]}, ... {paths[-1]} ({len(paths)} sources)"
+
+
+def _resolve_many(paths: Sequence[str]) -> list[str]:
+    """The files of several local paths, globs or directories, in the order given, each once."""
+    files: dict[str, None] = {}
+    for source in paths:
+        if "://" in source and not source.startswith("file://"):
+            raise SourceReadError(
+                f"{source!r}: several sources are read from local paths only; profile a URI alone"
+            )
+        local = source[len("file://") :] if source.startswith("file://") else source
+        for f in _resolve_files(local)[0]:
+            files.setdefault(f, None)
+    return list(files)
+
+
 def _choose_format(files: list[str], source: str, fmt: str | None) -> tuple[str, list[str]]:
     if fmt is not None:
         fmt = fmt.lower()
@@ -327,17 +361,24 @@ def _open_parquet_file(path: str) -> ParquetFileSource:
 
 
 def file_dataset(
-    source: str,
+    source: str | Sequence[str],
     fmt: str | None = None,
     csv_column_types: dict[str, pa.DataType] | None = None,
 ) -> tuple[ds.Dataset | ParquetFileSource, str] | None:
     """The pyarrow dataset (and format name) that profile() reads for a path, glob, directory or
-    URI, or None for an Arrow IPC stream file (read with pyarrow.ipc instead). A single local
-    Parquet file is a :class:`ParquetFileSource` instead.
+    URI (or a list of local ones), or None for an Arrow IPC stream file (read with pyarrow.ipc
+    instead). A single local Parquet file is a :class:`ParquetFileSource` instead.
 
-    Hive partitions become columns; several Parquet/IPC files get one schema widened losslessly
-    over all of them (SchemaError when two files' types cannot be combined).
+    Hive partitions become columns (of a single directory or glob); several files get one schema,
+    the union of their columns by name with types widened losslessly (SchemaError when two files'
+    types cannot be combined; CSV/TSV columns then read as text).
     """
+    if not isinstance(source, str):
+        paths = list(source)
+        if len(paths) != 1:
+            files = _resolve_many(paths)
+            return _files_dataset(files, None, describe_sources(paths), fmt, csv_column_types)
+        source = paths[0]
     if "://" in source and not source.startswith("file://"):
         fmt = fmt or format_of(source.rstrip("/"))
         if fmt is None:
@@ -356,6 +397,16 @@ def file_dataset(
     if source.startswith("file://"):
         source = source[len("file://") :]
     files, base, _description = _resolve_files(source)
+    return _files_dataset(files, base, source, fmt, csv_column_types)
+
+
+def _files_dataset(
+    files: list[str],
+    base: str | None,
+    source: str,
+    fmt: str | None,
+    csv_column_types: dict[str, pa.DataType] | None,
+) -> tuple[ds.Dataset | ParquetFileSource, str] | None:
     fmt, files = _choose_format(files, source, fmt)
     if fmt == "ipc_stream":
         return None
@@ -370,26 +421,35 @@ def file_dataset(
         dataset = ds.dataset(files, **options)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise SourceReadError(_describe_open_error(files, file_format, exc)) from exc
-    if len(files) > 1 and fmt in ("parquet", "ipc"):
-        # pyarrow takes the schema of the first file; widen it losslessly over every file (their
-        # footers are cheap to read) so int32 + int64 or int + float files read as one column.
-        dataset = ds.dataset(files, schema=_unified_schema(dataset), **options)
+    if len(files) > 1:
+        # pyarrow takes the schema of the first file: combine every file's by column name instead
+        # (Parquet/IPC footers are cheap to read; a text file's types are inferred from its first
+        # block), so a column only some files hold is null in the others and int32 + int64 or
+        # int + float files read as one column.
+        dataset = ds.dataset(
+            files, schema=_unified_schema(dataset, text=fmt in ("csv", "tsv")), **options
+        )
     return dataset, fmt
 
 
 def _file_source(
-    source: str,
+    paths: list[str],
     columns: list[str] | None,
     batch_size: int,
     fmt: str | None,
     csv_column_types: dict[str, pa.DataType] | None = None,
 ) -> ArrowSource:
-    opened = file_dataset(source, fmt, csv_column_types)
+    source = describe_sources(paths)
+    opened = file_dataset(paths, fmt, csv_column_types)
     if opened is None:
-        path = source[len("file://") :] if source.startswith("file://") else source
-        if "://" in path:
-            raise SourceReadError(f"{source!r}: Arrow IPC stream files are read from local paths only")
-        files, _base, _description = _resolve_files(path)
+        if len(paths) == 1:
+            path = source[len("file://") :] if source.startswith("file://") else source
+            if "://" in path:
+                raise SourceReadError(
+                    f"{source!r}: Arrow IPC stream files are read from local paths only")
+            files, _base, _description = _resolve_files(path)
+        else:
+            files = _resolve_many(paths)
         if len(files) != 1:
             raise SourceReadError(
                 f"{source!r}: Arrow IPC stream files (.arrows) are read one at a time"
@@ -418,9 +478,15 @@ def _parquet_file_source(
     return ArrowSource(description, projected, pfs.num_rows, batches)
 
 
-def _unified_schema(dataset: ds.FileSystemDataset) -> pa.Schema:
+def _unified_schema(dataset: ds.FileSystemDataset, text: bool = False) -> pa.Schema:
+    """The union of the files' columns, by name, in order of first appearance, each with a type
+    every file's values widen to without loss (int32 + int64 -> int64, int + float -> float,
+    string + large_string, timestamp units -> the finer); else SchemaError naming the column,
+    both types and both files. With ``text`` (CSV/TSV, whose values are text, types inferred per
+    file), two types that do not combine read as text, as a value that does not fit the type
+    inferred within one file does."""
     seen: dict[str, tuple[pa.DataType, str]] = {}
-    schemas = []
+    types: dict[str, pa.DataType] = {}
     for fragment in dataset.get_fragments():
         try:
             physical = fragment.physical_schema
@@ -428,16 +494,23 @@ def _unified_schema(dataset: ds.FileSystemDataset) -> pa.Schema:
             raise SourceReadError(f"cannot read {fragment.path!r}: {_one_line(exc)}") from exc
         for field in physical:
             first = seen.setdefault(field.name, (field.type, fragment.path))
+            current = types.setdefault(field.name, field.type)
             try:
                 pa.unify_schemas([pa.schema([pa.field(field.name, first[0])]), pa.schema([field])],
                                  promote_options="permissive")
+                types[field.name] = pa.unify_schemas(
+                    [pa.schema([pa.field(field.name, current)]), pa.schema([field])],
+                    promote_options="permissive").field(field.name).type
             except (pa.ArrowTypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                if text:
+                    wide = pa.types.is_large_string(current) or pa.types.is_large_string(field.type)
+                    types[field.name] = pa.large_string() if wide else pa.string()
+                    continue
                 raise SchemaError(
                     f"column {field.name!r} is {first[0]} in {first[1]!r} but {field.type} in "
                     f"{fragment.path!r}; the types cannot be combined without loss"
                 ) from exc
-        schemas.append(physical)
-    unified = pa.unify_schemas(schemas, promote_options="permissive")
+    unified = pa.schema([pa.field(name, t) for name, t in types.items()])
     # partition columns (hive) come from the paths, not the files
     extra = [f for f in dataset.schema if f.name not in unified.names]
     return pa.schema(list(unified) + extra)
@@ -965,7 +1038,8 @@ def open_source(
     """Open ``source`` for streaming.
 
     ``source`` is a path, glob or directory (CSV, TSV, Parquet, Arrow IPC/Feather, JSON lines; the
-    format comes from the extension unless ``format`` is given), a pyarrow Table, RecordBatch,
+    format comes from the extension unless ``format`` is given) or a list of them (one table:
+    the union of their columns), a pyarrow Table, RecordBatch,
     RecordBatchReader or Dataset, a polars DataFrame or LazyFrame, a pandas DataFrame, or any
     object with ``__arrow_c_stream__``. ``csv_column_types`` overrides the types pyarrow infers
     for CSV/TSV columns.
@@ -978,11 +1052,9 @@ def open_source(
     cols = _validate_columns(columns)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ConfigurationError(f"option 'batch_size' must be a positive integer, got {batch_size!r}")
-    if isinstance(source, (str, os.PathLike)):
-        text = os.fspath(source)
-        if isinstance(text, bytes):
-            text = os.fsdecode(text)
-        return _file_source(text, cols, batch_size, format, csv_column_types)
+    paths = path_sources(source)
+    if paths is not None:
+        return _file_source(paths, cols, batch_size, format, csv_column_types)
     if isinstance(source, pa.Table):
         return _table_source(source, cols, batch_size, "pyarrow.Table")
     if isinstance(source, pa.RecordBatch):

@@ -76,6 +76,8 @@ class FilePiece:
     row_range: tuple[int, int] | None = None  # (first, count) rows of its one Parquet row group
     num_rows: int | None = None  # when known from metadata
     weight: int = 1  # rows when known, else bytes: used to balance partitions
+    # a CSV byte range: the file's own header (files of one source may differ in their columns)
+    file_columns: tuple[str, ...] | None = None
 
     def describe(self) -> str:
         if self.row_range is not None and self.row_groups is not None:
@@ -225,8 +227,11 @@ def _one_line(exc: BaseException) -> str:
 def _file_dataset(
     source: Any, fmt: str | None
 ) -> tuple[ds.Dataset | _sources.ParquetFileSource, str] | None:
-    """The pyarrow dataset (and format name) profile() builds for a path/glob/dir/URI."""
-    return _sources.file_dataset(os.fsdecode(os.fspath(source)), fmt)
+    """The pyarrow dataset (and format name) profile() builds for a path/glob/dir/URI (or a
+    list of local ones)."""
+    paths = _sources.path_sources(source)
+    assert paths is not None
+    return _sources.file_dataset(paths, fmt)
 
 
 # A row group is not split into row ranges of fewer rows than this.
@@ -409,8 +414,10 @@ def _text_units(dataset: ds.FileSystemDataset, fmt: str, min_units: int) -> list
         if ranges is None:
             units.append(FilePiece(frag.path, fmt, dataset.filesystem, expr, weight=size))
         else:
+            header = tuple(frag.physical_schema.names)
             units.extend(
-                FilePiece(frag.path, fmt, dataset.filesystem, expr, byte_range=r, weight=r[1] - r[0])
+                FilePiece(frag.path, fmt, dataset.filesystem, expr, byte_range=r, weight=r[1] - r[0],
+                          file_columns=header)
                 for r in ranges
             )
     return units
@@ -444,7 +451,7 @@ def plan_source(
     # open_source validates everything exactly as profile() does (columns, formats, errors).
     src = open_source(data, columns=columns, batch_size=batch_size, format=format)
     cols = tuple(src.schema.names)
-    if isinstance(data, (str, os.PathLike)) or _sources.is_dataset(data, "FileSystemDataset"):
+    if _sources.path_sources(data) is not None or _sources.is_dataset(data, "FileSystemDataset"):
         opened: tuple[ds.Dataset | _sources.ParquetFileSource, str] | None
         if _sources.is_dataset(data, "FileSystemDataset"):
             opened = (data, _format_name(data.format))
