@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from test_reference import check_column
-from truthound.errors import SchemaError
+from truthound.errors import ConfigurationError, SchemaError, SourceReadError
 from truthound.profiler import TableProfile, profile
 from truthound.profiler.distributed import LocalBackend, PartitionStrategy
 from truthound.profiler.distributed import partitioners as partitioners_module
@@ -221,3 +221,96 @@ def test_timestamp_units_that_do_not_fit_raise_schema_error(tmp_path: Path) -> N
     with pytest.raises(SchemaError, match=r"'t'.*timestamp\[ms\].*timestamp\[ns\].*2400-01-01"
                                           r".*far\.parquet.*near\.parquet"):
         a.merge(b)
+
+
+# --------------------------------------------------------------------------- text encodings
+
+NAMES = ["José", "Zoë", "Ångström", "Müller", "abc", None, "Çelik", "Zoë"]
+ENCODED = pa.table({"name": NAMES, "n": list(range(len(NAMES)))})
+
+
+def _write_text(path: Path, text: str, encoding: str) -> None:
+    path.write_bytes(text.encode(encoding))
+
+
+def _csv_text() -> str:
+    return "name,n\n" + "".join(f"{'' if v is None else v},{i}\n" for i, v in enumerate(NAMES))
+
+
+def _jsonl_text() -> str:
+    return "".join(json.dumps({"name": v, "n": i}, ensure_ascii=False) + "\n"
+                   for i, v in enumerate(NAMES))
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1252", "utf-16"])
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+def test_text_files_in_a_given_encoding(tmp_path: Path, encoding: str, suffix: str) -> None:
+    path = tmp_path / f"names.{suffix}"
+    _write_text(path, _csv_text() if suffix == "csv" else _jsonl_text(), encoding)
+    got = profile(path, encoding=encoding)
+    _check_exact(got, ENCODED)
+    assert got["name"].physical_type == "string" and got["name"].max == "Çelik"  # UTF-8 order
+    assert got.source == str(path)
+    result = th("profile", path, "--encoding", encoding, "-f", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["columns"] == got.to_dict()["columns"]
+
+
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+def test_utf16_with_a_byte_order_mark_is_detected_and_reported(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"names.{suffix}"
+    _write_text(path, _csv_text() if suffix == "csv" else _jsonl_text(), "utf-16")
+    got = profile(path)
+    _check_exact(got, ENCODED)
+    assert got.source == f"{path} (encoding utf-16, detected from the byte-order mark)"
+
+
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+@pytest.mark.parametrize("late", [False, True])
+def test_text_that_is_not_utf8_names_the_file_and_the_option(
+    tmp_path: Path, suffix: str, late: bool
+) -> None:
+    """Never hex bytes, never replacement characters: a one-line error that says what to pass,
+    whether the bad byte is in the first block (where types are inferred) or far later."""
+    path = tmp_path / f"names.{suffix}"
+    padding = 300_000 if late else 0
+    if suffix == "csv":
+        text = "name,n\n" + "abc,1\n" * padding + "José,2\n"
+    else:
+        text = '{"name": "abc"}\n' * padding + '{"name": "José"}\n'
+    _write_text(path, text, "latin-1")
+    with pytest.raises(SourceReadError, match=r"names\.\w+.*not valid UTF-8.*encoding"):
+        profile(path)
+    result = th("profile", path)
+    assert result.returncode == 1 and result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "not valid UTF-8" in lines[0] and "--encoding" in lines[0]
+    assert str(path) in lines[0]
+
+
+def test_encoding_option_is_checked(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text("a\n1\n")
+    with pytest.raises(ConfigurationError, match="encoding.*nope"):
+        profile(path, encoding="nope")
+    pq.write_table(pa.table({"a": [1]}), tmp_path / "a.parquet")
+    with pytest.raises(ConfigurationError, match="encoding.*CSV, TSV and JSON"):
+        profile(tmp_path / "a.parquet", encoding="latin-1")
+
+
+def test_distributed_reads_the_encoding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(partitioners_module, "CSV_MIN_RANGE_BYTES", 1024)
+    monkeypatch.setattr(partitioners_module, "CSV_MAX_RANGE_BYTES", 2048)
+    rows = "".join(f"Zoë{i % 50},{i}\n" for i in range(2000))
+    for encoding in ("cp1252", "utf-16"):
+        path = tmp_path / f"{encoding}.csv"
+        _write_text(path, "name,n\n" + rows, encoding)
+        want = profile(path, encoding=encoding)
+        plan = plan_source(path, min_units=6, encoding=encoding)
+        # cp1252 is cut at newlines like ASCII; UTF-16 is read whole
+        assert any(u.byte_range for u in plan.units) == (encoding == "cp1252")
+        got = LocalBackend(num_workers=3).profile(path, encoding=encoding)
+        for name in ("name", "n"):
+            for key in ("row_count", "null_count", "min", "max", "distinct_count", "max_length"):
+                assert getattr(got[name], key) == getattr(want[name], key), (encoding, name, key)
+        assert want["name"].max == "Zoë9" and want["name"].distinct_count == 50

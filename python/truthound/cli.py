@@ -100,6 +100,11 @@ PROFILE_OPTIONS: list[Callable[[Any], Any]] = [
         help="Format of the input files. [default: from the file extension]",
     ),
     click.option(
+        "--encoding", default=None, metavar="NAME",
+        help="Text encoding of CSV, TSV and JSON files (latin-1, cp1252, utf-16, ...). "
+             "[default: UTF-8, or UTF-16/32 when a byte-order mark says so]",
+    ),
+    click.option(
         "--progress/--no-progress", default=None,
         help="Show a progress bar on stderr. [default: when stderr is a terminal]",
     ),
@@ -130,6 +135,7 @@ def _profile_kwargs(params: dict[str, Any]) -> dict[str, Any]:
         "pattern_threshold": params["pattern_threshold"],
         "correlations": params["correlations"],
         "format": params["input_format"].lower() if params["input_format"] else None,
+        "encoding": params["encoding"],
         "progress": progress,
     }
 
