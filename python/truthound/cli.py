@@ -100,6 +100,11 @@ PROFILE_OPTIONS: list[Callable[[Any], Any]] = [
         help="Format of the input files. [default: from the file extension]",
     ),
     click.option(
+        "--encoding", default=None, metavar="NAME",
+        help="Text encoding of CSV, TSV and JSON files (latin-1, cp1252, utf-16, ...). "
+             "[default: UTF-8, or UTF-16/32 when a byte-order mark says so]",
+    ),
+    click.option(
         "--progress/--no-progress", default=None,
         help="Show a progress bar on stderr. [default: when stderr is a terminal]",
     ),
@@ -130,6 +135,7 @@ def _profile_kwargs(params: dict[str, Any]) -> dict[str, Any]:
         "pattern_threshold": params["pattern_threshold"],
         "correlations": params["correlations"],
         "format": params["input_format"].lower() if params["input_format"] else None,
+        "encoding": params["encoding"],
         "progress": progress,
     }
 
@@ -147,9 +153,11 @@ def _output_format(fmt: str | None, output: str | None) -> str:
 
 
 _PROFILE_EPILOG = """\b
-SOURCE is a file, a glob (quote it: 'data/*.parquet') or a directory (hive
-partitions are read as columns) of CSV, TSV, Parquet, Arrow IPC/Feather or
-JSON-lines files; .gz/.bz2/.zst compressed text files are read as they are.
+SOURCE is a file, a glob ('data/*.parquet') or a directory (hive partitions
+are read as columns) of CSV, TSV, Parquet, Arrow IPC/Feather or JSON-lines
+files; .gz/.bz2/.zst compressed text files are read as they are. Several
+SOURCEs (an unquoted glob) are profiled as one table: the union of their
+columns, by name.
 
 \b
 Exit status: 0 on success, 1 when the source cannot be read or profiled,
@@ -158,12 +166,15 @@ Exit status: 0 on success, 1 when the source cannot be read or profiled,
 
 
 @cli.command("profile", epilog=_PROFILE_EPILOG, context_settings=_CONTEXT)
-@click.argument("source")
+@click.argument("sources", metavar="SOURCE...", nargs=-1, required=True)
 @_with_options(PROFILE_OPTIONS)
-def profile_command(source: str, output: str | None, fmt: str | None, **params: Any) -> None:
+def profile_command(
+    sources: tuple[str, ...], output: str | None, fmt: str | None, **params: Any
+) -> None:
     """Profile every column of SOURCE in one pass and print a report."""
     from truthound.profiler import profile
 
+    source: str | list[str] = sources[0] if len(sources) == 1 else list(sources)
     fmt = _output_format(fmt, output)
     dist = distributed_kwargs(params)
     if dist["distributed"]:

@@ -11,6 +11,7 @@
 #include "truthound/util/error.hpp"
 #include "truthound/util/hash.hpp"
 #include "truthound/util/order_prefix.hpp"
+#include "truthound/util/temporal.hpp"
 #include "truthound/util/utf8.hpp"
 
 namespace truthound {
@@ -234,6 +235,14 @@ inline uint64_t hash_i128(__int128 v) {
   return mix64(static_cast<uint64_t>(u) ^ mix64(static_cast<uint64_t>(u >> 64) ^ kHashSeed));
 }
 
+// The hash of a timestamp or duration: of its canonical form, so 2 s and 2000 ms hash alike.
+// Seconds hash as plain integers.
+inline uint64_t hash_time(int64_t v, TimeUnit unit) {
+  const CanonicalTime c = canonical_time(v, unit);
+  if (c.unit == TimeUnit::kSecond) return hash_int(c.value);
+  return mix64(hash_int(c.value) ^ (kHashSeed + 0x7100ULL + static_cast<uint64_t>(c.unit)));
+}
+
 inline long double pow10l_int(int scale) {
   long double p = 1;
   for (int i = 0; i < scale; ++i) p *= 10;
@@ -300,9 +309,15 @@ void ColumnState::consume_integers(const Acc& acc, size_t n, Scratch& s) {
     else
       return umax_;
   }();
+  // Timestamps and durations hash, and keep their top values, in canonical form ('t', unit,
+  // value: see canonical_time), so parts read in different units merge (promote_to).
+  const DataType& vt =
+      type_.id == TypeId::kDictionary && !type_.children.empty() ? type_.children[0].type : type_;
+  const bool timed = kSigned && has_time_unit(vt);
+  const bool rehash = timed && vt.unit != TimeUnit::kSecond;
   s.hashes.resize(n);
   s.doubles.resize(std::min(n, kBlock));
-  char buf[9];
+  char buf[10];
   for (size_t b = 0; b < n; b += kBlock) {
     const size_t m = std::min(kBlock, n - b);
     uint64_t* h = s.hashes.data() + b;
@@ -335,14 +350,29 @@ void ColumnState::consume_integers(const Acc& acc, size_t n, Scratch& s) {
     }
     zero_ += zeros;
     negative_ += negatives;
+    if (rehash) {
+      for (size_t k = 0; k < m; ++k) {
+        h[k] = hash_time(static_cast<int64_t>(acc.get(b + k)), vt.unit);
+      }
+    }
     std::span<const uint64_t> hs(h, m);
     hll_.update(hs);
-    freq_.update(hs, [&](size_t k) {
-      buf[0] = kSigned ? 'i' : 'u';
-      const auto v = static_cast<V>(acc.get(b + k));
-      std::memcpy(buf + 1, &v, 8);
-      return std::string_view(buf, 9);
-    });
+    if (timed) {
+      freq_.update(hs, [&](size_t k) {
+        const CanonicalTime c = canonical_time(static_cast<int64_t>(acc.get(b + k)), vt.unit);
+        buf[0] = 't';
+        buf[1] = static_cast<char>(c.unit);
+        std::memcpy(buf + 2, &c.value, 8);
+        return std::string_view(buf, 10);
+      });
+    } else {
+      freq_.update(hs, [&](size_t k) {
+        buf[0] = kSigned ? 'i' : 'u';
+        const auto v = static_cast<V>(acc.get(b + k));
+        std::memcpy(buf + 1, &v, 8);
+        return std::string_view(buf, 9);
+      });
+    }
     std::span<const double> ds(d, m);
     if (with_moments) moments_.update(ds);
     kll_.update(ds);

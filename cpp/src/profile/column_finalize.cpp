@@ -155,6 +155,19 @@ void ColumnState::render_value(JsonWriter& w, std::string_view enc) const {
       }
       return;
     }
+    case 't': {  // a timestamp or duration in canonical form (canonical_time), shown in ours
+      int64_t v = 0, ours = 0;
+      if (enc.size() == 10) std::memcpy(&v, enc.data() + 2, 8);
+      std::string text;
+      if (enc.size() != 10 || !rescale_time(v, static_cast<TimeUnit>(enc[1]), vt.unit, ours)) {
+        w.null();
+      } else if (format_temporal(vt, ours, text)) {
+        w.string(text);
+      } else {
+        w.number(ours);
+      }
+      return;
+    }
     case 'u': {
       uint64_t v;
       std::memcpy(&v, enc.data() + 1, 8);

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "truthound/util/error.hpp"
+#include "truthound/util/temporal.hpp"
 
 namespace truthound {
 
@@ -65,6 +66,10 @@ bool promoted_type(const DataType& a0, const DataType& b0, DataType& out) {
   }
   if (b.id == TypeId::kNull) {
     out = a;
+    return true;
+  }
+  if (a.id == b.id && has_time_unit(a) && a.timezone == b.timezone) {
+    out = a.unit >= b.unit ? a : b;  // the finer unit; promote_to checks that the values fit
     return true;
   }
   if (a.is_integer() && b.is_integer()) {
@@ -181,9 +186,40 @@ bool ColumnState::is_numeric() const {
   }
 }
 
+void ColumnState::rescale_time_unit(const DataType& type) {
+  const TimeUnit from = value_type(type_).unit, to = value_type(type).unit;
+  const int64_t factor = time_unit_factor(from, to);
+  int64_t lo = imin_, hi = imax_;
+  __int128 sum = 0;
+  const bool fits =
+      !has_minmax_ || (rescale_time(imin_, from, to, lo) && rescale_time(imax_, from, to, hi) &&
+                       !__builtin_mul_overflow(isum_, __int128{factor}, &sum));
+  if (!fits) {
+    std::string range;
+    if (!format_temporal(value_type(type_), imin_, range)) range = std::to_string(imin_);
+    std::string upper;
+    if (!format_temporal(value_type(type_), imax_, upper)) upper = std::to_string(imax_);
+    throw SchemaError("column '" + name_ + "' is " + type_.to_string() + " in one part and " +
+                      type.to_string() + " in another, and its " + type_.to_string() + " values (" +
+                      range + " to " + upper + ") do not fit " + type.to_string() + " (int64 " +
+                      time_unit_suffix(to) + " since 1970)");
+  }
+  imin_ = lo;
+  imax_ = hi;
+  isum_ = sum;
+  // Quantiles: the sketch holds doubles of the raw integers; scaling each by the factor rounds
+  // once, exactly like converting the rescaled integer (both are exact below 2^53). Dates and
+  // durations keep no moments; hashes and top values are unit-free already (canonical_time).
+  if (!kll_.is_empty()) kll_.scale(static_cast<double>(factor));
+}
+
 void ColumnState::promote_to(const DataType& type) {
   const ValueDomain to = domain_of(type);
-  if (to != domain_ && has_minmax_) {
+  const DataType& from_t = value_type(type_);
+  const DataType& to_t = value_type(type);
+  if (has_time_unit(from_t) && to_t.id == from_t.id && to_t.unit != from_t.unit) {
+    rescale_time_unit(type);
+  } else if (to != domain_ && has_minmax_) {
     if (to == ValueDomain::kFloat && domain_ == ValueDomain::kInt) {
       fmin_ = static_cast<double>(imin_);
       fmax_ = static_cast<double>(imax_);

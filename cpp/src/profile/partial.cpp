@@ -8,6 +8,7 @@
 #include "truthound/util/error.hpp"
 #include "truthound/util/hash.hpp"
 #include "truthound/util/json.hpp"
+#include "truthound/util/temporal.hpp"
 
 namespace truthound {
 
@@ -285,7 +286,7 @@ void PartialProfile::merge(const PartialProfile& other, MergeMode mode) {
 // Layout (little-endian):
 //   offset  size  field
 //   0       4     magic "THPP"
-//   4       1     format version (2; a column section holds its exact integer sum since 2)
+//   4       1     format version (4; see kFormatVersion)
 //   5       3     reserved, zero
 //   8       8     payload length L
 //   16      L     payload: options | rows u64 | dup available u8 | DuplicateCounter |
@@ -331,7 +332,8 @@ PartialProfile PartialProfile::deserialize(const void* data, size_t size) {
     in.corrupt("not a truthound partial profile (bad magic bytes)");
   }
   const uint8_t version = in.u8();
-  if (version != kFormatVersion && version != kFormatVersionOldRowHashes) {
+  if (version != kFormatVersion && version != kFormatVersionRawTimeHashes &&
+      version != kFormatVersionOldRowHashes) {
     in.corrupt("format version " + std::to_string(version) + " is not supported (expected " +
                std::to_string(kFormatVersion) + ")");
   }
@@ -365,6 +367,14 @@ PartialProfile PartialProfile::deserialize(const void* data, size_t size) {
     if (out.index_.count(c.name())) p.corrupt("column '" + c.name() + "' appears twice");
     if (c.row_count() != out.rows_)
       p.corrupt("column '" + c.name() + "' row count differs from the table's");
+    const DataType& t = c.type().id == TypeId::kDictionary && !c.type().children.empty()
+                            ? c.type().children[0].type
+                            : c.type();
+    if (version < kFormatVersion && has_time_unit(t) && t.unit != TimeUnit::kSecond) {
+      p.corrupt("column '" + c.name() + "' (" + c.type().to_string() + ") was hashed by format " +
+                std::to_string(version) + ", which cannot merge with format " +
+                std::to_string(kFormatVersion) + "'s hashes of timestamps; profile the data again");
+    }
     out.index_.emplace(c.name(), out.columns_.size());
     out.columns_.push_back(std::move(c));
   }

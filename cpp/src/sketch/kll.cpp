@@ -354,6 +354,20 @@ void KllSketch::compact(size_t level) {
   if (odd) rest.push_back(kept);
 }
 
+void KllSketch::scale(double factor) {
+  if (!(factor > 0) || !std::isfinite(factor) ||
+      (n_ > 0 && !(std::isfinite(min_ * factor) && std::isfinite(max_ * factor)))) {
+    throw InvalidArgumentError("KllSketch: cannot scale by " + std::to_string(factor));
+  }
+  for (auto& level : levels_) {
+    for (double& v : level) v *= factor;
+  }
+  for (double& v : buffer_) v *= factor;
+  pending_item_ *= factor;
+  min_ *= factor;
+  max_ *= factor;
+}
+
 void KllSketch::merge(const KllSketch& other) {
   if (other.k_ != k_) {
     throw InvalidArgumentError("KllSketch: cannot merge sketches of different k (" +

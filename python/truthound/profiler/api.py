@@ -81,7 +81,7 @@ def engine_options(
         if name not in ENGINE_OPTIONS:
             known = sorted(
                 {"columns", "top_n", "histogram_bins", "patterns", "pattern_threshold",
-                 "correlations", "batch_size", "progress", "format"} | ENGINE_OPTIONS
+                 "correlations", "batch_size", "progress", "format", "encoding"} | ENGINE_OPTIONS
             )
             raise ConfigurationError(
                 f"unknown option {name!r}; known options: {', '.join(known)}"
@@ -102,12 +102,15 @@ def profile(
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: bool | ProgressCallback = False,
     format: str | None = None,
+    encoding: str | None = None,
     **engine_opts: Any,
 ) -> TableProfile:
     """Profile every column of ``source`` in one pass and return a :class:`TableProfile`.
 
     ``source``: a path, glob or directory of CSV, TSV, Parquet, Arrow IPC/Feather or JSON-lines
-    files (format from the extension, or ``format=``; hive partitions are read as columns), a
+    files (format from the extension, or ``format=``; hive partitions are read as columns), or a
+    list of them (one table; files whose columns differ combine by name, the union of their
+    columns, missing ones null), a
     pyarrow Table/RecordBatch/RecordBatchReader/Dataset, a polars DataFrame/LazyFrame, a pandas
     DataFrame, or any object with ``__arrow_c_stream__``. Files are streamed batch by batch.
 
@@ -115,7 +118,10 @@ def profile(
     ``histogram_bins``, ``patterns`` (string pattern detection) and ``pattern_threshold`` (the
     share of non-null values a pattern must match), ``correlations`` (Pearson for numeric pairs),
     ``batch_size`` (rows per batch handed to the engine), ``progress`` (True: a tqdm bar on
-    stderr; or a callable ``(rows_done, total_rows_or_None)``), and the engine's own options
+    stderr; or a callable ``(rows_done, total_rows_or_None)``), ``encoding`` (of CSV, TSV and
+    JSON files: latin-1, cp1252, utf-16, ...; default UTF-8, or UTF-16/32 told by a byte-order
+    mark, reported in ``source``; a file that is not UTF-8 otherwise raises SourceReadError
+    saying to pass it), and the engine's own options
     ``pattern_samples``, ``hll_precision``, ``kll_k``, ``frequent_items_capacity``,
     ``duplicate_exact_limit``. A bad option raises ConfigurationError naming it.
 
@@ -140,7 +146,7 @@ def profile(
     column_types: dict[str, pa.DataType] = {}
     while True:
         src = open_source(source, columns=columns, batch_size=batch_size, format=format,
-                          csv_column_types=column_types)
+                          csv_column_types=column_types, encoding=encoding)
         try:
             state = _consume(src, json.dumps(options), progress)
             break

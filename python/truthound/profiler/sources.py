@@ -11,8 +11,10 @@ it is installed, so that module is loaded only when a source needs it.
 
 from __future__ import annotations
 
+import codecs
 import glob as _glob
 import importlib
+import io
 import json
 import os
 import re
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.fs as pa_fs
+import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
 from truthound.errors import (
@@ -37,7 +40,7 @@ from truthound.errors import (
 )
 
 __all__ = ["ArrowSource", "CsvTypeConflict", "empty_batch", "file_dataset", "open_source", "FILE_FORMATS",
-           "DEFAULT_BATCH_SIZE"]
+           "DEFAULT_BATCH_SIZE", "describe_sources", "path_sources"]
 
 
 class _LazyModule:
@@ -190,15 +193,19 @@ def format_of(path: str) -> str | None:
     return FILE_FORMATS.get(os.path.splitext(_split_compression(os.path.basename(path)))[1])
 
 
-def _file_format(fmt: str, column_types: dict[str, pa.DataType] | None = None) -> ds.FileFormat:
+def _file_format(
+    fmt: str, column_types: dict[str, pa.DataType] | None = None, encoding: str | None = None
+) -> ds.FileFormat:
     # Empty fields (and pyarrow's usual null spellings) are nulls in every column, strings
     # included, as in pandas and polars.
     convert = pa_csv.ConvertOptions(strings_can_be_null=True, column_types=column_types or {})
+    read = pa_csv.ReadOptions(encoding=encoding or "utf8")
     if fmt == "csv":
-        return ds.CsvFileFormat(convert_options=convert)
+        return ds.CsvFileFormat(convert_options=convert, read_options=read)
     if fmt == "tsv":
         return ds.CsvFileFormat(
-            parse_options=pa_csv.ParseOptions(delimiter="\t"), convert_options=convert
+            parse_options=pa_csv.ParseOptions(delimiter="\t"), convert_options=convert,
+            read_options=read,
         )
     if fmt == "parquet":
         return ds.ParquetFileFormat()
@@ -251,6 +258,171 @@ def _resolve_files(source: str) -> tuple[list[str], str | None, str]:
     if path.exists():
         raise SourceReadError(f"{source!r} is neither a file nor a directory")
     raise SourceNotFoundError(f"no such file or directory: {source!r}")
+
+
+# --------------------------------------------------------------------------- text encodings
+
+_TEXT_FORMATS = ("csv", "tsv", "json")
+# Byte-order marks that tell an encoding for sure (UTF-32 first: its LE mark starts like UTF-16's).
+# A UTF-8 mark needs nothing: pyarrow skips it.
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def encoding_name(encoding: str | None) -> str | None:
+    """The codec name of the ``encoding`` option, None for UTF-8 (pyarrow's own); an unknown
+    name raises ConfigurationError."""
+    if encoding is None:
+        return None
+    if not isinstance(encoding, str) or not encoding:
+        raise ConfigurationError(f"option 'encoding' must be a codec name, got {encoding!r}")
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError as exc:
+        raise ConfigurationError(
+            f"option 'encoding' names no known text encoding: {encoding!r} (try latin-1, cp1252, "
+            "utf-16)"
+        ) from exc
+    return None if name in ("utf-8", "utf-8-sig") else name
+
+
+def _byte_order_mark(path: str, filesystem: pa_fs.FileSystem | None = None) -> str | None:
+    fs = filesystem if filesystem is not None else pa_fs.LocalFileSystem()
+    try:
+        with fs.open_input_stream(path, compression="detect") as f:
+            head = f.read(4)
+    except (pa.ArrowException, OSError):
+        return None  # the reader names the file when it fails
+    for mark, name in _BOMS:
+        if head.startswith(mark):
+            return name
+    return None
+
+
+def _not_utf8_message(path: str, column: str | None = None) -> str:
+    where = f" (column {column!r})" if column else ""
+    return (f"{path!r} is not valid UTF-8 text{where}; pass its encoding: encoding='latin-1' "
+            "(th profile --encoding latin-1), or cp1252, utf-16, ...")
+
+
+def text_encoding(
+    paths: Sequence[str], fmt: str | None, encoding: str | None
+) -> tuple[str | None, str]:
+    """The encoding to read the text files of ``paths`` with (None: UTF-8) and a note for the
+    profile's source: when no encoding is given and every file starts with the same UTF-16 or
+    UTF-32 byte-order mark, that encoding, reported as detected. Other files that are not UTF-8
+    fail while they are read, with an error that says to pass the encoding."""
+    name = encoding_name(encoding)
+    local = [p for p in paths if "://" not in p or p.startswith("file://")]
+    if len(local) != len(paths):
+        if encoding is not None and fmt is not None and fmt not in _TEXT_FORMATS:
+            raise ConfigurationError("option 'encoding' applies to CSV, TSV and JSON files")
+        return name, ""
+    files = _resolve_many(paths)
+    chosen, files = _choose_format(files, describe_sources(paths), fmt)
+    if chosen not in _TEXT_FORMATS:
+        if encoding is not None:
+            raise ConfigurationError(
+                f"option 'encoding' applies to CSV, TSV and JSON files, not {chosen}")
+        return None, ""
+    if encoding is not None:
+        return name, ""
+    marks = {f: _byte_order_mark(f) for f in files}
+    found = set(marks.values())
+    if found == {None}:
+        return None, ""
+    if len(found) > 1:
+        marked = next(f for f, m in marks.items() if m is not None)
+        plain = next(f for f, m in marks.items() if m != marks[marked])
+        raise SourceReadError(
+            f"{marked!r} starts with a {marks[marked]} byte-order mark but {plain!r} does not; "
+            "pass the encoding (encoding=, th profile --encoding) or profile them apart"
+        )
+    (detected,) = found
+    assert detected is not None
+    return detected, f" (encoding {detected}, detected from the byte-order mark)"
+
+
+class _Utf8Checked(io.RawIOBase):
+    """A binary stream that passes bytes through and fails when they are not UTF-8 (pyarrow's JSON
+    reader would put U+FFFD in place of each bad byte, silently)."""
+
+    def __init__(self, raw: Any, path: str) -> None:
+        super().__init__()
+        self._raw = raw
+        self._path = path
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = self._raw.read(size if size is not None and size >= 0 else -1)
+        try:
+            self._decoder.decode(data, final=not data)
+        except UnicodeDecodeError:
+            raise SourceReadError(_not_utf8_message(self._path)) from None
+        return bytes(data)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def _text_stream(filesystem: pa_fs.FileSystem, path: str, encoding: str | None) -> Any:
+    """A (decompressed) text file as UTF-8 bytes: transcoded from ``encoding``, or checked."""
+    raw = filesystem.open_input_stream(path, compression="detect")
+    if encoding is not None:
+        return pa.transcoding_input_stream(raw, encoding, "utf-8")
+    return _Utf8Checked(raw, path)
+
+
+_JSON_BLOCK = 1 << 20
+
+
+def _json_schema(filesystem: pa_fs.FileSystem, path: str, encoding: str | None) -> pa.Schema:
+    """A JSON-lines file's columns, inferred from its first block, as the reader will see them."""
+    try:
+        with _text_stream(filesystem, path, encoding) as f:
+            return pa_json.open_json(f, read_options=pa_json.ReadOptions(block_size=_JSON_BLOCK)).schema
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        if isinstance(exc, SourceReadError):
+            raise
+        raise SourceReadError(f"cannot read {path!r}: {_one_line(exc)}") from exc
+
+
+def path_sources(source: Any) -> list[str] | None:
+    """The paths of a file source: a path, glob or directory (str or os.PathLike), or a non-empty
+    list or tuple of them (several sources profiled as one table, as ``th profile a.csv b.csv``
+    gives); None for anything else."""
+    if isinstance(source, (str, os.PathLike)):
+        return [os.fsdecode(os.fspath(source))]
+    if isinstance(source, (list, tuple)) and source and all(
+        isinstance(s, (str, os.PathLike)) for s in source
+    ):
+        return [os.fsdecode(os.fspath(s)) for s in source]
+    return None
+
+
+def describe_sources(paths: Sequence[str]) -> str:
+    """The profile's ``source`` text for one or several paths."""
+    if len(paths) <= 3:
+        return ", ".join(paths)
+    return f"{paths[0]}, {paths[1]}, ... {paths[-1]} ({len(paths)} sources)"
+
+
+def _resolve_many(paths: Sequence[str]) -> list[str]:
+    """The files of several local paths, globs or directories, in the order given, each once."""
+    files: dict[str, None] = {}
+    for source in paths:
+        if "://" in source and not source.startswith("file://"):
+            raise SourceReadError(
+                f"{source!r}: several sources are read from local paths only; profile a URI alone"
+            )
+        local = source[len("file://") :] if source.startswith("file://") else source
+        for f in _resolve_files(local)[0]:
+            files.setdefault(f, None)
+    return list(files)
 
 
 def _choose_format(files: list[str], source: str, fmt: str | None) -> tuple[str, list[str]]:
@@ -327,17 +499,27 @@ def _open_parquet_file(path: str) -> ParquetFileSource:
 
 
 def file_dataset(
-    source: str,
+    source: str | Sequence[str],
     fmt: str | None = None,
     csv_column_types: dict[str, pa.DataType] | None = None,
+    encoding: str | None = None,
 ) -> tuple[ds.Dataset | ParquetFileSource, str] | None:
     """The pyarrow dataset (and format name) that profile() reads for a path, glob, directory or
-    URI, or None for an Arrow IPC stream file (read with pyarrow.ipc instead). A single local
-    Parquet file is a :class:`ParquetFileSource` instead.
+    URI (or a list of local ones), or None for an Arrow IPC stream file (read with pyarrow.ipc
+    instead). A single local Parquet file is a :class:`ParquetFileSource` instead.
 
-    Hive partitions become columns; several Parquet/IPC files get one schema widened losslessly
-    over all of them (SchemaError when two files' types cannot be combined).
+    Hive partitions become columns (of a single directory or glob); several files get one schema,
+    the union of their columns by name with types widened losslessly (SchemaError when two files'
+    types cannot be combined; CSV/TSV columns then read as text). Text files are read in
+    ``encoding`` (a codec name from :func:`text_encoding`; None: UTF-8).
     """
+    if not isinstance(source, str):
+        paths = list(source)
+        if len(paths) != 1:
+            files = _resolve_many(paths)
+            return _files_dataset(files, None, describe_sources(paths), fmt, csv_column_types,
+                                  encoding)
+        source = paths[0]
     if "://" in source and not source.startswith("file://"):
         fmt = fmt or format_of(source.rstrip("/"))
         if fmt is None:
@@ -346,7 +528,7 @@ def file_dataset(
             return None
         try:
             dataset = ds.dataset(
-                source, format=_file_format(fmt, csv_column_types), partitioning="hive"
+                source, format=_file_format(fmt, csv_column_types, encoding), partitioning="hive"
             )
         except FileNotFoundError as exc:
             raise SourceNotFoundError(f"no such file or directory: {source!r}") from exc
@@ -356,40 +538,91 @@ def file_dataset(
     if source.startswith("file://"):
         source = source[len("file://") :]
     files, base, _description = _resolve_files(source)
+    return _files_dataset(files, base, source, fmt, csv_column_types, encoding)
+
+
+def _files_dataset(
+    files: list[str],
+    base: str | None,
+    source: str,
+    fmt: str | None,
+    csv_column_types: dict[str, pa.DataType] | None,
+    encoding: str | None,
+) -> tuple[ds.Dataset | ParquetFileSource, str] | None:
     fmt, files = _choose_format(files, source, fmt)
     if fmt == "ipc_stream":
         return None
     if fmt == "parquet" and base is None and len(files) == 1:
         return _open_parquet_file(files[0]), fmt
-    file_format = _file_format(fmt, csv_column_types)
+    file_format = _file_format(fmt, csv_column_types, encoding)
     options: dict[str, Any] = {"format": file_format}
     if base is not None:
         options["partitioning"] = "hive"
         options["partition_base_dir"] = base
+    if fmt == "json" and encoding is not None:
+        # pyarrow would infer the schema from the raw bytes: read it through the transcoder
+        if base is not None:
+            raise SourceReadError(
+                f"{source!r}: hive-partitioned JSON files in {encoding} are not read yet; "
+                "profile a glob of the files, or transcode them to UTF-8"
+            )
+        lfs = pa_fs.LocalFileSystem()
+        schemas = [(f, _json_schema(lfs, f, encoding)) for f in files]
+        options["schema"] = _union_of(schemas, text=False)
     try:
         dataset = ds.dataset(files, **options)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise SourceReadError(_describe_open_error(files, file_format, exc)) from exc
-    if len(files) > 1 and fmt in ("parquet", "ipc"):
-        # pyarrow takes the schema of the first file; widen it losslessly over every file (their
-        # footers are cheap to read) so int32 + int64 or int + float files read as one column.
-        dataset = ds.dataset(files, schema=_unified_schema(dataset), **options)
+    if "schema" in options:
+        return dataset, fmt
+    physical: Callable[[ds.Fragment], pa.Schema] | None = None
+    if fmt == "json":  # read by pyarrow.json on a checked or transcoded stream, not the scanner
+        physical = lambda fragment: _json_schema(fragment.filesystem, fragment.path, encoding)  # noqa: E731
+    if len(files) > 1 or physical is not None:
+        # pyarrow takes the schema of the first file: combine every file's by column name instead
+        # (Parquet/IPC footers are cheap to read; a text file's types are inferred from its first
+        # block), so a column only some files hold is null in the others and int32 + int64 or
+        # int + float files read as one column.
+        dataset = ds.dataset(
+            files, schema=_unified_schema(dataset, text=fmt in ("csv", "tsv"), physical=physical),
+            **options,
+        )
+    if fmt in ("csv", "tsv") and encoding is None:
+        _check_utf8_columns(dataset)
     return dataset, fmt
 
 
+def _check_utf8_columns(dataset: ds.FileSystemDataset) -> None:
+    """pyarrow reads a CSV column with bytes that are not UTF-8 as binary: say so, and that an
+    encoding is missing, instead of profiling text as hex."""
+    if not any(pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type) for f in dataset.schema):
+        return
+    for fragment in dataset.get_fragments():
+        for field in fragment.physical_schema:
+            if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
+                raise SourceReadError(_not_utf8_message(fragment.path, field.name))
+
+
 def _file_source(
-    source: str,
+    paths: list[str],
     columns: list[str] | None,
     batch_size: int,
     fmt: str | None,
     csv_column_types: dict[str, pa.DataType] | None = None,
+    encoding: str | None = None,
 ) -> ArrowSource:
-    opened = file_dataset(source, fmt, csv_column_types)
+    encoding, note = text_encoding(paths, fmt, encoding)
+    source = describe_sources(paths) + note
+    opened = file_dataset(paths, fmt, csv_column_types, encoding)
     if opened is None:
-        path = source[len("file://") :] if source.startswith("file://") else source
-        if "://" in path:
-            raise SourceReadError(f"{source!r}: Arrow IPC stream files are read from local paths only")
-        files, _base, _description = _resolve_files(path)
+        if len(paths) == 1:
+            path = source[len("file://") :] if source.startswith("file://") else source
+            if "://" in path:
+                raise SourceReadError(
+                    f"{source!r}: Arrow IPC stream files are read from local paths only")
+            files, _base, _description = _resolve_files(path)
+        else:
+            files = _resolve_many(paths)
         if len(files) != 1:
             raise SourceReadError(
                 f"{source!r}: Arrow IPC stream files (.arrows) are read one at a time"
@@ -398,7 +631,7 @@ def _file_source(
     dataset, fmt = opened
     if isinstance(dataset, ParquetFileSource):
         return _parquet_file_source(dataset, columns, batch_size, source)
-    return _dataset_source(dataset, columns, batch_size, source, fmt)
+    return _dataset_source(dataset, columns, batch_size, source, fmt, encoding)
 
 
 def _parquet_file_source(
@@ -418,29 +651,57 @@ def _parquet_file_source(
     return ArrowSource(description, projected, pfs.num_rows, batches)
 
 
-def _unified_schema(dataset: ds.FileSystemDataset) -> pa.Schema:
-    seen: dict[str, tuple[pa.DataType, str]] = {}
+def _unified_schema(
+    dataset: ds.FileSystemDataset,
+    text: bool = False,
+    physical: Callable[[ds.Fragment], pa.Schema] | None = None,
+) -> pa.Schema:
+    """The union of the files' columns (see :func:`_union_of`) and the hive partition columns.
+    ``physical`` reads a fragment's schema (default: pyarrow's inference)."""
     schemas = []
     for fragment in dataset.get_fragments():
         try:
-            physical = fragment.physical_schema
+            schemas.append(
+                (fragment.path, physical(fragment) if physical else fragment.physical_schema))
+        except SourceReadError:
+            raise
         except (pa.ArrowException, OSError) as exc:
             raise SourceReadError(f"cannot read {fragment.path!r}: {_one_line(exc)}") from exc
-        for field in physical:
-            first = seen.setdefault(field.name, (field.type, fragment.path))
-            try:
-                pa.unify_schemas([pa.schema([pa.field(field.name, first[0])]), pa.schema([field])],
-                                 promote_options="permissive")
-            except (pa.ArrowTypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-                raise SchemaError(
-                    f"column {field.name!r} is {first[0]} in {first[1]!r} but {field.type} in "
-                    f"{fragment.path!r}; the types cannot be combined without loss"
-                ) from exc
-        schemas.append(physical)
-    unified = pa.unify_schemas(schemas, promote_options="permissive")
+    unified = _union_of(schemas, text)
     # partition columns (hive) come from the paths, not the files
     extra = [f for f in dataset.schema if f.name not in unified.names]
     return pa.schema(list(unified) + extra)
+
+
+def _union_of(schemas: Iterable[tuple[str, pa.Schema]], text: bool) -> pa.Schema:
+    """The union of the files' columns, by name, in order of first appearance, each with a type
+    every file's values widen to without loss (int32 + int64 -> int64, int + float -> float,
+    string + large_string, timestamp units -> the finer); else SchemaError naming the column,
+    both types and both files. With ``text`` (CSV/TSV, whose values are text, types inferred per
+    file), two types that do not combine read as text, as a value that does not fit the type
+    inferred within one file does."""
+    seen: dict[str, tuple[pa.DataType, str]] = {}
+    types: dict[str, pa.DataType] = {}
+    for path, file_schema in schemas:
+        for field in file_schema:
+            first = seen.setdefault(field.name, (field.type, path))
+            current = types.setdefault(field.name, field.type)
+            try:
+                pa.unify_schemas([pa.schema([pa.field(field.name, first[0])]), pa.schema([field])],
+                                 promote_options="permissive")
+                types[field.name] = pa.unify_schemas(
+                    [pa.schema([pa.field(field.name, current)]), pa.schema([field])],
+                    promote_options="permissive").field(field.name).type
+            except (pa.ArrowTypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                if text:
+                    wide = pa.types.is_large_string(current) or pa.types.is_large_string(field.type)
+                    types[field.name] = pa.large_string() if wide else pa.string()
+                    continue
+                raise SchemaError(
+                    f"column {field.name!r} is {first[0]} in {first[1]!r} but {field.type} in "
+                    f"{path!r}; the types cannot be combined without loss"
+                ) from exc
+    return pa.schema([pa.field(name, t) for name, t in types.items()])
 
 
 def _describe_open_error(files: list[str], file_format: ds.FileFormat, exc: BaseException) -> str:
@@ -474,17 +735,24 @@ def fragment_batches(
     *,
     use_threads: bool = True,
     row_groups: Sequence[int] | None = None,
+    encoding: str | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """The batches of one dataset fragment, in ``schema`` (projected to ``columns``): columns a
-    file lacks are null, narrower types are widened, hive partition columns are filled in."""
+    file lacks are null, narrower types are widened, hive partition columns are filled in. Text
+    files are read in ``encoding`` (None: UTF-8, checked)."""
     csv = isinstance(getattr(fragment, "format", None), ds.CsvFileFormat)
+    if isinstance(getattr(fragment, "format", None), ds.JsonFileFormat):
+        yield from _json_fragment_batches(fragment, schema, columns, batch_size, use_threads,
+                                          encoding)
+        return
     if not csv and not isinstance(fragment, ds.ParquetFileFragment):
         kwargs: dict[str, Any] = {"schema": schema, "columns": columns, "batch_size": batch_size,
                                   "use_threads": use_threads}
         yield from ds.Scanner.from_fragment(fragment, **kwargs).to_batches()
         return
     if csv:
-        yield from _csv_fragment_batches(fragment, schema, columns, batch_size, use_threads)
+        yield from _csv_fragment_batches(fragment, schema, columns, batch_size, use_threads,
+                                         encoding)
         return
     yield from parquet_file_batches(
         fragment.path, fragment.filesystem, schema, columns, batch_size, use_threads=use_threads,
@@ -773,6 +1041,7 @@ def _csv_fragment_batches(
     columns: list[str] | None,
     batch_size: int,
     use_threads: bool,
+    encoding: str | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """A CSV/TSV file through pyarrow's streaming reader (the dataset scanner buffers ~1 GB of a
     large file ahead of a slower consumer; this reader keeps a few blocks), with the dataset's
@@ -788,11 +1057,31 @@ def _csv_fragment_batches(
         include_columns=read,
         include_missing_columns=True,
     )
-    options = pa_csv.ReadOptions(use_threads=use_threads, block_size=_CSV_BLOCK)
+    options = pa_csv.ReadOptions(use_threads=use_threads, block_size=_CSV_BLOCK,
+                                 encoding=encoding or "utf8")
     with fragment.filesystem.open_input_stream(fragment.path, compression="detect") as f:
         reader = pa_csv.open_csv(f, read_options=options, parse_options=fmt.parse_options,
                                  convert_options=convert)
         for batch in _rechunk(reader, batch_size):
+            yield _conform(batch, projected, keys)
+
+
+def _json_fragment_batches(
+    fragment: ds.Fragment,
+    schema: pa.Schema,
+    columns: list[str] | None,
+    batch_size: int,
+    use_threads: bool,
+    encoding: str | None,
+) -> Iterator[pa.RecordBatch]:
+    """A JSON-lines file through pyarrow's streaming reader on a stream checked as UTF-8 or
+    transcoded from ``encoding``, in the dataset's schema."""
+    names = list(columns) if columns else list(schema.names)
+    projected = pa.schema([schema.field(n) for n in names])
+    keys = ds.get_partition_keys(fragment.partition_expression)
+    options = pa_json.ReadOptions(use_threads=use_threads, block_size=_JSON_BLOCK)
+    with _text_stream(fragment.filesystem, fragment.path, encoding) as f:
+        for batch in _rechunk(pa_json.open_json(f, read_options=options), batch_size):
             yield _conform(batch, projected, keys)
 
 
@@ -802,6 +1091,7 @@ def _dataset_source(
     batch_size: int,
     description: str,
     fmt: str | None = None,
+    encoding: str | None = None,
 ) -> ArrowSource:
     schema = dataset.schema
     _check_columns(schema.names, columns, repr(description))
@@ -821,10 +1111,15 @@ def _dataset_source(
         for fragment in dataset.get_fragments():
             where = getattr(fragment, "path", description)
             try:
-                for batch in fragment_batches(fragment, schema, columns, batch_size):
+                for batch in fragment_batches(fragment, schema, columns, batch_size,
+                                              encoding=encoding):
                     if batch.num_rows:
                         yield batch
+            except SourceReadError:
+                raise
             except (pa.ArrowException, OSError) as exc:
+                if "invalid UTF8" in str(exc) and encoding is None:
+                    raise SourceReadError(_not_utf8_message(where)) from exc
                 message = f"cannot read {where!r}: {_one_line(exc)}"
                 match = _CSV_CONVERSION.search(str(exc))
                 if match and isinstance(dataset.format, ds.CsvFileFormat):
@@ -961,14 +1256,18 @@ def open_source(
     batch_size: int = DEFAULT_BATCH_SIZE,
     format: str | None = None,
     csv_column_types: dict[str, pa.DataType] | None = None,
+    encoding: str | None = None,
 ) -> ArrowSource:
     """Open ``source`` for streaming.
 
     ``source`` is a path, glob or directory (CSV, TSV, Parquet, Arrow IPC/Feather, JSON lines; the
-    format comes from the extension unless ``format`` is given), a pyarrow Table, RecordBatch,
+    format comes from the extension unless ``format`` is given) or a list of them (one table:
+    the union of their columns), a pyarrow Table, RecordBatch,
     RecordBatchReader or Dataset, a polars DataFrame or LazyFrame, a pandas DataFrame, or any
     object with ``__arrow_c_stream__``. ``csv_column_types`` overrides the types pyarrow infers
-    for CSV/TSV columns.
+    for CSV/TSV columns. ``encoding`` is the text encoding of CSV, TSV and JSON files (a Python
+    codec name: latin-1, cp1252, utf-16, ...; default UTF-8, or the one a UTF-16/32 byte-order
+    mark tells, which the source description reports).
 
     >>> import pyarrow as pa
     >>> src = open_source(pa.table({"a": [1, 2], "b": ["x", "y"]}), columns=["b"])
@@ -978,11 +1277,9 @@ def open_source(
     cols = _validate_columns(columns)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ConfigurationError(f"option 'batch_size' must be a positive integer, got {batch_size!r}")
-    if isinstance(source, (str, os.PathLike)):
-        text = os.fspath(source)
-        if isinstance(text, bytes):
-            text = os.fsdecode(text)
-        return _file_source(text, cols, batch_size, format, csv_column_types)
+    paths = path_sources(source)
+    if paths is not None:
+        return _file_source(paths, cols, batch_size, format, csv_column_types, encoding)
     if isinstance(source, pa.Table):
         return _table_source(source, cols, batch_size, "pyarrow.Table")
     if isinstance(source, pa.RecordBatch):

@@ -133,6 +133,9 @@ class ColumnState {
                                   bool row_hashes, Scratch& s);
   void note_patterns(std::string_view v, uint32_t mask, uint64_t weight);
   void promote_to(const DataType& type);
+  // A timestamp or duration moving to a finer unit: min, max, sum and the quantile sketch are
+  // rescaled; values that do not fit the finer unit throw SchemaError, leaving this unchanged.
+  void rescale_time_unit(const DataType& type);
   bool has_quantiles() const;
   void render_value(JsonWriter& out, std::string_view encoded) const;
   void render_top_value(JsonWriter& out, std::string_view encoded) const;

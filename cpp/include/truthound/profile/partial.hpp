@@ -33,9 +33,13 @@ enum class MergeMode : uint8_t {
 
 class PartialProfile {
  public:
-  // 2: exact integer sums; 3: row hashes combined by multiplication (duplicates). Version 2
-  // bytes still load, with duplicate rows unavailable (null), since their row hashes differ.
-  static constexpr uint8_t kFormatVersion = 3;
+  // 2: exact integer sums; 3: row hashes combined by multiplication (duplicates); 4: timestamps
+  // and durations hash by instant, whatever their unit (canonical_time). Version 2 bytes still
+  // load, with duplicate rows unavailable (null), since their row hashes differ. Versions 2 and 3
+  // load unless they hold a timestamp or duration column finer than seconds, whose hashes differ
+  // (CorruptProfileError saying to profile again).
+  static constexpr uint8_t kFormatVersion = 4;
+  static constexpr uint8_t kFormatVersionRawTimeHashes = 3;
   static constexpr uint8_t kFormatVersionOldRowHashes = 2;
 
   explicit PartialProfile(ProfileOptions options = {});

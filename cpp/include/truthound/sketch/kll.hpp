@@ -97,6 +97,11 @@ class KllSketch {
   // Adds another sketch's items. Different k -> InvalidArgumentError. Merging an empty sketch
   // changes nothing.
   void merge(const KllSketch& other);
+  // Multiplies every item by `factor` (finite, > 0, and keeping min() and max() finite), so the
+  // sketch answers for the scaled stream: a column whose time unit becomes finer (seconds to
+  // milliseconds: factor 1000). Order is kept, so every rank and bound stays as it was; each
+  // item is rounded once, as the scaled input itself would be. Otherwise InvalidArgumentError.
+  void scale(double factor);
 
   bool is_empty() const { return n_ == 0; }
   uint64_t n() const { return n_; }

@@ -57,7 +57,7 @@ _STREAM_THREAD_ROWS = 2 * DEFAULT_BATCH_SIZE
 # Work items issued ahead of the oldest unfinished one, per worker: bounds the finished partials
 # waiting for their turn to merge.
 _MERGE_WINDOW_PER_WORKER = 4
-_SOURCE_OPTIONS = ("columns", "batch_size", "format")
+_SOURCE_OPTIONS = ("columns", "batch_size", "format", "encoding")
 
 
 def split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

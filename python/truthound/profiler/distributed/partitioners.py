@@ -76,6 +76,9 @@ class FilePiece:
     row_range: tuple[int, int] | None = None  # (first, count) rows of its one Parquet row group
     num_rows: int | None = None  # when known from metadata
     weight: int = 1  # rows when known, else bytes: used to balance partitions
+    # a CSV byte range: the file's own header (files of one source may differ in their columns)
+    file_columns: tuple[str, ...] | None = None
+    encoding: str | None = None  # of a text file (None: UTF-8)
 
     def describe(self) -> str:
         if self.row_range is not None and self.row_groups is not None:
@@ -223,10 +226,13 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _file_dataset(
-    source: Any, fmt: str | None
+    source: Any, fmt: str | None, encoding: str | None
 ) -> tuple[ds.Dataset | _sources.ParquetFileSource, str] | None:
-    """The pyarrow dataset (and format name) profile() builds for a path/glob/dir/URI."""
-    return _sources.file_dataset(os.fsdecode(os.fspath(source)), fmt)
+    """The pyarrow dataset (and format name) profile() builds for a path/glob/dir/URI (or a
+    list of local ones); ``encoding`` as :func:`truthound.profiler.sources.text_encoding` gives."""
+    paths = _sources.path_sources(source)
+    assert paths is not None
+    return _sources.file_dataset(paths, fmt, None, encoding)
 
 
 # A row group is not split into row ranges of fewer rows than this.
@@ -391,7 +397,14 @@ def _quoted_csv_ranges(
     return ranges
 
 
-def _text_units(dataset: ds.FileSystemDataset, fmt: str, min_units: int) -> list[FilePiece]:
+def _splits_at_newlines(encoding: str | None) -> bool:
+    """Can a file in ``encoding`` be cut at its newline bytes (ASCII-compatible encodings)?"""
+    return encoding is None or "\n\",".encode(encoding, errors="replace") == b'\n",'
+
+
+def _text_units(
+    dataset: ds.FileSystemDataset, fmt: str, min_units: int, encoding: str | None = None
+) -> list[FilePiece]:
     frags = list(dataset.get_fragments())
     sizes = []
     for frag in frags:
@@ -404,13 +417,17 @@ def _text_units(dataset: ds.FileSystemDataset, fmt: str, min_units: int) -> list
     for frag, size in zip(frags, sizes):
         expr = frag.partition_expression
         ranges = None
-        if fmt in ("csv", "tsv") and min_units > 1 and expr.equals(ds.scalar(True)):
+        if (fmt in ("csv", "tsv") and min_units > 1 and expr.equals(ds.scalar(True))
+                and _splits_at_newlines(encoding)):
             ranges = _csv_ranges(frag.path, dataset.filesystem, range_bytes)
         if ranges is None:
-            units.append(FilePiece(frag.path, fmt, dataset.filesystem, expr, weight=size))
+            units.append(FilePiece(frag.path, fmt, dataset.filesystem, expr, weight=size,
+                                   encoding=encoding))
         else:
+            header = tuple(frag.physical_schema.names)
             units.extend(
-                FilePiece(frag.path, fmt, dataset.filesystem, expr, byte_range=r, weight=r[1] - r[0])
+                FilePiece(frag.path, fmt, dataset.filesystem, expr, byte_range=r, weight=r[1] - r[0],
+                          file_columns=header, encoding=encoding)
                 for r in ranges
             )
     return units
@@ -431,6 +448,7 @@ def plan_source(
     batch_size: int = DEFAULT_BATCH_SIZE,
     format: str | None = None,
     min_units: int = 1,
+    encoding: str | None = None,
 ) -> SourcePlan:
     """Open ``data`` (anything :func:`truthound.profiler.profile` accepts) for partitioning.
 
@@ -442,20 +460,24 @@ def plan_source(
     if isinstance(data, SourcePlan):
         return data
     # open_source validates everything exactly as profile() does (columns, formats, errors).
-    src = open_source(data, columns=columns, batch_size=batch_size, format=format)
+    src = open_source(data, columns=columns, batch_size=batch_size, format=format,
+                      encoding=encoding)
     cols = tuple(src.schema.names)
-    if isinstance(data, (str, os.PathLike)) or _sources.is_dataset(data, "FileSystemDataset"):
+    if _sources.path_sources(data) is not None or _sources.is_dataset(data, "FileSystemDataset"):
         opened: tuple[ds.Dataset | _sources.ParquetFileSource, str] | None
         if _sources.is_dataset(data, "FileSystemDataset"):
             opened = (data, _format_name(data.format))
         else:
-            opened = _file_dataset(data, format)
+            paths = _sources.path_sources(data)
+            assert paths is not None
+            encoding = _sources.text_encoding(paths, format, encoding)[0]
+            opened = _file_dataset(data, format, encoding)
         if opened is not None:
             dataset, fmt = opened
             if isinstance(dataset, _sources.ParquetFileSource) or fmt == "parquet":
                 units = _parquet_units(dataset, fmt, min_units, cols)
             else:
-                units = _text_units(dataset, fmt, min_units)
+                units = _text_units(dataset, fmt, min_units, encoding)
             return SourcePlan(
                 src.description, dataset.schema, cols, "files", units, src.total_rows, batch_size
             )

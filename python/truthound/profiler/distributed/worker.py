@@ -77,21 +77,26 @@ def _csv_range_batches(
         data = _csv_range_bytes(f, start, end, f.size())
     if not data:
         return
-    # The file's columns and types as the dataset (profile() of the whole) reads them.
-    names = list(schema.names)
+    # The file's own columns, typed as the dataset (profile() of the whole) reads them; columns
+    # other files of the source hold are null here.
+    names = list(piece.file_columns) if piece.file_columns is not None else list(schema.names)
+    present = set(names)
     # one worker is one core: decode on this thread (see _file_batches)
-    read = pa_csv.ReadOptions(column_names=names, block_size=1 << 22, use_threads=False)
+    read = pa_csv.ReadOptions(column_names=names, block_size=1 << 22, use_threads=False,
+                              encoding=piece.encoding or "utf8")
     parse = pa_csv.ParseOptions(delimiter="\t" if piece.format == "tsv" else ",")
     convert = pa_csv.ConvertOptions(
-        column_types={f.name: f.type for f in schema},
+        column_types={f.name: f.type for f in schema if f.name in present},
         strings_can_be_null=True,
-        include_columns=columns,
+        # (an empty list would mean every column)
+        include_columns=[c for c in columns if c in present] or names[:1],
     )
+    projected = pa.schema([schema.field(c) for c in columns])
     reader = pa_csv.open_csv(pa.py_buffer(data), read_options=read, parse_options=parse,
                              convert_options=convert)
     for batch in _sources._rechunk(reader, batch_size):
         if batch.num_rows:
-            yield batch
+            yield _sources._conform(batch, projected, {})
 
 
 def _file_batches(
@@ -110,7 +115,7 @@ def _file_batches(
                 if batch.num_rows:
                     yield batch
             return
-        file_format = _sources._file_format(piece.format)
+        file_format = _sources._file_format(piece.format, None, piece.encoding)
         kwargs: dict[str, Any] = {"filesystem": piece.filesystem}
         if piece.partition_expression is not None:
             kwargs["partition_expression"] = piece.partition_expression
@@ -118,13 +123,16 @@ def _file_batches(
         # One worker is one core: the worker decodes on its own thread instead of pyarrow's pool,
         # so N workers use N cores (and a Spark/Dask/Ray task stays within its task slot).
         for batch in _sources.fragment_batches(
-            fragment, schema, columns, batch_size, use_threads=False, row_groups=piece.row_groups
+            fragment, schema, columns, batch_size, use_threads=False, row_groups=piece.row_groups,
+            encoding=piece.encoding,
         ):
             if batch.num_rows:
                 yield batch
     except TruthoundError:
         raise
     except (pa.ArrowException, OSError, ValueError) as exc:
+        if "invalid UTF8" in str(exc) and piece.encoding is None:
+            raise SourceReadError(_sources._not_utf8_message(piece.path)) from exc
         raise SourceReadError(f"cannot read {piece.path!r}: {_one_line(exc)}") from exc
 
 
