@@ -355,27 +355,27 @@ void ColumnState::consume_integers(const Acc& acc, size_t n, Scratch& s) {
         h[k] = hash_time(static_cast<int64_t>(acc.get(b + k)), vt.unit);
       }
     }
-    std::span<const uint64_t> hs(h, m);
-    hll_.update(hs);
-    if (timed) {
-      freq_.update(hs, [&](size_t k) {
-        const CanonicalTime c = canonical_time(static_cast<int64_t>(acc.get(b + k)), vt.unit);
-        buf[0] = 't';
-        buf[1] = static_cast<char>(c.unit);
-        std::memcpy(buf + 2, &c.value, 8);
-        return std::string_view(buf, 10);
-      });
-    } else {
-      freq_.update(hs, [&](size_t k) {
-        buf[0] = kSigned ? 'i' : 'u';
-        const auto v = static_cast<V>(acc.get(b + k));
-        std::memcpy(buf + 1, &v, 8);
-        return std::string_view(buf, 9);
-      });
-    }
+    hll_.update(std::span<const uint64_t>(h, m));
     std::span<const double> ds(d, m);
     if (with_moments) moments_.update(ds);
     kll_.update(ds);
+  }
+  const std::span<const uint64_t> all(s.hashes.data(), n);
+  if (timed) {
+    freq_.update(all, [&](size_t k) {
+      const CanonicalTime c = canonical_time(static_cast<int64_t>(acc.get(k)), vt.unit);
+      buf[0] = 't';
+      buf[1] = static_cast<char>(c.unit);
+      std::memcpy(buf + 2, &c.value, 8);
+      return std::string_view(buf, 10);
+    });
+  } else {
+    freq_.update(all, [&](size_t k) {
+      buf[0] = kSigned ? 'i' : 'u';
+      const auto v = static_cast<V>(acc.get(k));
+      std::memcpy(buf + 1, &v, 8);
+      return std::string_view(buf, 9);
+    });
   }
 }
 
@@ -384,6 +384,7 @@ void ColumnState::consume_floats(const Acc& acc, size_t n, Scratch& s) {
   s.hashes.resize(n);
   s.doubles.resize(std::min(n, kBlock));
   char buf[9];
+  uint64_t batch_nans = 0;
   for (size_t b = 0; b < n; b += kBlock) {
     const size_t m = std::min(kBlock, n - b);
     uint64_t* h = s.hashes.data() + b;
@@ -423,33 +424,34 @@ void ColumnState::consume_floats(const Acc& acc, size_t n, Scratch& s) {
     inf_ += infs;
     std::span<const uint64_t> hs(h, m);
     hll_.update(hs);
-    auto value_at = [&](size_t row) {
-      buf[0] = 'f';
-      const double v = canonical_double(static_cast<double>(acc.get(b + row)));
-      std::memcpy(buf + 1, &v, 8);
-      return std::string_view(buf, 9);
-    };
-    if (nans == 0) [[likely]] {
-      freq_.update(hs, value_at);
-    } else {
-      // NaN has nan_count: top and bottom values leave it out. The other rows of the block go
-      // to the sketch in order, with their positions.
-      auto& rows = s.kept_rows;
-      auto& kept = s.kept_hashes;
-      rows.clear();
-      kept.clear();
-      for (size_t k = 0; k < m; ++k) {
-        if (!std::isnan(static_cast<double>(acc.get(b + k)))) {
-          rows.push_back(static_cast<uint32_t>(k));
-          kept.push_back(h[k]);
-        }
-      }
-      freq_.update(std::span<const uint64_t>(kept),
-                   [&](size_t j) { return value_at(static_cast<size_t>(rows[j])); });
-    }
+    batch_nans += nans;
     std::span<const double> ds(d, f);
     moments_.update(ds);
     kll_.update(ds);
+  }
+  auto value_at = [&](size_t row) {
+    buf[0] = 'f';
+    const double v = canonical_double(static_cast<double>(acc.get(row)));
+    std::memcpy(buf + 1, &v, 8);
+    return std::string_view(buf, 9);
+  };
+  if (batch_nans == 0) [[likely]] {
+    freq_.update(std::span<const uint64_t>(s.hashes.data(), n), value_at);
+  } else {
+    // NaN has nan_count: top and bottom values leave it out. The other rows go to the sketch in
+    // order, with their positions.
+    auto& rows = s.kept_rows;
+    auto& kept = s.kept_hashes;
+    rows.clear();
+    kept.clear();
+    for (size_t k = 0; k < n; ++k) {
+      if (!std::isnan(static_cast<double>(acc.get(k)))) {
+        rows.push_back(static_cast<uint32_t>(k));
+        kept.push_back(s.hashes[k]);
+      }
+    }
+    freq_.update(std::span<const uint64_t>(kept),
+                 [&](size_t j) { return value_at(static_cast<size_t>(rows[j])); });
   }
 }
 
@@ -478,18 +480,17 @@ void ColumnState::consume_decimals(const Acc& acc, size_t n, Scratch& s) {
       zero_ += v == 0;
       negative_ += v < 0;
     }
-    std::span<const uint64_t> hs(h, m);
-    hll_.update(hs);
-    freq_.update(hs, [&](size_t k) {
-      buf[0] = 'd';
-      const __int128 v = acc.get(b + k);
-      std::memcpy(buf + 1, &v, 16);
-      return std::string_view(buf, 17);
-    });
+    hll_.update(std::span<const uint64_t>(h, m));
     std::span<const double> ds(d, m);
     moments_.update(ds);
     kll_.update(ds);
   }
+  freq_.update(std::span<const uint64_t>(s.hashes.data(), n), [&](size_t k) {
+    buf[0] = 'd';
+    const __int128 v = acc.get(k);
+    std::memcpy(buf + 1, &v, 16);
+    return std::string_view(buf, 17);
+  });
 }
 
 void ColumnState::note_patterns(std::string_view v, uint32_t mask, uint64_t weight) {
@@ -556,14 +557,14 @@ void ColumnState::consume_strings(const Acc& acc, size_t n, Scratch& s, bool utf
     len_count_ += brows;
     empty_ += empties;
     rows += brows;
-    std::span<const uint64_t> hs(h, m);
-    hll_.update(hs);
-    if constexpr (Weight::kUnit) {
-      freq_.update(hs, [&](size_t k) { return top_value_bytes(acc.get(b + k)); });
-    } else {
-      for (size_t k = 0; k < m; ++k)
-        freq_.update(h[k], top_value_bytes(acc.get(b + k)), weight(b + k));
-    }
+    hll_.update(std::span<const uint64_t>(h, m));
+  }
+  if constexpr (Weight::kUnit) {
+    freq_.update(std::span<const uint64_t>(s.hashes.data(), n),
+                 [&](size_t k) { return top_value_bytes(acc.get(k)); });
+  } else {
+    for (size_t k = 0; k < n; ++k)
+      freq_.update(s.hashes[k], top_value_bytes(acc.get(k)), weight(k));
   }
   if (patterns) pattern_checked_ += rows;
 }

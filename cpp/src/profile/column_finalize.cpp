@@ -106,6 +106,19 @@ bool encoded_number_less(std::string_view a, std::string_view b) {
     case 'd':
       if (a.size() == 17) return load(a, __int128{}) < load(b, __int128{});
       break;
+    case 't':  // canonical times: unit byte, then the value; compared in nanoseconds
+      if (a.size() == 10 && static_cast<uint8_t>(a[1]) <= 3 && static_cast<uint8_t>(b[1]) <= 3) {
+        auto nanos = [](std::string_view e) {
+          __int128 v;
+          int64_t raw;
+          std::memcpy(&raw, e.data() + 2, 8);
+          v = raw;
+          for (int u = static_cast<uint8_t>(e[1]); u < 3; ++u) v *= 1000;
+          return v;
+        };
+        return nanos(a) < nanos(b);
+      }
+      break;
   }
   return a < b;
 }
