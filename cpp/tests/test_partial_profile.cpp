@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -856,6 +857,45 @@ TEST(PartialProfile, CorruptPayloadBehindAValidChecksumThrowsOrFinalizes) {
     }
   }
   RecordProperty("rejected", rejected);
+}
+
+// A decimal column whose serialized scale is forged behind a valid checksum: INT32_MIN reached
+// `-scale` (undefined behaviour) at finalize, INT32_MAX looped 2^31 times.
+TEST(PartialProfile, ForgedDecimalScaleIsRejected) {
+  ReleaseCounter rc;
+  PartialProfile p;
+  {
+    ScopedSchema s(struct_schema({field("price", "d:10,2,64")}));
+    std::vector<ArrowArray> cols;
+    cols.push_back(primitive_array<int64_t>(&rc, Opt<int64_t>{1250, -7, nullopt, 99}));
+    ScopedArray a(make_array(&rc, 4, 0, 0, {nullopt}, std::move(cols)));
+    p.consume_batch(*s, *a);
+  }
+  const auto bytes = p.serialize();
+  // The column's DataType as serialized: id, unit, time zone, then width, precision, scale.
+  ByteWriter type;
+  type.u8(static_cast<uint8_t>(TypeId::kDecimal));
+  type.u8(0);
+  type.str("");
+  type.put<int32_t>(64);
+  type.put<int32_t>(10);
+  type.put<int32_t>(2);
+  const auto& needle = type.buffer();
+  const auto it = std::search(bytes.begin(), bytes.end(), needle.begin(), needle.end());
+  ASSERT_NE(it, bytes.end());
+  const size_t scale_at = static_cast<size_t>(it - bytes.begin()) + needle.size() - 4;
+  for (int32_t scale : {INT32_MIN, INT32_MAX, -129, 128}) {
+    SCOPED_TRACE(scale);
+    std::vector<uint8_t> payload(bytes.begin() + 16, bytes.end() - 8);
+    std::memcpy(payload.data() + scale_at - 16, &scale, 4);
+    const auto b = frame(bytes, payload.data(), payload.size());
+    expect_throws<CorruptProfileError>([&] { PartialProfile::deserialize(b.data(), b.size()); },
+                                       {"scale", std::to_string(scale)});
+  }
+  // The unforged bytes still load and print the scale-2 values.
+  const Value back = fin(PartialProfile::deserialize(bytes.data(), bytes.size()));
+  EXPECT_EQ(column(back, "price")["min"].str(), "-0.07");
+  EXPECT_EQ(column(back, "price")["max"].str(), "12.50");
 }
 
 TEST(PartialProfile, WrongMagicOrVersionIsRejectedSayingSo) {
