@@ -163,3 +163,15 @@ def test_engine_rejects_a_non_arrow_batch() -> None:
 def test_corrupt_engine_bytes() -> None:
     with pytest.raises(CorruptProfileError):
         _core.PartialProfile.from_bytes(b"\x00" * 10)
+
+
+def test_decimal_scale_outside_the_engine_range_is_unsupported() -> None:
+    import decimal
+
+    from truthound.errors import UnsupportedTypeError
+
+    ok = pa.table({"d": pa.array([decimal.Decimal("1.5")], pa.decimal128(5, 1))})
+    assert profile(ok)["d"].max == "1.5"
+    table = pa.table({"d": pa.array([None], pa.decimal128(38, 200))})
+    with pytest.raises(UnsupportedTypeError, match="scale 200"):
+        profile(table)

@@ -158,3 +158,120 @@ def test_corrupted_bytes_are_rejected() -> None:
         broken[i] ^= 0x5A
         with pytest.raises(CorruptProfileError):
             TableProfile.from_bytes(bytes(broken))
+
+
+# ---- the wrapper's metadata JSON (not covered by the engine's checksum) ----
+
+
+def _with_metadata(data: bytes, meta: bytes) -> bytes:
+    """`data` (TableProfile bytes) with its metadata JSON replaced by `meta`."""
+    meta_len = int.from_bytes(data[8:12], "little")
+    return data[:8] + len(meta).to_bytes(4, "little") + meta + data[12 + meta_len :]
+
+
+def _assert_usable(p: TableProfile, other: TableProfile) -> None:
+    """Everything a loaded profile offers works, and saving it loads the same profile back."""
+    from truthound.cli import render_console
+
+    p.to_json()
+    repr(p)
+    render_console(p)
+    again = TableProfile.from_bytes(p.to_bytes())
+    assert again == p
+    merged = p.merge(other)
+    merged.to_json()
+    assert merged.row_count == (p.row_count or 0) + (other.row_count or 0)
+    assert TableProfile.from_bytes(merged.to_bytes()) == merged
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        b'{"source": 5}',
+        b'{"source": ["a"]}',
+        b'{"source": "\\ud800"}',
+        b'{"profiled_at": 1714000000}',
+        b'{"profiled_at": "yesterday"}',
+        b'{"profile_duration_ms": NaN}',
+        b'{"profile_duration_ms": Infinity}',
+        b'{"profile_duration_ms": -Infinity}',
+        b'{"profile_duration_ms": 1e400}',
+        b'{"profile_duration_ms": -1}',
+        b'{"profile_duration_ms": "12"}',
+        b'{"profile_duration_ms": true}',
+        b'{"profile_duration_ms": ' + b"9" * 400 + b"}",
+        b'{"sources": []}',
+        b"[]",
+        b'"source"',
+        b"null",
+        b"[" * 100000 + b"]" * 100000,
+        b'{"source": "a"',
+        b"\xff\xfe",
+    ],
+)
+def test_malformed_metadata_is_a_corrupt_profile(meta: bytes) -> None:
+    data = profile(pa.table({"x": [1, 2, 3]})).to_bytes()
+    with pytest.raises(CorruptProfileError, match="metadata"):
+        TableProfile.from_bytes(_with_metadata(data, meta))
+
+
+def test_metadata_fields_may_be_null_or_missing() -> None:
+    p = profile(pa.table({"x": [1, 2, 3]}))
+    data = p.to_bytes()
+    for meta in (b"{}", b'{"source": null, "profiled_at": null, "profile_duration_ms": null}'):
+        q = TableProfile.from_bytes(_with_metadata(data, meta))
+        assert q.source is None and q.profile_duration_ms is None and q.row_count == 3
+        assert q.profiled_at  # a profile without a timestamp gets the load time
+        _assert_usable(q, p)
+    q = TableProfile.from_bytes(_with_metadata(data, b'{"profile_duration_ms": 7}'))
+    assert q.profile_duration_ms == 7.0 and isinstance(q.profile_duration_ms, float)
+
+
+def test_reserved_wrapper_field_must_be_zero() -> None:
+    data = bytearray(profile(pa.table({"x": [1]})).to_bytes())
+    data[6] = 1
+    with pytest.raises(CorruptProfileError, match="reserved"):
+        TableProfile.from_bytes(bytes(data))
+
+
+def test_mutated_metadata_loads_usable_or_raises_corrupt_profile_error() -> None:
+    """Random edits of the metadata JSON: from_bytes raises CorruptProfileError and nothing else,
+    and whatever it accepts can be printed, saved and merged."""
+    import random
+
+    base = profile(pa.table({"x": [1, 2, 3], "s": ["a", None, "c"]}))
+    base.source = "data/part-1.parquet"
+    data = base.to_bytes()
+    meta_len = int.from_bytes(data[8:12], "little")
+    meta = data[12 : 12 + meta_len]
+    values = [b"null", b"0", b"-0.0", b"1e308", b"5", b"true", b'""', b'"x"', b"[]", b"{}",
+              b'"2024-02-30T00:00:00Z"', b'"2024-01-01"', b'"\\u0000"', b'"\\udfff"', b"NaN",
+              b"-1e-320", b'"\\ud83d\\ude00"', b"12345678901234567890123"]
+    rng = random.Random(20240610)
+    accepted = rejected = 0
+    for _ in range(3000):
+        m = bytearray(meta)
+        kind = rng.randrange(4)
+        if kind == 0:  # flip bits of a few bytes
+            for _ in range(rng.randint(1, 3)):
+                m[rng.randrange(len(m))] ^= 1 << rng.randrange(8)
+        elif kind == 1:  # replace a value with another JSON value
+            colon = [i for i, c in enumerate(m) if c == ord(":")]
+            at = rng.choice(colon) + 2
+            end = min(j for j in (m.find(b",", at), m.find(b"}", at)) if j >= 0)
+            m[at:end] = rng.choice(values)
+        elif kind == 2:  # delete or duplicate a span
+            a = rng.randrange(len(m))
+            b = min(len(m), a + rng.randint(1, 12))
+            m[a:b] = b"" if rng.random() < 0.5 else bytes(m[a:b]) * 2
+        else:  # rename a key
+            quote = [i for i, c in enumerate(m) if c == ord('"')]
+            m[rng.choice(quote) + 1 : rng.choice(quote) + 1] = rng.choice([b"x", b"", b"_"])
+        try:
+            loaded = TableProfile.from_bytes(_with_metadata(data, bytes(m)))
+        except CorruptProfileError:
+            rejected += 1
+            continue
+        accepted += 1
+        _assert_usable(loaded, base)
+    assert accepted > 100 and rejected > 1000, (accepted, rejected)

@@ -322,5 +322,88 @@ TEST(DataType, CorruptIdsAndCountsThrowCorruptProfileError) {
   }
 }
 
+// ---- validate(): one check of a type's parameters for parsing and deserializing ----
+
+TEST(DataType, DecimalScaleOutsideTheSupportedRangeIsUnsupported) {
+  for (const char* ok : {"d:10,2", "d:10,127", "d:10,-128", "d:76,127,256", "d:9,-128,32"}) {
+    SCOPED_TRACE(ok);
+    EXPECT_NO_THROW(parse(field("", ok)));
+  }
+  for (const char* bad :
+       {"d:10,128", "d:10,-129", "d:10,2147483647", "d:10,-2147483648", "d:76,-2147483648,256"}) {
+    SCOPED_TRACE(bad);
+    expect_throws<UnsupportedTypeError>([&] { parse(field("", bad)); }, {"scale", "-128", "127"});
+  }
+  for (const char* bad : {"d:0,2", "d:39,2", "d:10,2,48", "d:10,2,0", "d:19,2,64", "d:77,2,256"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_THROW(parse(field("", bad)), ArrowImportError);
+  }
+}
+
+// The bytes of `t` with one field changed after serialization, read back.
+DataType forged(const DataType& t) {
+  const auto bytes = bytes_of(t);
+  ByteReader r(bytes.data(), bytes.size(), "data type");
+  DataType back = DataType::deserialize(r);
+  r.expect_end();
+  return back;
+}
+
+TEST(DataType, DeserializeRejectsWhatParsingRejects) {
+  const DataType decimal = parse(field("", "d:10,2,64")).type;
+  ASSERT_NO_THROW(forged(decimal));
+  std::vector<std::pair<std::string, DataType>> bad;
+  auto add = [&](std::string what, DataType base, auto&& edit) {
+    edit(base);
+    bad.emplace_back(std::move(what), std::move(base));
+  };
+  // A scale of INT32_MIN reached `-scale` (undefined behaviour); INT32_MAX looped 2^31 times.
+  add("scale INT32_MIN", decimal, [](DataType& t) { t.scale = INT32_MIN; });
+  add("scale INT32_MAX", decimal, [](DataType& t) { t.scale = INT32_MAX; });
+  add("scale 128", decimal, [](DataType& t) { t.scale = 128; });
+  add("width 48", decimal, [](DataType& t) { t.width = 48; });
+  add("precision 0", decimal, [](DataType& t) { t.precision = 0; });
+  add("precision 19 in 64 bits", decimal, [](DataType& t) { t.precision = 19; });
+  add("decimal with a child", decimal, [](DataType& t) {
+    t.children.push_back(Field{"x", DataType{}});
+  });
+  const DataType i64 = parse(field("", "l")).type;
+  add("scale on an int64", i64, [](DataType& t) { t.scale = -5; });
+  add("width on an int64", i64, [](DataType& t) { t.width = 8; });
+  add("time zone on an int64", i64, [](DataType& t) { t.timezone = "UTC"; });
+  add("index type on an int64", i64, [](DataType& t) { t.index_id = TypeId::kInt32; });
+  add("int64 with a child", i64, [](DataType& t) { t.children.push_back(Field{"x", DataType{}}); });
+  const DataType list = parse(field("", "+l", {field("item", "l")})).type;
+  add("list without child", list, [](DataType& t) { t.children.clear(); });
+  add("list of a bad decimal", list, [&](DataType& t) {
+    t.children[0].type = decimal;
+    t.children[0].type.scale = INT32_MIN;
+  });
+  add("fixed-size list of -1", parse(field("", "+w:3", {field("item", "l")})).type,
+      [](DataType& t) { t.width = -1; });
+  add("fixed_size_binary of -1", parse(field("", "w:3")).type, [](DataType& t) { t.width = -1; });
+  add("map without entries", parse(field("", "+m", {field("entries", "+s")})).type,
+      [](DataType& t) { t.children.clear(); });
+  const DataType dict = parse(dict_field("", "i", field("", "d:10,2,64"))).type;
+  add("dictionary with float indices", dict, [](DataType& t) { t.index_id = TypeId::kFloat64; });
+  add("dictionary without values", dict, [](DataType& t) { t.children.clear(); });
+  add("dictionary of a bad decimal", dict,
+      [](DataType& t) { t.children[0].type.scale = INT32_MAX; });
+  add("time32 in ns", parse(field("", "tts")).type, [](DataType& t) { t.unit = TimeUnit::kNano; });
+  add("time64 in s", parse(field("", "ttn")).type, [](DataType& t) { t.unit = TimeUnit::kSecond; });
+  for (const auto& [what, t] : bad) {
+    SCOPED_TRACE(what);
+    EXPECT_THROW(t.validate(), Error);
+    expect_throws<CorruptProfileError>([&] { forged(t); }, {"invalid data type"});
+  }
+}
+
+TEST(DataType, EveryParsedTypeValidates) {
+  for (const auto& e : every_type()) {
+    SCOPED_TRACE(e.text);
+    EXPECT_NO_THROW(parse(e.spec).type.validate());
+  }
+}
+
 }  // namespace
 }  // namespace truthound

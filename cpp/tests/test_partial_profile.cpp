@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -856,6 +857,107 @@ TEST(PartialProfile, CorruptPayloadBehindAValidChecksumThrowsOrFinalizes) {
     }
   }
   RecordProperty("rejected", rejected);
+}
+
+// One int64 (format "l") or uint64 ("L") column, consumed in batches of 3,000 rows.
+template <typename T>
+PartialProfile integer_column(const std::vector<T>& values, const char* format) {
+  PartialProfile p;
+  ReleaseCounter rc;
+  ScopedSchema s(struct_schema({field("id", format)}));
+  for (size_t b = 0; b < values.size(); b += 3000) {
+    Opt<T> batch(values.begin() + static_cast<long>(b),
+                 values.begin() + static_cast<long>(std::min(values.size(), b + 3000)));
+    std::vector<ArrowArray> cols;
+    cols.push_back(primitive_array<T>(&rc, batch));
+    ScopedArray a(
+        make_array(&rc, static_cast<int64_t>(batch.size()), 0, 0, {nullopt}, std::move(cols)));
+    p.consume_batch(*s, *a);
+  }
+  return p;
+}
+
+TEST(PartialProfile, SequentialUniqueIntegersAreIdentifiersPastTheExactDistinctLimit) {
+  auto inferred = [](const PartialProfile& p) {
+    return column(fin(p), "id")["inferred_type"].str();
+  };
+  std::vector<int64_t> ids(20000);
+  for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int64_t>(i) + 2007;
+  std::mt19937_64 rng(3);
+  std::shuffle(ids.begin(), ids.end(), rng);  // any order
+  const PartialProfile p = integer_column(ids, "l");
+  EXPECT_FALSE(column(fin(p), "id")["is_unique"].b);  // not provable from the sketch
+  EXPECT_EQ(inferred(p), "identifier");
+  // the same after a merge of two halves, and for unsigned and negative ranges
+  PartialProfile a = integer_column(std::vector<int64_t>(ids.begin(), ids.begin() + 9000), "l");
+  a.merge(integer_column(std::vector<int64_t>(ids.begin() + 9000, ids.end()), "l"));
+  EXPECT_EQ(inferred(a), "identifier");
+  std::vector<uint64_t> uids(20000);
+  for (size_t i = 0; i < uids.size(); ++i) uids[i] = UINT64_MAX - i;
+  EXPECT_EQ(inferred(integer_column(uids, "L")), "identifier");
+  std::vector<int64_t> negative(20000);
+  for (size_t i = 0; i < negative.size(); ++i) negative[i] = INT64_MIN + static_cast<int64_t>(i);
+  EXPECT_EQ(inferred(integer_column(negative, "l")), "identifier");
+  // Not sequential: every value twice (half the range), every value once but spread out, the
+  // range one short (a repeated maximum), one value far out.
+  std::vector<int64_t> twice(20000), spread(20000);
+  for (size_t i = 0; i < twice.size(); ++i) {
+    twice[i] = static_cast<int64_t>(i / 2);
+    spread[i] = static_cast<int64_t>(i) * 7;
+  }
+  auto short_range = ids;
+  for (auto& v : short_range) v = v == 2007 ? 2008 : v;
+  auto far_out = ids;
+  far_out[0] = int64_t{1} << 40;
+  for (const auto* v : {&twice, &spread, &short_range, &far_out}) {
+    const PartialProfile q = integer_column(*v, "l");
+    if (column(fin(q), "id")["is_unique"].b) continue;  // the sketch's estimate hit n exactly
+    EXPECT_EQ(inferred(q), "integer");
+  }
+  // Small columns: unique (exact) or not, as before.
+  EXPECT_EQ(inferred(integer_column(std::vector<int64_t>{5, 3, 4, 6, 7, 8, 9, 10, 11, 12}, "l")),
+            "identifier");
+  EXPECT_EQ(inferred(integer_column(std::vector<int64_t>{5, 3, 4, 6, 7, 8, 9, 10, 11}, "l")),
+            "integer");  // fewer than 10 values
+}
+
+// A decimal column whose serialized scale is forged behind a valid checksum: INT32_MIN reached
+// `-scale` (undefined behaviour) at finalize, INT32_MAX looped 2^31 times.
+TEST(PartialProfile, ForgedDecimalScaleIsRejected) {
+  ReleaseCounter rc;
+  PartialProfile p;
+  {
+    ScopedSchema s(struct_schema({field("price", "d:10,2,64")}));
+    std::vector<ArrowArray> cols;
+    cols.push_back(primitive_array<int64_t>(&rc, Opt<int64_t>{1250, -7, nullopt, 99}));
+    ScopedArray a(make_array(&rc, 4, 0, 0, {nullopt}, std::move(cols)));
+    p.consume_batch(*s, *a);
+  }
+  const auto bytes = p.serialize();
+  // The column's DataType as serialized: id, unit, time zone, then width, precision, scale.
+  ByteWriter type;
+  type.u8(static_cast<uint8_t>(TypeId::kDecimal));
+  type.u8(0);
+  type.str("");
+  type.put<int32_t>(64);
+  type.put<int32_t>(10);
+  type.put<int32_t>(2);
+  const auto& needle = type.buffer();
+  const auto it = std::search(bytes.begin(), bytes.end(), needle.begin(), needle.end());
+  ASSERT_NE(it, bytes.end());
+  const size_t scale_at = static_cast<size_t>(it - bytes.begin()) + needle.size() - 4;
+  for (int32_t scale : {INT32_MIN, INT32_MAX, -129, 128}) {
+    SCOPED_TRACE(scale);
+    std::vector<uint8_t> payload(bytes.begin() + 16, bytes.end() - 8);
+    std::memcpy(payload.data() + scale_at - 16, &scale, 4);
+    const auto b = frame(bytes, payload.data(), payload.size());
+    expect_throws<CorruptProfileError>([&] { PartialProfile::deserialize(b.data(), b.size()); },
+                                       {"scale", std::to_string(scale)});
+  }
+  // The unforged bytes still load and print the scale-2 values.
+  const Value back = fin(PartialProfile::deserialize(bytes.data(), bytes.size()));
+  EXPECT_EQ(column(back, "price")["min"].str(), "-0.07");
+  EXPECT_EQ(column(back, "price")["max"].str(), "12.50");
 }
 
 TEST(PartialProfile, WrongMagicOrVersionIsRejectedSayingSo) {

@@ -26,7 +26,9 @@ class PartialProfile:
     def finalize(self) -> str:
         """The result JSON (see docs/engine-interface.md)."""
     @property
-    def row_count(self) -> int: ...
+    def row_count(self) -> int:
+        """Rows consumed so far; while a stream is consumed, the batches profiled so far. Safe to
+        read from any thread, and from the stream's own Python code."""
     @property
     def column_names(self) -> list[str]: ...
     @property

@@ -27,7 +27,7 @@ _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 # Errors about the command line itself exit with 2 (like click's usage errors); errors about the
 # data exit with 1.
-_USAGE_ERRORS: tuple[type[BaseException], ...] = (ConfigurationError, ColumnNotFoundError)
+_USAGE_ERRORS: tuple[type[TruthoundError], ...] = (ConfigurationError, ColumnNotFoundError)
 
 
 def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
@@ -140,16 +140,42 @@ def _profile_kwargs(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# The report format of each -o extension; "" (no extension) and .txt are the console summary.
+_OUTPUT_EXTENSIONS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".txt": "console", "": "console"}
+# Extensions of reports the CLI cannot write yet: an error even with -f, so `-o report.html` never
+# holds console text.
+_UNWRITABLE_EXTENSIONS = {".html": "HTML", ".htm": "HTML"}
+
+
 def _output_format(fmt: str | None, output: str | None) -> str:
+    """The report format from -f and the -o extension; a UsageError (exit 2) names what fits."""
+    ext = os.path.splitext(output)[1].lower() if output is not None else ""
+    if ext in _UNWRITABLE_EXTENSIONS:
+        raise click.UsageError(
+            f"-o {output}: {_UNWRITABLE_EXTENSIONS[ext]} reports are not available yet; "
+            "write .json, .yaml/.yml or .txt (console) instead"
+        )
     if fmt is not None:
         return fmt.lower()
-    if output is not None:
-        ext = os.path.splitext(output)[1].lower()
-        if ext == ".json":
-            return "json"
-        if ext in (".yaml", ".yml"):
-            return "yaml"
-    return "console"
+    if ext not in _OUTPUT_EXTENSIONS:
+        raise click.UsageError(
+            f"-o {output}: cannot tell the report format from the extension {ext!r}; use .json, "
+            ".yaml/.yml or .txt, or choose the format with -f console|json|yaml"
+        )
+    return _OUTPUT_EXTENSIONS[ext]
+
+
+def _check_output(output: str) -> None:
+    """Fail before profiling when -o cannot be written: its directory must exist and be
+    writable, and the path must not be a directory."""
+    target = os.path.abspath(output)
+    directory = os.path.dirname(target)
+    if not os.path.isdir(directory):
+        raise click.UsageError(f"-o {output}: the directory {directory} does not exist")
+    if os.path.isdir(target):
+        raise click.UsageError(f"-o {output}: is a directory")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise click.UsageError(f"-o {output}: the directory {directory} is not writable")
 
 
 _PROFILE_EPILOG = """\b
@@ -176,6 +202,8 @@ def profile_command(
 
     source: str | list[str] = sources[0] if len(sources) == 1 else list(sources)
     fmt = _output_format(fmt, output)
+    if output is not None:
+        _check_output(output)
     dist = distributed_kwargs(params)
     if dist["distributed"]:
         from truthound.profiler.distributed.cli_support import run_distributed
@@ -204,6 +232,7 @@ def _render(result: Any, fmt: str) -> str:
 
 
 def _num(value: Any) -> str:
+    """A count or a statistic: thousands separators (``rows 2,000``)."""
     if value is None:
         return "-"
     if isinstance(value, bool):
@@ -240,9 +269,13 @@ def _bytes(n: int | None) -> str:
 
 
 def _value(value: Any) -> str:
+    """A value of the column (min, max, quantiles, top values): printed as its type writes it,
+    without thousands separators (``min 2007`` for a year, ``max 1234567.5``)."""
     if isinstance(value, str):
         return repr(_short(value, 24))
-    return _num(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return _num(value)
+    return _num(value).replace(",", "")
 
 
 def _count_range(v: Any) -> str:
@@ -417,6 +450,8 @@ def _keep_freed_heap() -> None:
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Run ``th`` with ``argv`` (default: sys.argv[1:]) and exit."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if not args:  # `th` alone: the help on stdout, not a usage error
+        args = ["--help"]
     debug = "--debug" in args
     _keep_freed_memory()
     _keep_freed_heap()
@@ -435,9 +470,9 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
             traceback.print_exc()
             sys.exit(1)
         if isinstance(exc, _USAGE_ERRORS):
-            _fail(str(exc), 2)
+            _fail(exc.cli_message or str(exc), 2)
         if isinstance(exc, TruthoundError):
-            _fail(str(exc), 1)
+            _fail(exc.cli_message or str(exc), 1)
         if isinstance(exc, OSError):
             where = f"{exc.filename}: " if exc.filename else ""
             _fail(f"{where}{exc.strerror or exc}", 1)

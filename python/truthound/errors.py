@@ -24,6 +24,10 @@ __all__ = [
 class TruthoundError(Exception):
     """Base class of every error raised by truthound."""
 
+    #: The message as the ``th`` command line should show it, when it names an option that the
+    #: CLI spells differently (``--input-format`` for ``format=``); None: the message as is.
+    cli_message: str | None = None
+
 
 class SourceNotFoundError(TruthoundError, FileNotFoundError):
     """A source path, glob or directory does not exist or matches no file."""

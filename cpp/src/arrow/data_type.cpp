@@ -139,14 +139,7 @@ DataType parse_type(const ArrowSchema& schema, int depth) {
     auto c2 = rest.find(',');
     t.scale = parse_int(rest.substr(0, c2), f);
     t.width = c2 == std::string_view::npos ? 128 : parse_int(rest.substr(c2 + 1), f);
-    if (t.width != 32 && t.width != 64 && t.width != 128 && t.width != 256) {
-      bad_format(f, "decimal bit width must be 32, 64, 128 or 256");
-    }
-    const int32_t max_precision = t.width == 32 ? 9 : t.width == 64 ? 18 : t.width == 128 ? 38 : 76;
-    if (t.precision < 1 || t.precision > max_precision) {
-      bad_format(f, "decimal precision out of range for its bit width");
-    }
-    return t;
+    return t;  // width, precision and scale: validate()
   }
   if (f == "tdD") {
     t.id = TypeId::kDate32;
@@ -307,7 +300,88 @@ Field parse_field(const ArrowSchema& schema) {
   Field f;
   f.name = schema.name != nullptr ? schema.name : "";
   f.type = parse_type(schema, 0);
+  f.type.validate();
   return f;
+}
+
+void DataType::validate() const {
+  auto bad = [this](const std::string& why) {
+    throw ArrowImportError("malformed Arrow type '" + (format.empty() ? to_string() : format) +
+                           "': " + why);
+  };
+  auto need_children = [&](size_t n, const char* what) {
+    if (children.size() != n) {
+      bad(std::string(what) + " needs " + std::to_string(n) + " child type" + (n == 1 ? "" : "s") +
+          ", got " + std::to_string(children.size()));
+    }
+  };
+  if (id >= TypeId::kCount_) bad("unknown type id " + std::to_string(static_cast<int>(id)));
+  if (unit > TimeUnit::kNano) bad("unknown time unit");
+  if (index_id >= TypeId::kCount_) bad("unknown index type id");
+  const bool has_width =
+      id == TypeId::kDecimal || id == TypeId::kFixedSizeBinary || id == TypeId::kFixedSizeList;
+  if (!has_width && width != 0) bad("width " + std::to_string(width) + " on a type without one");
+  if (id != TypeId::kDecimal && (precision != 0 || scale != 0)) {
+    bad("precision or scale on a type that is not a decimal");
+  }
+  if (id != TypeId::kTimestamp && !timezone.empty())
+    bad("time zone on a type that is not a timestamp");
+  if (id != TypeId::kDictionary && (index_id != TypeId::kNull || ordered)) {
+    bad("index type on a type that is not a dictionary");
+  }
+  switch (id) {
+    case TypeId::kDecimal: {
+      if (width != 32 && width != 64 && width != 128 && width != 256) {
+        bad("decimal bit width must be 32, 64, 128 or 256, got " + std::to_string(width));
+      }
+      const int32_t max_precision = width == 32 ? 9 : width == 64 ? 18 : width == 128 ? 38 : 76;
+      if (precision < 1 || precision > max_precision) {
+        bad("decimal precision must be from 1 to " + std::to_string(max_precision) + " for " +
+            std::to_string(width) + " bits, got " + std::to_string(precision));
+      }
+      if (scale < kMinDecimalScale || scale > kMaxDecimalScale) {
+        throw UnsupportedTypeError("decimal scale " + std::to_string(scale) +
+                                   " is not supported: the engine profiles scales from " +
+                                   std::to_string(kMinDecimalScale) + " to " +
+                                   std::to_string(kMaxDecimalScale));
+      }
+      need_children(0, "a decimal");
+      break;
+    }
+    case TypeId::kFixedSizeBinary:
+      if (width < 0) bad("negative width");
+      need_children(0, "fixed_size_binary");
+      break;
+    case TypeId::kFixedSizeList:
+      if (width < 0) bad("negative list size");
+      need_children(1, "a fixed-size list");
+      break;
+    case TypeId::kList:
+    case TypeId::kLargeList:
+      need_children(1, "a list");
+      break;
+    case TypeId::kMap:
+      need_children(1, "a map");
+      break;
+    case TypeId::kDictionary:
+      if (index_id < TypeId::kInt8 || index_id > TypeId::kUInt64) {
+        bad("dictionary index must be an integer type");
+      }
+      need_children(1, "a dictionary");
+      break;
+    case TypeId::kTime32:
+      if (unit != TimeUnit::kSecond && unit != TimeUnit::kMilli) bad("time32 unit must be s or ms");
+      break;
+    case TypeId::kTime64:
+      if (unit != TimeUnit::kMicro && unit != TimeUnit::kNano) bad("time64 unit must be us or ns");
+      break;
+    case TypeId::kStruct:
+    case TypeId::kOther:
+      break;
+    default:
+      need_children(0, to_string().c_str());
+  }
+  for (const auto& c : children) c.type.validate();
 }
 
 bool DataType::operator==(const DataType& o) const {
@@ -435,6 +509,13 @@ DataType DataType::deserialize(ByteReader& in, int depth) {
     f.name = std::string(in.str());
     f.type = deserialize(in, depth + 1);
     t.children.push_back(std::move(f));
+  }
+  if (depth == 0) {  // once for the whole tree
+    try {
+      t.validate();
+    } catch (const Error& e) {
+      in.corrupt(std::string("invalid data type: ") + e.what());
+    }
   }
   return t;
 }

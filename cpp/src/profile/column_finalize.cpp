@@ -214,6 +214,27 @@ void ColumnState::render_quantile(JsonWriter& w, double v) const {
   }
 }
 
+// Integers that fill their range min..max exactly once each, as far as the counts can tell: the
+// range holds as many integers as the column has values and the distinct count's upper bound
+// reaches that many. Past the exact distinct limit (4,096 values) `unique` is never proven, so an
+// id column 1..n would otherwise be a plain integer; a column with a few repeats and as many gaps
+// can pass too, which is fine for a type hint (is_unique stays what the sketch can prove).
+bool ColumnState::is_sequential() const {
+  const uint64_t non_null = rows_ - nulls_;
+  if (!has_minmax_ || non_null == 0) return false;
+  unsigned __int128 span = 0;  // max - min, exact for every int64/uint64 pair
+  if (domain_ == ValueDomain::kInt) {
+    span = static_cast<unsigned __int128>(static_cast<__int128>(imax_) - imin_);
+  } else if (domain_ == ValueDomain::kUInt) {
+    span = umax_ - umin_;
+  } else {
+    return false;
+  }
+  if (span != non_null - 1) return false;
+  return hll_.is_exact() ? std::round(hll_.estimate()) == static_cast<double>(non_null)
+                         : std::ceil(hll_.upper_bound(3)) >= static_cast<double>(non_null);
+}
+
 std::string ColumnState::inferred_type(double distinct, bool unique) const {
   const DataType& vt = value_type(type_);
   const uint64_t non_null = rows_ - nulls_;
@@ -248,7 +269,9 @@ std::string ColumnState::inferred_type(double distinct, bool unique) const {
     default:
       break;
   }
-  if (vt.is_integer()) return unique && non_null >= 10 ? "identifier" : "integer";
+  if (vt.is_integer()) {
+    return non_null >= 10 && (unique || is_sequential()) ? "identifier" : "integer";
+  }
   if (!vt.is_utf8()) return "binary";
   if (pattern_checked_ > 0) {
     auto share = [&](uint32_t mask) {

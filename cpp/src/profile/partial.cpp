@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "truthound/arrow/bitmap.hpp"
+#include "truthound/arrow/stream.hpp"
 #include "truthound/util/error.hpp"
 #include "truthound/util/hash.hpp"
 #include "truthound/util/json.hpp"
@@ -209,22 +210,9 @@ void PartialProfile::consume_batch(const ArrowSchema& schema, const ArrowArray& 
 }
 
 void PartialProfile::consume_stream(ArrowArrayStream& stream) {
-  if (stream.release == nullptr) throw ArrowImportError("the Arrow stream was already released");
-  OwnedSchema schema;
-  if (int rc = stream.get_schema(&stream, schema.get()); rc != 0) {
-    const char* err = stream.get_last_error ? stream.get_last_error(&stream) : nullptr;
-    throw ArrowImportError(std::string("reading the Arrow stream's schema failed: ") +
-                           (err ? err : std::to_string(rc)));
-  }
-  for (;;) {
-    OwnedArray batch;
-    if (int rc = stream.get_next(&stream, batch.get()); rc != 0) {
-      const char* err = stream.get_last_error ? stream.get_last_error(&stream) : nullptr;
-      throw ArrowImportError(std::string("reading the Arrow stream failed: ") +
-                             (err ? err : std::to_string(rc)));
-    }
-    if (batch.is_released()) break;  // end of stream
-    consume_batch(*schema.get(), *batch.get());
+  StreamReader reader(stream);
+  for (OwnedArray batch = reader.next(); !batch.is_released(); batch = reader.next()) {
+    consume_batch(reader.schema(), *batch.get());
   }
 }
 

@@ -12,6 +12,7 @@
 #include <tuple>
 
 #include "truthound/arrow/c_abi.hpp"
+#include "truthound/arrow/stream.hpp"
 #include "truthound/parquet/reader.hpp"
 #include "truthound/profile/partial.hpp"
 #include "truthound/util/error.hpp"
@@ -23,7 +24,11 @@ namespace truthound {
 namespace {
 
 // A partial profile shared with Python: Python threads may call into it while the GIL is
-// released, so every engine call takes the lock.
+// released, so every engine call takes the lock. Lock order: the GIL is never awaited while the
+// lock is held (nothing under the lock calls Python: a stream's get_next and a batch's release
+// run outside it), and the lock is never awaited while the GIL is held (every method releases
+// the GIL first). So a thread reading row_count cannot deadlock with one consuming a stream
+// whose get_next takes the GIL, and the stream's own Python code may read the profile too.
 struct PyPartialProfile {
   PartialProfile profile;
   std::mutex mutex;
@@ -89,8 +94,13 @@ void consume_stream(PyPartialProfile& self, nb::handle source) {
   if (raw->release == nullptr) throw nb::value_error("the Arrow stream was already consumed");
   OwnedStream stream(raw);  // moved out: the capsule's destructor sees it released
   nb::gil_scoped_release release;
-  std::lock_guard<std::mutex> lock(self.mutex);
-  self.profile.consume_stream(*stream.get());
+  StreamReader reader(*stream.get());
+  // get_next may take the GIL (streams implemented in Python) and a batch's release may too
+  // (buffers owned by Python objects): both run outside the lock.
+  for (OwnedArray batch = reader.next(); !batch.is_released(); batch = reader.next()) {
+    std::lock_guard<std::mutex> lock(self.mutex);
+    self.profile.consume_batch(reader.schema(), *batch.get());
+  }
 }
 
 void consume_batch(PyPartialProfile& self, nb::handle batch) {
@@ -106,8 +116,20 @@ void consume_batch(PyPartialProfile& self, nb::handle batch) {
   if (raw->release == nullptr) throw nb::value_error("the Arrow array was already consumed");
   OwnedArray array(raw);
   nb::gil_scoped_release release;
+  {
+    std::lock_guard<std::mutex> lock(self.mutex);
+    self.profile.consume_batch(*schema, *array.get());
+  }
+  array.reset();  // may take the GIL: released outside the lock
+}
+
+// Runs `f(profile)` under the profile's lock with the GIL released, and returns its result
+// (converted to Python after the GIL is taken back).
+template <typename F>
+auto with_profile(PyPartialProfile& self, F&& f) {
+  nb::gil_scoped_release release;
   std::lock_guard<std::mutex> lock(self.mutex);
-  self.profile.consume_batch(*schema, *array.get());
+  return f(self.profile);
 }
 
 // The engine's Parquet reader, one batch at a time (see parquet/reader.hpp).
@@ -244,29 +266,27 @@ NB_MODULE(_core, m) {
       .def(
           "add_source",
           [](PyPartialProfile& self, const std::string& source) {
-            std::lock_guard<std::mutex> lock(self.mutex);
-            self.profile.add_source(source);
+            truthound::with_profile(self, [&](PartialProfile& p) { p.add_source(source); });
           },
           "source"_a, "Record the name of a source (file, table) this profile covers.")
       .def_prop_ro(
           "row_count",
           [](PyPartialProfile& self) {
-            std::lock_guard<std::mutex> lock(self.mutex);
-            return self.profile.row_count();
+            return truthound::with_profile(self, [](PartialProfile& p) { return p.row_count(); });
           },
-          "Rows consumed so far.")
+          "Rows consumed so far (whole batches: a stream being consumed counts its batches as "
+          "they are profiled).")
       .def_prop_ro(
           "column_names",
           [](PyPartialProfile& self) {
-            std::lock_guard<std::mutex> lock(self.mutex);
-            return self.profile.column_names();
+            return truthound::with_profile(self,
+                                           [](PartialProfile& p) { return p.column_names(); });
           },
           "Profiled (leaf) column names, in order of first appearance.")
       .def_prop_ro(
           "sources",
           [](PyPartialProfile& self) {
-            std::lock_guard<std::mutex> lock(self.mutex);
-            return self.profile.sources();
+            return truthound::with_profile(self, [](PartialProfile& p) { return p.sources(); });
           },
           "Names of the sources this profile covers.");
 

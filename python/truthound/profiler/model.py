@@ -9,6 +9,7 @@ also keeps the engine's mergeable state, so it can be merged with a profile of m
 from __future__ import annotations
 
 import json
+import math
 import struct
 import time
 from dataclasses import dataclass, field, fields
@@ -223,6 +224,70 @@ def _utc_now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+_META_KEYS = ("source", "profiled_at", "profile_duration_ms")
+
+
+def _meta_text(meta: dict[str, Any], key: str) -> str | None:
+    value = meta.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise CorruptProfileError(
+            f"profile metadata is malformed: '{key}' must be a string or null, "
+            f"got {type(value).__name__}"
+        )
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate from a \ud800 escape
+        raise CorruptProfileError(
+            f"profile metadata is malformed: '{key}' is not valid Unicode text"
+        ) from exc
+    return value
+
+
+def _read_metadata(meta: Any) -> tuple[str | None, str | None, float | None]:
+    """(source, profiled_at, profile_duration_ms) of the wrapper's metadata JSON, checked so that
+    a profile that loads can also be printed, merged and saved again."""
+    if not isinstance(meta, dict):
+        raise CorruptProfileError(
+            f"profile metadata is malformed: expected a JSON object, got {type(meta).__name__}"
+        )
+    unknown = sorted(set(meta) - set(_META_KEYS))
+    if unknown:
+        raise CorruptProfileError(
+            f"profile metadata is malformed: unknown field {unknown[0]!r} "
+            f"(expected {', '.join(_META_KEYS)})"
+        )
+    source = _meta_text(meta, "source")
+    profiled_at = _meta_text(meta, "profiled_at")
+    if profiled_at is not None:
+        try:
+            datetime.fromisoformat(profiled_at.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise CorruptProfileError(
+                "profile metadata is malformed: 'profiled_at' is not an ISO 8601 timestamp: "
+                f"{profiled_at[:64]!r}"
+            ) from exc
+    duration = meta.get("profile_duration_ms")
+    if duration is not None:
+        if isinstance(duration, bool) or not isinstance(duration, (int, float)):
+            raise CorruptProfileError(
+                "profile metadata is malformed: 'profile_duration_ms' must be a number or null, "
+                f"got {type(duration).__name__}"
+            )
+        try:
+            value = float(duration)
+        except OverflowError:  # an integer beyond the range of a float
+            value = math.inf
+        if not math.isfinite(value) or value < 0:
+            raise CorruptProfileError(
+                "profile metadata is malformed: 'profile_duration_ms' must be a finite number "
+                f">= 0, got {str(duration)[:32]}"
+            )
+        return source, profiled_at, value
+    return source, profiled_at, None
+
+
 @dataclass(eq=True, repr=False)
 class TableProfile(_Record):
     """The profile of a table: table-level fields and one :class:`ColumnProfile` per column.
@@ -332,6 +397,7 @@ class TableProfile(_Record):
                 "profile_duration_ms": self.profile_duration_ms,
             },
             ensure_ascii=False,
+            allow_nan=False,  # from_bytes rejects NaN and infinities
         ).encode()
         return _HEADER.pack(_MAGIC, _WRAPPER_VERSION, 0, len(meta)) + meta + state.to_bytes()
 
@@ -343,7 +409,7 @@ class TableProfile(_Record):
             raise CorruptProfileError(
                 f"profile bytes are truncated: expected at least {_HEADER.size} bytes, got {len(data)}"
             )
-        magic, version, _reserved, meta_len = _HEADER.unpack_from(data)
+        magic, version, reserved, meta_len = _HEADER.unpack_from(data)
         if magic != _MAGIC:
             raise CorruptProfileError(
                 f"not a truthound profile: expected magic {_MAGIC!r}, got {magic!r}"
@@ -352,23 +418,24 @@ class TableProfile(_Record):
             raise CorruptProfileError(
                 f"unsupported profile format version: expected {_WRAPPER_VERSION}, got {version}"
             )
+        if reserved != 0:
+            raise CorruptProfileError(
+                f"profile bytes are corrupted: reserved header field is {reserved}, expected 0"
+            )
         end = _HEADER.size + meta_len
         if end > len(data):
             raise CorruptProfileError(
                 f"profile bytes are truncated: metadata needs {end} bytes, got {len(data)}"
             )
         try:
-            meta = json.loads(data[_HEADER.size : end].decode())
-        except (ValueError, UnicodeDecodeError) as exc:
+            # NaN and Infinity are not JSON; to_bytes never writes them.
+            meta = json.loads(data[_HEADER.size : end].decode(), parse_constant=_reject_constant)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise CorruptProfileError(f"profile metadata is malformed: {exc}") from exc
-        if not isinstance(meta, dict):
-            raise CorruptProfileError("profile metadata is malformed: expected a JSON object")
+        source, profiled_at, duration = _read_metadata(meta)
         state = _core.PartialProfile.from_bytes(data[end:])
         return cls._from_state(
-            state,
-            source=meta.get("source"),
-            profiled_at=meta.get("profiled_at"),
-            profile_duration_ms=meta.get("profile_duration_ms"),
+            state, source=source, profiled_at=profiled_at, profile_duration_ms=duration
         )
 
     def merge(self, other: TableProfile) -> TableProfile:
@@ -424,6 +491,10 @@ class TableProfile(_Record):
             f"columns={self.column_count}, duplicates={dup_text}, duration={duration}, "
             f"mergeable={self.has_state})"
         )
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def _bad_column(value: Any, what: str) -> list[ColumnProfile]:

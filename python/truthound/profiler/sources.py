@@ -22,7 +22,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -36,6 +36,7 @@ from truthound.errors import (
     SchemaError,
     SourceNotFoundError,
     SourceReadError,
+    TruthoundError,
     UnsupportedTypeError,
 )
 
@@ -425,6 +426,20 @@ def _resolve_many(paths: Sequence[str]) -> list[str]:
     return list(files)
 
 
+_E = TypeVar("_E", bound=TruthoundError)
+
+
+def _input_format_error(cls: type[_E], template: str, value: str | None = None) -> _E:
+    """An error whose message names the input format option: ``{option}`` in ``template`` is
+    ``format=`` (``format='csv'`` with a ``value``) for Python and ``--input-format`` (``--input-format
+    csv``) in the message the CLI shows."""
+    python = "format=" if value is None else f"format={value!r}"
+    cli = "--input-format" if value is None else f"--input-format {value}"
+    exc = cls(template.format(option=python))
+    exc.cli_message = template.format(option=cli)
+    return exc
+
+
 def _choose_format(files: list[str], source: str, fmt: str | None) -> tuple[str, list[str]]:
     if fmt is not None:
         fmt = fmt.lower()
@@ -444,14 +459,17 @@ def _choose_format(files: list[str], source: str, fmt: str | None) -> tuple[str,
         else:
             by_format.setdefault(detected, []).append(f)
     if not by_format:
-        raise SourceReadError(
+        raise _input_format_error(
+            SourceReadError,
             f"cannot tell the format of {unknown[0]!r} from its extension; use one of "
             + ", ".join(sorted(FILE_FORMATS))
-            + " (optionally compressed: .gz, .bz2, .zst, .lz4) or pass format="
+            + " (optionally compressed: .gz, .bz2, .zst, .lz4) or pass {option}",
         )
     if len(by_format) > 1:
         found = ", ".join(sorted(by_format))
-        raise SourceReadError(f"{source!r} mixes file formats ({found}); pass format= to choose one")
+        raise _input_format_error(
+            SourceReadError, f"{source!r} mixes file formats ({found}); pass {{option}} to choose one"
+        )
     ((detected, chosen),) = by_format.items()
     return detected, chosen
 
@@ -523,7 +541,9 @@ def file_dataset(
     if "://" in source and not source.startswith("file://"):
         fmt = fmt or format_of(source.rstrip("/"))
         if fmt is None:
-            raise SourceReadError(f"cannot tell the format of {source!r}; pass format=")
+            raise _input_format_error(
+                SourceReadError, f"cannot tell the format of {source!r}; pass {{option}}"
+            )
         if fmt == "ipc_stream":
             return None
         try:
@@ -549,11 +569,21 @@ def _files_dataset(
     csv_column_types: dict[str, pa.DataType] | None,
     encoding: str | None,
 ) -> tuple[ds.Dataset | ParquetFileSource, str] | None:
+    chosen_by_user = fmt
     fmt, files = _choose_format(files, source, fmt)
     if fmt == "ipc_stream":
         return None
     if fmt == "parquet" and base is None and len(files) == 1:
-        return _open_parquet_file(files[0]), fmt
+        try:
+            return _open_parquet_file(files[0]), fmt
+        except SourceReadError as exc:
+            if chosen_by_user is None:
+                raise
+            raise _input_format_error(
+                SourceReadError,
+                str(exc).replace("{", "{{").replace("}", "}}") + " (read as parquet because of {option})",
+                chosen_by_user,
+            ) from exc
     file_format = _file_format(fmt, csv_column_types, encoding)
     options: dict[str, Any] = {"format": file_format}
     if base is not None:
@@ -572,7 +602,15 @@ def _files_dataset(
     try:
         dataset = ds.dataset(files, **options)
     except (pa.ArrowException, OSError, ValueError) as exc:
-        raise SourceReadError(_describe_open_error(files, file_format, exc)) from exc
+        message = _describe_open_error(files, file_format, exc)
+        if chosen_by_user is None:
+            raise SourceReadError(message) from exc
+        # Read as the format the caller chose: say so, with the option's own spelling.
+        raise _input_format_error(
+            SourceReadError,
+            message.replace("{", "{{").replace("}", "}}") + f" (read as {fmt} because of {{option}})",
+            chosen_by_user,
+        ) from exc
     if "schema" in options:
         return dataset, fmt
     physical: Callable[[ds.Fragment], pa.Schema] | None = None

@@ -66,6 +66,18 @@ struct DataType {
   std::string format;               // the Arrow format string, kept for kOther
   std::vector<Field> children;      // list item, struct fields, map entries, dictionary value type
 
+  // Decimal scales the engine profiles (as arrow-rs, whose scale is an i8): every value of a
+  // decimal256 then stays within double range when scaled, and 10^|scale| takes a few steps.
+  static constexpr int32_t kMinDecimalScale = -128;
+  static constexpr int32_t kMaxDecimalScale = 127;
+
+  // Checks the parameters of this type and its children: decimal width (32/64/128/256),
+  // precision (1 to 9/18/38/76) and scale (kMinDecimalScale..kMaxDecimalScale), time units of
+  // time32/time64, child counts of lists, maps and dictionaries, dictionary index types, widths,
+  // and that fields a type does not use are at their defaults. Throws ArrowImportError naming the
+  // type when malformed and UnsupportedTypeError for a decimal scale outside the range above.
+  // parse_field and deserialize both call it, so no other code sees an invalid type.
+  void validate() const;
   std::string to_string() const;
   bool operator==(const DataType& other) const;
 
@@ -89,8 +101,8 @@ struct Field {
   bool operator==(const Field& other) const = default;
 };
 
-// Parses a schema tree (format strings, children, dictionary). Throws ArrowImportError on a
-// malformed format string.
+// Parses a schema tree (format strings, children, dictionary) and validates it. Throws
+// ArrowImportError on a malformed format string, UnsupportedTypeError (see validate()).
 Field parse_field(const ArrowSchema& schema);
 
 const char* time_unit_suffix(TimeUnit unit);  // "s", "ms", "us", "ns"

@@ -141,6 +141,7 @@ class ColumnState {
   void render_top_value(JsonWriter& out, std::string_view encoded) const;
   void render_quantile(JsonWriter& out, double v) const;
   std::string inferred_type(double distinct, bool unique) const;
+  bool is_sequential() const;
 
   std::string name_;
   DataType type_;

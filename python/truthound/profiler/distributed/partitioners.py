@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.fs  # noqa: F401 - pa.fs.LocalFileSystem below
 
 from truthound.errors import ConfigurationError, ColumnNotFoundError, SourceReadError
@@ -341,21 +342,17 @@ def _quoted_csv_ranges(
     fd: int, start: int, size: int, range_bytes: int
 ) -> list[tuple[int, int]] | None:
     """Ranges of about ``range_bytes`` from ``start`` (a record start) that each begin at a record
-    start, by the parity of the '"' bytes before each candidate newline; None without numpy (the
-    file is then read whole, by one worker)."""
-    try:
-        import numpy as np
-    except ImportError:
-        return None
+    start, by the parity of the '"' bytes before each candidate newline."""
     from concurrent.futures import ThreadPoolExecutor
 
     def quotes(lo: int, hi: int) -> int:
         n, pos = 0, lo
-        while pos < hi:  # os.pread and numpy release the GIL: blocks are counted in parallel
+        while pos < hi:  # os.pread and pyarrow's kernels release the GIL: blocks count in parallel
             chunk = os.pread(fd, min(_SCAN_BYTES, hi - pos), pos)
             if not chunk:
                 break
-            n += int(np.count_nonzero(np.frombuffer(chunk, dtype=np.uint8) == 34))
+            chars = pa.Array.from_buffers(pa.uint8(), len(chunk), [None, pa.py_buffer(chunk)])
+            n += pc.sum(pc.equal(chars, 34)).as_py() or 0
             pos += len(chunk)
         return n
 
@@ -821,14 +818,15 @@ _NULL_HASH = 0x9E3779B97F4A7C15
 _MULT = 0x100000001B3
 
 
-def row_buckets(batch: pa.RecordBatch, key_columns: Sequence[str], num_buckets: int) -> Any:
-    """The bucket (0..num_buckets-1) of each row of ``batch``: a stable hash of its key values.
+def row_buckets(batch: pa.RecordBatch, key_columns: Sequence[str], num_buckets: int) -> pa.Array:
+    """The bucket (0..num_buckets-1) of each row of ``batch`` (an int64 array): a stable hash of
+    its key values.
 
-    Stable across processes and machines (CRC32 of each distinct value's text, combined per row).
+    Stable across processes and machines (CRC32 of each distinct value's text, combined per row
+    with wrapping uint64 arithmetic). pyarrow kernels only: numpy is not a dependency.
     """
-    import numpy as np
-
-    h = np.zeros(batch.num_rows, dtype=np.uint64)
+    mult = pa.scalar(_MULT, pa.uint64())
+    h: pa.Array = pa.nulls(batch.num_rows, pa.uint64()).fill_null(0)
     for name in key_columns:
         col = batch.column(name)
         try:
@@ -837,11 +835,11 @@ def row_buckets(batch: pa.RecordBatch, key_columns: Sequence[str], num_buckets: 
         except (pa.ArrowNotImplementedError, pa.ArrowInvalid, TypeError):
             values = col.to_pylist()
             indices = pa.array(range(len(values)), pa.int64())
-        codes = np.array([zlib.crc32(repr(v).encode()) for v in values] + [_NULL_HASH], dtype=np.uint64)
-        idx = indices.fill_null(len(values)).to_numpy(zero_copy_only=False).astype(np.int64)
-        with np.errstate(over="ignore"):
-            h = (h * np.uint64(_MULT)) ^ codes[idx]
-    return (h % np.uint64(num_buckets)).astype(np.int64)
+        codes = pa.array([zlib.crc32(repr(v).encode()) for v in values] + [_NULL_HASH], pa.uint64())
+        row_codes = codes.take(indices.fill_null(len(values)))
+        h = pc.bit_wise_xor(pc.multiply(h, mult), row_codes)  # multiply wraps, as uint64 does
+    n = pa.scalar(num_buckets, pa.uint64())
+    return pc.subtract(h, pc.multiply(pc.divide(h, n), n)).cast(pa.int64())  # h % n
 
 
 def replace_batch_size(partitions: list[Partition], batch_size: int) -> list[Partition]:

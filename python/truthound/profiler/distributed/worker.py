@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from truthound import _core
@@ -153,14 +154,19 @@ def partition_batches(partition: Partition) -> Iterator[pa.RecordBatch]:
             raise TypeError(f"unknown partition piece {type(piece).__name__}")
 
 
-def _runs(mask: Any) -> Iterator[tuple[int, int]]:
-    """(start, length) of the runs of True in a numpy bool array."""
-    import numpy as np
-
-    padded = np.concatenate(([False], mask, [False])).astype(np.int8)
-    edges = np.flatnonzero(np.diff(padded))
-    for start, stop in zip(edges[::2], edges[1::2]):
-        yield int(start), int(stop - start)
+def _runs(mask: pa.BooleanArray) -> Iterator[tuple[int, int]]:
+    """(start, length) of the runs of True in a boolean array."""
+    rows = pc.indices_nonzero(mask)
+    if len(rows) == 0:
+        return
+    # a run ends where the next true row is not the next row
+    steps = pc.subtract(rows[1:], rows[:-1])
+    ends = pc.indices_nonzero(pc.not_equal(steps, 1)).to_pylist() + [len(rows) - 1]
+    first = 0
+    for last in ends:
+        start = rows[first].as_py()
+        yield start, rows[last].as_py() - start + 1
+        first = last + 1
 
 
 def _for_partition(batch: pa.RecordBatch, partition: Partition) -> Iterator[pa.RecordBatch]:
@@ -168,10 +174,10 @@ def _for_partition(batch: pa.RecordBatch, partition: Partition) -> Iterator[pa.R
     if partition.hash_bucket is not None:
         buckets = row_buckets(batch, partition.key_columns or partition.schema.names,
                               partition.num_buckets)
-        mask = buckets == partition.hash_bucket
+        mask = pc.equal(buckets, partition.hash_bucket)
         batch = batch.select(list(partition.columns))
         try:
-            yield batch.filter(pa.array(mask))
+            yield batch.filter(mask)
         except pa.ArrowNotImplementedError:
             # Types the filter kernel lacks (string_view in older pyarrow): zero-copy slices.
             for start, length in _runs(mask):
