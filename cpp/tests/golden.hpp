@@ -62,4 +62,13 @@ inline std::vector<uint8_t> check_golden(const std::string& name,
   return golden;
 }
 
+// The bytes of a golden file kept as it is (an older format version that must still load).
+inline std::vector<uint8_t> read_golden(const std::string& name) {
+  const std::string path = std::string(TRUTHOUND_GOLDEN_DIR) + "/" + name + ".bin";
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in.good()) << "golden file " << path << " is missing";
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
+}
+
 }  // namespace truthound::testing

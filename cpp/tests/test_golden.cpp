@@ -73,6 +73,20 @@ TEST(GoldenHyperLogLog, ExactAndDense) {
     EXPECT_EQ(back.precision(), 12);
     EXPECT_NEAR(back.estimate(), 100000.0, 100000.0 * 3 * back.relative_standard_error());
     EXPECT_EQ(back.estimate(), dense.estimate());
+    // Format version 1 (one byte per register) still loads, into the same registers.
+    const auto v1 = read_golden("hll_dense_p12_100000_v1");
+    ASSERT_EQ(v1.size(), 8u + 4096);
+    ASSERT_EQ(v1[1], 1);
+    const HyperLogLog old = HyperLogLog::deserialize(v1.data(), v1.size());
+    EXPECT_EQ(old.serialize(), dense.serialize());
+    EXPECT_EQ(old.estimate(), dense.estimate());
+  }
+  {
+    HyperLogLog exact;
+    exact.update(hashes(0, 1000));
+    const auto v1 = read_golden("hll_exact_1000_v1");
+    ASSERT_EQ(v1[1], 1);
+    EXPECT_EQ(HyperLogLog::deserialize(v1.data(), v1.size()).serialize(), exact.serialize());
   }
 }
 

@@ -131,7 +131,8 @@ TEST(HyperLogLog, SmallPartialsSerializeSmall) {
   EXPECT_EQ(hll.serialize().size(), 16u + 10 * 8);
   HyperLogLog dense(16, 0);
   dense.update(1);
-  EXPECT_EQ(dense.serialize().size(), 8u + 65536);
+  // header, base, 4 bits a register, one exception (hash 1 has rank 48): count, gap, value
+  EXPECT_EQ(dense.serialize().size(), 8u + 1 + 65536 / 2 + 1 + 1 + 1);
 }
 
 // ---- accuracy ----
@@ -370,17 +371,13 @@ TEST(HyperLogLog, InvalidFieldsAreRejected) {
         << "byte " << at << " = " << int{value};
   };
   reject(exact, 0, 0x46);  // family
-  reject(exact, 1, 2);     // version
+  reject(exact, 1, 3);     // version
   reject(exact, 2, 3);     // precision
   reject(exact, 2, 19);
-  reject(exact, 3, 2);                // mode
-  reject(exact, 7, 0xff);             // exact_limit > max
-  reject(exact, 5, 0);                // exact_limit 4096 -> 0 < count
-  reject(exact, 8, 6);                // count 5 -> 6: not enough bytes
-  reject(dense, 8 + 17, 64 - 8 + 2);  // register above the maximum rank
-  std::vector<uint8_t> zeros = dense;
-  std::fill(zeros.begin() + 8, zeros.end(), 0);
-  EXPECT_THROW(HyperLogLog::deserialize(zeros.data(), zeros.size()), CorruptProfileError);
+  reject(exact, 3, 2);     // mode
+  reject(exact, 7, 0xff);  // exact_limit > max
+  reject(exact, 5, 0);     // exact_limit 4096 -> 0 < count
+  reject(exact, 8, 6);     // count 5 -> 6: not enough bytes
   // Unsorted or repeated hashes.
   std::vector<uint8_t> swapped = exact;
   std::swap_ranges(swapped.begin() + 16, swapped.begin() + 24, swapped.begin() + 24);
@@ -388,10 +385,50 @@ TEST(HyperLogLog, InvalidFieldsAreRejected) {
   std::vector<uint8_t> repeated = exact;
   std::copy(repeated.begin() + 16, repeated.begin() + 24, repeated.begin() + 24);
   EXPECT_THROW(HyperLogLog::deserialize(repeated.data(), repeated.size()), CorruptProfileError);
-  // Largest register value is accepted.
-  std::vector<uint8_t> top = dense;
-  top[8] = 64 - 8 + 1;
-  EXPECT_NO_THROW(HyperLogLog::deserialize(top.data(), top.size()));
+
+  // Packed dense registers, p = 8: base at 8, 128 bytes of nibbles at 9, the exception count at
+  // 137, then (gap, value) per exception. Register 5 holds the largest rank, 57: an exception.
+  HyperLogLog top(8, 0);
+  top.update(uint64_t{5} << 56);
+  top.update(uint64_t{9} << 56 | 1);  // register 9: rank 56 (55 zero bits, then the 1)
+  const auto packed = top.serialize();
+  const HyperLogLog back = HyperLogLog::deserialize(packed.data(), packed.size());
+  EXPECT_EQ(back.serialize(), packed);
+  EXPECT_EQ(back.estimate(), top.estimate());
+  ASSERT_EQ(packed[8], 0);                // base: most registers are 0
+  ASSERT_EQ(packed[9 + 5 / 2] >> 4, 15);  // register 5 (high nibble of byte 2) is marked
+  ASSERT_EQ(packed[137], 2);              // two exceptions (registers 5 and 9)
+  ASSERT_EQ(packed[138], 5);              // gap to register 5
+  ASSERT_EQ(packed[139], 64 - 8 + 1);     // its value, the largest rank
+  reject(packed, 139, 64 - 8 + 2);        // an exception above the largest rank
+  reject(packed, 139, 14);                // an exception below base + 15
+  reject(packed, 137, 1);                 // fewer exceptions than marked registers
+  reject(packed, 137, 3);                 // more
+  reject(packed, 138, 200);               // gap beyond the last register
+  reject(packed, 8, 58);                  // base above the largest rank
+  std::vector<uint8_t> no_base = packed;  // no register equals the base: not canonical
+  for (size_t i = 9; i < 137; ++i) {
+    for (int half = 0; half < 2; ++half) {
+      const int shift = 4 * half;
+      if (((no_base[i] >> shift) & 0xF) != 15)
+        no_base[i] = static_cast<uint8_t>((no_base[i] & ~(0xF << shift)) | (1 << shift));
+    }
+  }
+  EXPECT_THROW(HyperLogLog::deserialize(no_base.data(), no_base.size()), CorruptProfileError);
+  std::vector<uint8_t> all_zero(packed.begin(), packed.begin() + 138);
+  std::fill(all_zero.begin() + 8, all_zero.end(), 0);  // every register 0, no exceptions
+  EXPECT_THROW(HyperLogLog::deserialize(all_zero.data(), all_zero.size()), CorruptProfileError);
+  // Version 1 (one byte per register): a register above the largest rank is rejected.
+  std::vector<uint8_t> v1 = {HyperLogLog::kFamilyId, 1, 8, 1, 0, 0, 0, 0};
+  v1.resize(8 + 256, 0);
+  v1[8 + 5] = 57;
+  EXPECT_EQ(HyperLogLog::deserialize(v1.data(), v1.size()).estimate(), [] {
+    HyperLogLog h(8, 0);
+    h.update(uint64_t{5} << 56);
+    return h.estimate();
+  }());
+  v1[8 + 5] = 58;
+  EXPECT_THROW(HyperLogLog::deserialize(v1.data(), v1.size()), CorruptProfileError);
 }
 
 TEST(HyperLogLog, RandomCorruptionsAreRejectedOrYieldAValidSketch) {
@@ -418,6 +455,8 @@ TEST(HyperLogLog, RandomCorruptionsAreRejectedOrYieldAValidSketch) {
       EXPECT_TRUE(std::isfinite(est) && est >= 0);
       EXPECT_LE(hll.lower_bound(2), est);
       EXPECT_GE(hll.upper_bound(2), est);
+      // in canonical form (a version byte turned to 1 reads the same exact-mode layout)
+      if (b.size() > 1 && b[1] == 1) b[1] = HyperLogLog::kFormatVersion;
       EXPECT_EQ(hll.serialize(), b);
       EXPECT_FALSE(hll.to_string().empty());
       hll.update(distinct_hashes(10, 3));

@@ -277,6 +277,11 @@ double HyperLogLog::upper_bound(int num_std_dev) const {
   return est * (1.0 + num_std_dev * relative_standard_error());
 }
 
+namespace {
+// The 4-bit value that marks a packed register as an exception.
+constexpr uint8_t kNibbleException = 15;
+}  // namespace
+
 void HyperLogLog::serialize(ByteWriter& out) const {
   out.u8(kFamilyId);
   out.u8(kFormatVersion);
@@ -287,7 +292,27 @@ void HyperLogLog::serialize(ByteWriter& out) const {
     const std::vector<uint64_t> hashes = sorted_exact();
     out.array<uint64_t>(hashes);
   } else {
-    out.raw(registers_.data(), registers_.size());
+    // Packed (as DataSketches' HLL_4): 4 bits per register above the smallest register, and the
+    // rare registers 15 or more above it as exceptions. The same registers, half the bytes.
+    const uint8_t base = *std::min_element(registers_.begin(), registers_.end());
+    out.u8(base);
+    std::vector<uint8_t> nibbles(registers_.size() / 2);
+    uint64_t exceptions = 0;
+    for (size_t i = 0; i < registers_.size(); ++i) {
+      const uint8_t v = static_cast<uint8_t>(std::min(registers_[i] - base, int{kNibbleException}));
+      exceptions += v == kNibbleException;
+      nibbles[i / 2] |= static_cast<uint8_t>(v << (4 * (i % 2)));
+    }
+    out.raw(nibbles.data(), nibbles.size());
+    out.varint(exceptions);
+    size_t next = 0;  // index after the previous exception
+    for (size_t i = 0; i < registers_.size(); ++i) {
+      if (registers_[i] - base >= kNibbleException) {
+        out.varint(i - next);
+        out.u8(registers_[i]);
+        next = i + 1;
+      }
+    }
   }
 }
 
@@ -297,6 +322,54 @@ std::vector<uint8_t> HyperLogLog::serialize() const {
   return out.take();
 }
 
+namespace {
+
+// The registers of a packed dense sketch, checked to be in the one canonical form serialize
+// writes: base is the smallest register, every nibble 15 has its exception (in increasing
+// register order) and no other register has one, every exception is at least base + 15.
+std::vector<uint8_t> read_packed(ByteReader& in, size_t m, uint8_t max_rank) {
+  const uint8_t base = in.u8();
+  if (base > max_rank) {
+    in.corrupt("expected HyperLogLog base register <= " + std::to_string(max_rank) + ", got " +
+               std::to_string(base));
+  }
+  const std::span<const uint8_t> nibbles = in.raw(m / 2);
+  std::vector<uint8_t> regs(m);
+  uint64_t marked = 0;
+  bool at_base = false;
+  for (size_t i = 0; i < m; ++i) {
+    const uint8_t v = (nibbles[i / 2] >> (4 * (i % 2))) & 0x0F;
+    regs[i] = static_cast<uint8_t>(base + v);
+    marked += v == kNibbleException;
+    at_base |= v == 0;
+  }
+  if (!at_base)
+    in.corrupt("expected a HyperLogLog register equal to the base " + std::to_string(base));
+  const uint64_t count = in.varint();
+  if (count != marked) {
+    in.corrupt("expected " + std::to_string(marked) + " HyperLogLog exceptions, got " +
+               std::to_string(count));
+  }
+  size_t next = 0;
+  for (uint64_t e = 0; e < count; ++e) {
+    const uint64_t gap = in.varint();
+    if (gap >= m - next) in.corrupt("HyperLogLog exception beyond the last register");
+    const size_t at = next + static_cast<size_t>(gap);
+    const uint8_t value = in.u8();
+    if (regs[at] != base + kNibbleException || value < base + kNibbleException ||
+        value > max_rank) {
+      in.corrupt("expected a HyperLogLog exception in " + std::to_string(base + kNibbleException) +
+                 ".." + std::to_string(max_rank) + " at a marked register, got " +
+                 std::to_string(value) + " at register " + std::to_string(at));
+    }
+    regs[at] = value;
+    next = at + 1;
+  }
+  return regs;
+}
+
+}  // namespace
+
 HyperLogLog HyperLogLog::deserialize(ByteReader& in) {
   const uint8_t family = in.u8();
   if (family != kFamilyId) {
@@ -304,9 +377,9 @@ HyperLogLog HyperLogLog::deserialize(ByteReader& in) {
                std::to_string(family));
   }
   const uint8_t version = in.u8();
-  if (version != kFormatVersion) {
-    in.corrupt("expected HyperLogLog format version " + std::to_string(kFormatVersion) + ", got " +
-               std::to_string(version));
+  if (version != 1 && version != kFormatVersion) {
+    in.corrupt("expected HyperLogLog format version 1.." + std::to_string(kFormatVersion) +
+               ", got " + std::to_string(version));
   }
   const uint8_t p = in.u8();
   if (p < kMinPrecision || p > kMaxPrecision) {
@@ -334,8 +407,12 @@ HyperLogLog HyperLogLog::deserialize(ByteReader& in) {
     for (uint64_t h : hashes) hll.insert_exact(h);
   } else {
     const size_t m = size_t{1} << p;
-    const std::span<const uint8_t> regs = in.raw(m);
     const uint8_t max_rank = static_cast<uint8_t>(64 - p + 1);
+    // Version 1 stored one byte per register; version 2 packs them (see serialize).
+    const std::vector<uint8_t> unpacked =
+        version == 1 ? std::vector<uint8_t>() : read_packed(in, m, max_rank);
+    const std::span<const uint8_t> regs =
+        version == 1 ? in.raw(m) : std::span<const uint8_t>(unpacked);
     bool any = false;
     for (size_t i = 0; i < m; ++i) {
       if (regs[i] > max_rank) {

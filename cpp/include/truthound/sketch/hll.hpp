@@ -35,8 +35,14 @@
 //   exact mode:
 //   8       8           u64 count c of distinct hashes, c <= exact_limit
 //   16      8 * c       u64 hashes, strictly increasing (canonical: same set -> same bytes)
-//   dense mode:
-//   8       2^p         registers, one byte each, each <= 64 - p + 1
+//   dense mode (version 2; version 1, still read, stored the 2^p registers one byte each):
+//   8       1           base: the smallest register
+//   9       2^p / 2     4 bits a register (register 2i in the low bits of byte i): register -
+//                       base, or 15 when that is 15 or more (an exception)
+//   .       1..10       varint count of exceptions (= the registers marked 15)
+//   .       ...         per exception, in register order: varint gap (index - index after the
+//                       previous exception), u8 register value (base + 15 .. 64 - p + 1)
+//   (registers, each <= 64 - p + 1; the same registers as in memory, so the same estimates)
 #pragma once
 
 #include <cstddef>
@@ -52,7 +58,7 @@ namespace truthound {
 class HyperLogLog {
  public:
   static constexpr uint8_t kFamilyId = 0x48;  // 'H'
-  static constexpr uint8_t kFormatVersion = 1;
+  static constexpr uint8_t kFormatVersion = 2;
   static constexpr uint8_t kMinPrecision = 4;
   static constexpr uint8_t kMaxPrecision = 18;
   static constexpr uint8_t kDefaultPrecision = 16;
