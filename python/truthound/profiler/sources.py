@@ -328,6 +328,12 @@ def _open_parquet_file(path: str) -> ParquetFileSource:
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise SourceReadError(f"cannot read {path!r}: {_one_line(exc)}") from exc
     rows = tuple(metadata.row_group(i).num_rows for i in range(metadata.num_row_groups))
+    if metadata.num_rows < 0 or any(r < 0 for r in rows):
+        raise SourceReadError(f"cannot read {path!r}: a negative row count in the footer")
+    names = schema.names
+    if len(set(names)) != len(names):
+        twice = next(n for n in names if names.count(n) > 1)
+        raise SourceReadError(f"cannot read {path!r}: two columns are named {twice!r}")
     return ParquetFileSource(path, schema, metadata.num_rows, rows)
 
 
@@ -417,6 +423,8 @@ def _parquet_file_source(
             for batch in parquet_file_batches(pfs.path, None, pfs.schema, columns, batch_size):
                 if batch.num_rows:
                     yield batch
+        except SourceReadError:
+            raise  # names the file already
         except (pa.ArrowException, OSError) as exc:
             raise SourceReadError(f"cannot read {pfs.path!r}: {_one_line(exc)}") from exc
 
@@ -528,8 +536,13 @@ def parquet_file_batches(
         if row_range is not None and len(groups) != 1:
             raise ValueError("a row range reads one row group")
         ranges = [row_range] if row_range is not None else []
-        native = _native_reader(path, filesystem, pf, footer, read, groups, dictionary, batch_size,
-                                ranges)
+        try:
+            native = _native_reader(path, filesystem, pf, footer, read, groups, dictionary,
+                                    batch_size, ranges)
+        except SourceReadError as exc:  # counts in the footer the engine's reader refuses
+            _log.debug("%s: the engine's Parquet reader refused the file (%s); pyarrow reads it",
+                       path, exc)
+            native = None
         done = 0  # rows the engine's reader handed out before it refused the file
         if native is not None:
             try:
