@@ -32,7 +32,10 @@ from truthound.errors import SourceReadError
 from truthound.profiler import profile
 
 CORPUS = Path(__file__).resolve().parent / "data" / "parquet-testing"
-VALID = sorted((CORPUS / "data").glob("*.parquet"))
+# 4 KB that decode to over 2 GiB of strings: pyarrow takes 4.3 GB and 14 s to refuse it
+_HUGE_DECODED = {"large_string_map.brotli.parquet"}
+VALID = [pytest.param(p, marks=pytest.mark.slow) if p.name in _HUGE_DECODED else p
+         for p in sorted((CORPUS / "data").glob("*.parquet"))]
 MALFORMED = sorted((CORPUS / "bad_data").glob("*.parquet"))
 READERS = ["engine", "pyarrow"]
 
@@ -73,7 +76,7 @@ def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
 
 
 def test_corpus_is_there() -> None:
-    assert len(VALID) > 60 and len(MALFORMED) >= 8, "tests/data/parquet-testing is incomplete"
+    assert len(list((CORPUS / "data").glob("*.parquet"))) > 60 and len(MALFORMED) >= 8, "tests/data/parquet-testing is incomplete"
 
 
 @pytest.mark.parametrize("path", VALID, ids=lambda p: p.name)
@@ -106,11 +109,13 @@ def test_valid_files_agree_with_pyarrow(path: Path, reader: str) -> None:
 
 def _th(path: Path, *args: str, env: dict[str, str] | None = None,
         timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    code = ("import resource, sys\n"
+    # the peak RSS of this process image (VmHWM; ru_maxrss would include the forking parent's)
+    code = ("import sys\n"
             "from truthound.cli import main\n"
             "try:\n    main(sys.argv[1:])\n"
             "finally:\n"
-            "    sys.stderr.write(f'\\nmaxrss={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}')\n")
+            "    hwm = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')]\n"
+            "    sys.stderr.write(f'\\nmaxrss={hwm[0]}')\n")
     return subprocess.run([sys.executable, "-c", code, "profile", str(path), "-f", "json", *args],
                           capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})})

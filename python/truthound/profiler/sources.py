@@ -543,6 +543,9 @@ def parquet_file_batches(
             _log.debug("%s: the engine's Parquet reader refused the file (%s); pyarrow reads it",
                        path, exc)
             native = None
+            refused = True
+        else:
+            refused = False
         done = 0  # rows the engine's reader handed out before it refused the file
         if native is not None:
             try:
@@ -555,13 +558,19 @@ def parquet_file_batches(
                 # engine's reader does not handle): read the rows it did not hand out with pyarrow
                 _log.debug("%s: the engine's Parquet reader stopped after %d rows (%s); pyarrow "
                            "reads the rest", path, done, exc)
+                refused = True
         if done:
             first, count = row_range if row_range is not None else (
                 0, sum(pf.metadata.row_group(g).num_rows for g in groups))
             row_range = (first + done, count - done)
-        if dictionary:
-            pf = pq.ParquetFile(f, pre_buffer=False, buffer_size=_PARQUET_READ_BUFFER,
-                                read_dictionary=dictionary, metadata=pf.metadata)
+        if dictionary or refused:
+            # A file the engine refused may claim page sizes it does not hold: pyarrow's
+            # buffered stream allocates a page's claimed size before reading it (2 GiB for a
+            # 400-byte file, measured), its unbuffered one reads the column chunk whole, bounded
+            # by the file. Files the engine reads never come here, so their memory is unchanged.
+            pf = pq.ParquetFile(f, pre_buffer=False,
+                                buffer_size=0 if refused else _PARQUET_READ_BUFFER,
+                                read_dictionary=dictionary or None, metadata=pf.metadata)
         batches = pf.iter_batches(batch_size=batch_size, row_groups=groups, columns=read,
                                   use_threads=use_threads)
         if row_range is not None:  # pyarrow decodes the whole row group: keep the range
