@@ -16,6 +16,7 @@ import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
 
+from truthound import _core
 from truthound.errors import (
     ColumnNotFoundError,
     SchemaError,
@@ -270,7 +271,7 @@ def test_parquet_small_dictionary_strings(tmp_path: Path) -> None:
         path = tmp_path / f"t{limit}.parquet"
         pq.write_table(table, path, row_group_size=5000, dictionary_pagesize_limit=limit)
         pf = pq.ParquetFile(path)
-        assert _small_dictionary_columns(pf, ["code", "mail"], range(pf.num_row_groups)) == chosen
+        assert _small_dictionary_columns(pf, _core.read_parquet_footer(str(path)), ["code", "mail"], range(pf.num_row_groups)) == chosen
         runs = [profile(path), profile(path, batch_size=3000),
                 DistributedProfiler.create(backend="local", num_workers=2).profile(str(path))]
         for k, p in enumerate(runs):
@@ -320,7 +321,7 @@ def test_parquet_large_string_column_read_encoded(tmp_path: Path) -> None:
     path = tmp_path / "large.parquet"
     pq.write_table(table, path, row_group_size=2000)
     pf = pq.ParquetFile(path)
-    assert _small_dictionary_columns(pf, ["code"], range(pf.num_row_groups)) == ["code"]
+    assert _small_dictionary_columns(pf, _core.read_parquet_footer(str(path)), ["code"], range(pf.num_row_groups)) == ["code"]
     encoded = pq.ParquetFile(path, read_dictionary=["code"])
     batch = next(encoded.iter_batches(batch_size=1000))
     conformed = _conform(batch, table.schema, {})

@@ -940,12 +940,25 @@ TEST(ParquetReaderErrors, SchemaOrPlanMismatch) {
          struct_schema({field("col_x", "l")}), {"col_x", "1 chunks for 2 row groups"});
   throws(with([](ReadPlan& p) { p.columns[0].chunks.push_back(p.columns[0].chunks[0]); }),
          struct_schema({field("col_x", "l")}), {"col_x", "2 chunks for 1 row groups"});
-  throws(with([](ReadPlan& p) { p.columns[0].chunks[0].num_values = 3; }),
-         struct_schema({field("col_x", "l")}), {"col_x"});
   throws(with([](ReadPlan& p) { p.columns[0].max_definition_level = 2; }),
          struct_schema({field("col_x", "l")}), {"col_x", "nested"});
   throws(with([](ReadPlan& p) { p.batch_rows = 0; }), struct_schema({field("col_x", "l")}),
          {"batch_rows"});
+  // counts that come from the file's footer are the file's fault
+  for (int64_t values : {3, -1}) {
+    ScopedSchema s(struct_schema({field("col_x", "l")}));
+    ReadPlan p = with([&](ReadPlan& q) { q.columns[0].chunks[0].num_values = values; });
+    expect_throws<SourceReadError>([&] { BatchReader r(p, *s); },
+                                   {file.path(), "col_x", "values for 2 rows"});
+  }
+  {
+    ScopedSchema s(struct_schema({field("col_x", "l")}));
+    ReadPlan p = with([](ReadPlan& q) {
+      q.row_group_rows[0] = -1;
+      q.columns[0].chunks[0].num_values = -1;
+    });
+    expect_throws<SourceReadError>([&] { BatchReader r(p, *s); }, {"negative row count"});
+  }
   // and the good plan reads
   ScopedSchema schema(struct_schema({field("col_x", "l")}));
   BatchReader r(good, *schema);
@@ -1357,6 +1370,144 @@ TEST(ParquetReaderFuzz, RandomMutationsThrowOrReadAllRows) {
     read_survives(plan, c.table.schema(), c.name + ": mutation " + std::to_string(m));
     if (HasFatalFailure()) return;
   }
+}
+
+// ------------------------------------------------------------------ sizes from the file
+
+Bytes dictionary_page(const std::vector<int64_t>& values) {
+  Bytes body;
+  for (int64_t v : values) builders::plain_value(body, v);
+  PageHeader h;
+  h.type = PageType::kDictionaryPage;
+  h.num_values = static_cast<int32_t>(values.size());
+  h.uncompressed_size = h.compressed_size = static_cast<int32_t>(body.size());
+  return builders::page(h, body);
+}
+
+Bytes index_page(const std::vector<uint32_t>& indices) {
+  Bytes body = {8};
+  const Bytes runs = builders::rle_hybrid(indices, 8);
+  body.insert(body.end(), runs.begin(), runs.end());
+  PageHeader h;
+  h.type = PageType::kDataPage;
+  h.num_values = static_cast<int32_t>(indices.size());
+  h.encoding = Encoding::kRleDictionary;
+  h.uncompressed_size = h.compressed_size = static_cast<int32_t>(body.size());
+  return builders::page(h, body);
+}
+
+Bytes concat(std::initializer_list<Bytes> parts) {
+  Bytes out;
+  for (const Bytes& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+// A second dictionary would relabel every row after it (values not in the file): refused, as
+// Arrow refuses it ("Column cannot have more than one dictionary").
+TEST(ParquetReaderErrors, SecondDictionaryPage) {
+  TempFile file;
+  ScopedSchema schema(struct_schema({field("col_x", "l")}));
+  const Bytes chunk = concat({dictionary_page({10, 20}), index_page({0, 1}),
+                              dictionary_page({30, 40}), index_page({0, 1})});
+  BatchReader r(one_column(file, chunk, PhysicalType::kInt64, 0, 4), *schema);
+  expect_throws<SourceReadError>([&] { read_all(r); }, {"col_x", "more than one dictionary"});
+}
+
+// A few bytes claiming 2^28 strings, or a snappy page claiming 2^28 bytes: refused before any
+// buffer is sized by the claim.
+TEST(ParquetReaderErrors, CountsBeyondTheirBytesFailFast) {
+  TempFile file;
+  PageHeader h;
+  h.type = PageType::kDictionaryPage;
+  h.num_values = 1 << 28;
+  const Bytes body = {1, 0, 0, 0, 'a', 0, 0, 0};
+  h.uncompressed_size = h.compressed_size = static_cast<int32_t>(body.size());
+  const auto t0 = std::chrono::steady_clock::now();
+  {
+    ScopedSchema schema(struct_schema({field("col_x", "u")}));
+    BatchReader r(one_column(file, concat({builders::page(h, body), index_page({0})}),
+                             PhysicalType::kByteArray, 0, 1),
+                  *schema);
+    expect_throws<SourceReadError>([&] { read_all(r); }, {"col_x", "shorter than its values"});
+  }
+  {
+    Bytes snappy;
+    builders::Compact c;
+    c.uvarint(uint64_t{1} << 28);
+    snappy = c.out;
+    snappy.insert(snappy.end(), {0x00, 'x'});  // one literal byte
+    PageHeader d;
+    d.type = PageType::kDataPage;
+    d.num_values = 1;
+    d.uncompressed_size = 1 << 28;
+    d.compressed_size = static_cast<int32_t>(snappy.size());
+    ScopedSchema schema(struct_schema({field("col_x", "l")}));
+    BatchReader r(
+        one_column(file, builders::page(d, snappy), PhysicalType::kInt64, 0, 1, Codec::kSnappy),
+        *schema);
+    expect_throws<SourceReadError>([&] { read_all(r); }, {"col_x", "more than snappy"});
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(100));
+}
+
+// Offsets and lengths from the footer are checked against the file before a read (a negative
+// length reached pread as ~2^64 bytes).
+TEST(ParquetReaderErrors, ChunkNotInsideTheFile) {
+  TempFile file;
+  ScopedSchema schema(struct_schema({field("col_x", "l")}));
+  const Bytes chunk = concat({dictionary_page({10, 20}), index_page({0, 1})});
+  const ReadPlan good = one_column(file, chunk, PhysicalType::kInt64, 0, 2);
+  const auto size = static_cast<int64_t>(chunk.size());
+  for (auto [offset, length] : std::vector<std::pair<int64_t, int64_t>>{
+           {0, -1}, {-1, 4}, {0, size + 1}, {size + 1, 0}, {1, INT64_MAX}, {INT64_MAX, 1}}) {
+    ReadPlan p = good;
+    p.columns[0].chunks[0].offset = offset;
+    p.columns[0].chunks[0].length = length;
+    BatchReader r(p, *schema);
+    expect_throws<SourceReadError>([&] { read_all(r); }, {"col_x", "not inside the file"});
+  }
+}
+
+// A padded chunk (parquet-mr before 1.2.9 left the dictionary page header out of the chunk's
+// size; readers add up to 100 bytes) ends at its last value, even where the padding reaches
+// into the next chunk; without padding, a page after the last value that holds values is an
+// error.
+TEST(ParquetReaderValues, PaddedChunkEndsAtItsLastValue) {
+  TempFile file;
+  ScopedSchema schema(struct_schema({field("col_x", "l")}));
+  const Bytes next = index_page({1, 1, 1});  // the next chunk's first page
+  const Bytes chunk = concat({dictionary_page({10, 20}), index_page({0, 1}), next});
+  ReadPlan p = one_column(file, chunk, PhysicalType::kInt64, 0, 2);
+  p.columns[0].chunks[0].padding = static_cast<int64_t>(next.size());
+  {
+    BatchReader r(p, *schema);
+    read_all(r);
+    EXPECT_EQ(r.rows_read(), 2);
+  }
+  p.columns[0].chunks[0].padding = 0;
+  BatchReader r(p, *schema);
+  expect_throws<SourceReadError>([&] { read_all(r); }, {"col_x", "more values than"});
+}
+
+// A data page v2 whose values section is empty (all nulls) has nothing to decompress.
+TEST(ParquetReaderValues, DataPageV2WithAnEmptyValuesSection) {
+  TempFile file;
+  ScopedSchema schema(struct_schema({field("col_x", "g")}));
+  const Bytes levels = builders::rle_hybrid({0, 0, 0}, 1);
+  PageHeader h;
+  h.type = PageType::kDataPageV2;
+  h.num_values = h.num_rows = h.num_nulls = 3;
+  h.definition_levels_byte_length = static_cast<int32_t>(levels.size());
+  h.uncompressed_size = h.compressed_size = static_cast<int32_t>(levels.size());
+  BatchReader r(
+      one_column(file, builders::page(h, levels), PhysicalType::kDouble, 1, 3, Codec::kSnappy),
+      *schema);
+  ArrowArray b;
+  ASSERT_TRUE(r.next(&b));
+  EXPECT_EQ(b.length, 3);
+  EXPECT_EQ(b.children[0]->null_count, 3);
+  b.release(&b);
+  EXPECT_FALSE(r.next(&b));
 }
 
 }  // namespace

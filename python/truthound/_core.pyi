@@ -42,13 +42,50 @@ class ParquetReader:
         self,
         path: str,
         schema: Any,
-        columns: list[tuple[str, int, int, list[tuple[int, int, int, int]]]],
+        columns: list[tuple[str, int, int, list[tuple[int, int, int, int, int]]]],
         row_group_rows: list[int],
         batch_rows: int,
         row_ranges: list[tuple[int, int]] = ...,
     ) -> None:
         """``columns``: (name, physical type, max definition level, [(offset, length, values,
-        codec)] per row group); ``schema``: the batches' struct schema (``__arrow_c_schema__``);
+        codec, padding)] per row group); ``schema``: the batches' struct schema (``__arrow_c_schema__``);
         ``row_ranges``: optional (first, count) rows to read of each row group."""
     def next(self) -> Any | None:
         """The next batch as an ``arrow_array`` capsule (a struct array of ``schema``), or None."""
+
+class ParquetColumnChunk:
+    """A column chunk of a Parquet footer as the engine reads it (cpp/include/truthound/parquet/
+    footer.hpp): values as written, the byte range checked against the file."""
+
+    physical_type: int
+    codec: int
+    encodings: list[int]
+    num_values: int
+    data_page_offset: int
+    dictionary_page_offset: int
+    total_compressed_size: int
+    start: int
+    length: int
+    padding: int
+    external: bool
+
+class ParquetRowGroup:
+    num_rows: int
+    columns: list[ParquetColumnChunk]
+
+class ParquetFooter:
+    """A Parquet file's footer, every count and byte range checked by the engine."""
+
+    file_size: int
+    num_rows: int
+    created_by: str
+    leaf_paths: list[str]
+    leaf_max_definition: list[int]
+    leaf_max_repetition: list[int]
+    row_groups: list[ParquetRowGroup]
+
+def read_parquet_footer(path: str) -> ParquetFooter:
+    """The footer of the Parquet file at ``path``; SourceReadError when malformed."""
+
+def parse_parquet_footer(tail: bytes, file_size: int) -> ParquetFooter:
+    """The footer parsed from the last bytes of a Parquet file (footer, length, ``PAR1``)."""

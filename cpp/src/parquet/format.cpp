@@ -10,180 +10,19 @@
 #include <string>
 #include <utility>
 
+#include "thrift_compact.hpp"
 #include "truthound/util/error.hpp"
 
 namespace truthound::parquet {
 
 namespace {
 
-// ------------------------------------------------------------------ thrift compact protocol
-
 [[noreturn]] void header_error(const std::string& what) {
   throw SourceReadError("Parquet page header: " + what);
 }
 
-// Compact-protocol type codes.
-enum : uint8_t {
-  kStop = 0,
-  kBoolTrue = 1,
-  kBoolFalse = 2,
-  kByte = 3,
-  kI16 = 4,
-  kI32 = 5,
-  kI64 = 6,
-  kDouble = 7,
-  kBinary = 8,
-  kList = 9,
-  kSet = 10,
-  kMap = 11,
-  kStruct = 12,
-};
-
-constexpr int kMaxDepth = 32;
-
-class CompactReader {
- public:
-  explicit CompactReader(std::span<const uint8_t> bytes) : bytes_(bytes) {}
-
-  size_t pos() const { return pos_; }
-
-  uint8_t byte() {
-    if (pos_ >= bytes_.size()) header_error("truncated after " + std::to_string(pos_) + " bytes");
-    return bytes_[pos_++];
-  }
-
-  void skip_bytes(uint64_t n) {
-    if (n > bytes_.size() - pos_) {
-      header_error("truncated: " + std::to_string(n) + " bytes needed at offset " +
-                   std::to_string(pos_) + ", " + std::to_string(bytes_.size() - pos_) + " left");
-    }
-    pos_ += static_cast<size_t>(n);
-  }
-
-  uint64_t varint() {
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      const uint8_t b = byte();
-      if (shift == 63 && b > 1) break;
-      v |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if ((b & 0x80) == 0) return v;
-    }
-    header_error("bad varint at offset " + std::to_string(pos_));
-  }
-
-  int64_t zigzag() {
-    const uint64_t v = varint();
-    return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
-  }
-
-  int32_t i32() {
-    const int64_t v = zigzag();
-    if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max()) {
-      header_error("i32 value out of range at offset " + std::to_string(pos_));
-    }
-    return static_cast<int32_t>(v);
-  }
-
-  // Calls on_field(id, type) for each field of a struct whose opening was just read;
-  // on_field returns false for fields it does not read, which are then skipped.
-  template <typename OnField>
-  void read_struct(int depth, OnField&& on_field) {
-    if (depth > kMaxDepth) header_error("nested deeper than " + std::to_string(kMaxDepth));
-    int16_t last_id = 0;
-    for (;;) {
-      const uint8_t head = byte();
-      const uint8_t type = head & 0x0f;
-      if (type == kStop) return;  // as thrift does, the delta bits of a stop are ignored
-      int16_t id;
-      if ((head >> 4) == 0) {
-        const int64_t v = zigzag();
-        if (v < std::numeric_limits<int16_t>::min() || v > std::numeric_limits<int16_t>::max()) {
-          header_error("field id out of range at offset " + std::to_string(pos_));
-        }
-        id = static_cast<int16_t>(v);
-      } else {
-        id = static_cast<int16_t>(last_id + (head >> 4));
-      }
-      last_id = id;
-      if (!on_field(id, type)) skip(type, depth + 1);
-    }
-  }
-
-  // Skips one value of `type`; `depth` is the nesting level a struct or container value would
-  // occupy.
-  void skip(uint8_t type, int depth) {
-    switch (type) {
-      case kBoolTrue:
-      case kBoolFalse:
-        return;  // a field's bool value lives in its type
-      case kByte:
-        skip_bytes(1);
-        return;
-      case kI16:
-      case kI32:
-      case kI64:
-        varint();
-        return;
-      case kDouble:
-        skip_bytes(8);
-        return;
-      case kBinary:
-        skip_bytes(varint());
-        return;
-      case kList:
-      case kSet: {
-        if (depth > kMaxDepth) header_error("nested deeper than " + std::to_string(kMaxDepth));
-        const uint8_t head = byte();
-        uint64_t size = head >> 4;
-        if (size == 15) size = varint();
-        skip_elements(size, head & 0x0f, depth);
-        return;
-      }
-      case kMap: {
-        if (depth > kMaxDepth) header_error("nested deeper than " + std::to_string(kMaxDepth));
-        const uint64_t size = varint();
-        if (size == 0) return;
-        const uint8_t kv = byte();
-        if (size > bytes_.size() - pos_)
-          header_error("map size " + std::to_string(size) + " too large");
-        for (uint64_t i = 0; i < size; ++i) {
-          skip_element(kv >> 4, depth);
-          skip_element(kv & 0x0f, depth);
-        }
-        return;
-      }
-      case kStruct:
-        read_struct(depth, [](int16_t, uint8_t) { return false; });
-        return;
-      default:
-        header_error("cannot skip a field of type " + std::to_string(type) + " at offset " +
-                     std::to_string(pos_));
-    }
-  }
-
- private:
-  void skip_elements(uint64_t size, uint8_t type, int depth) {
-    if (size == 0) return;
-    // Every element occupies at least one byte: reject impossible sizes up front.
-    if (size > bytes_.size() - pos_)
-      header_error("list size " + std::to_string(size) + " too large");
-    for (uint64_t i = 0; i < size; ++i) skip_element(type, depth);
-  }
-
-  // Container elements: bools are one byte each, everything else as a field value.
-  void skip_element(uint8_t type, int depth) {
-    if (type == kBoolTrue || type == kBoolFalse) {
-      skip_bytes(1);
-    } else if (type == kStop) {
-      header_error("bad container element type 0 at offset " + std::to_string(pos_));
-    } else {
-      skip(type, depth + 1);
-    }
-  }
-
-  std::span<const uint8_t> bytes_;
-  size_t pos_ = 0;
-};
+using CompactReader = thrift::CompactReader;
+using namespace thrift::types;
 
 // Fields of one sub-header, and which of them were present (bit i = field i).
 struct SubHeader {
@@ -253,14 +92,12 @@ void unpack_groups(const uint8_t* p, size_t groups, Out* out) {
         const uint64_t w = load_le<uint64_t>(p);  // the whole group: 8 * W <= 64 bits
         [&]<size_t... K>(std::index_sequence<K...>) {
           ((out[K] = static_cast<Out>((w >> (K * W)) & mask)), ...);
-        }
-        (std::make_index_sequence<8>{});
+        }(std::make_index_sequence<8>{});
       } else {
         [&]<size_t... K>(std::index_sequence<K...>) {
           ((out[K] = static_cast<Out>((load_le<uint64_t>(p + K * W / 8) >> (K * W % 8)) & mask)),
            ...);
-        }
-        (std::make_index_sequence<8>{});
+        }(std::make_index_sequence<8>{});
       }
     }
   }
@@ -291,7 +128,7 @@ constexpr size_t kSlack = 8;  // bytes unpack_groups may read past the last grou
 // ------------------------------------------------------------------ page header
 
 PageHeader read_page_header(std::span<const uint8_t> bytes) {
-  CompactReader r(bytes);
+  CompactReader r(bytes, "Parquet page header");
   PageHeader h;
   uint32_t seen = 0;
   int32_t type = 0;

@@ -1,6 +1,7 @@
 #include "truthound/parquet/reader.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -86,12 +87,17 @@ class File {
   explicit File(const std::string& path) : path_(path) {
     fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0) fail(path + ": cannot open: " + std::strerror(errno));
+    struct stat st{};
+    if (::fstat(fd_, &st) != 0) fail(path + ": cannot stat: " + std::strerror(errno));
+    size_ = static_cast<int64_t>(st.st_size);
   }
   ~File() {
     if (fd_ >= 0) ::close(fd_);
   }
   File(const File&) = delete;
   File& operator=(const File&) = delete;
+
+  int64_t size() const { return size_; }
 
   void read(int64_t offset, uint8_t* dst, size_t n) const {
     while (n > 0) {
@@ -110,6 +116,7 @@ class File {
  private:
   std::string path_;
   int fd_ = -1;
+  int64_t size_ = 0;
 };
 
 // The bytes of one column chunk, read from the file a window at a time.
@@ -259,6 +266,14 @@ class ColumnReader {
   void start_chunk(const File* file, const ColumnChunk& chunk) {
     if (chunk.codec != Codec::kUncompressed && chunk.codec != Codec::kSnappy)
       fail("compression codec " + std::to_string(static_cast<int>(chunk.codec)) + " not read");
+    // Every size below is bounded by the chunk's bytes, so the chunk must lie in the file.
+    if (chunk.offset < 0 || chunk.length < 0 || chunk.offset > file->size() ||
+        chunk.length > file->size() - chunk.offset)
+      fail("the column chunk [" + std::to_string(chunk.offset) + ", +" +
+           std::to_string(chunk.length) + ") is not inside the file (" +
+           std::to_string(file->size()) + " bytes)");
+    if (chunk.num_values < 0) fail("negative value count in the column chunk");
+    if (chunk.padding < 0 || chunk.padding > chunk.length) fail("bad column chunk padding");
     bytes_.reset(file, chunk);
     codec_ = chunk.codec;
     dictionary_.reset();
@@ -266,6 +281,7 @@ class ColumnReader {
     rows_wanted_ = INT64_MAX;
     remaining_ = 0;
     chunk_values_left_ = chunk.num_values;
+    padding_ = chunk.padding;
   }
 
   // Fills `out` with the next `n` slots of the column.
@@ -288,10 +304,15 @@ class ColumnReader {
       const uint8_t* lv = nullptr;
       int64_t valid = k;
       if (nullable) {
-        lv = levels_.data() + level_pos_;
+        // levels are decoded a batch's worth at a time: a page's count, bounded by the row
+        // group's rows from the footer, does not size a buffer
+        if (levels_.size() < static_cast<size_t>(k)) levels_.resize(static_cast<size_t>(k));
+        if (levels_dec_->decode(std::span<uint8_t>(levels_.data(), static_cast<size_t>(k))) !=
+            static_cast<size_t>(k))
+          fail("fewer definition levels than values in a page");
+        lv = levels_.data();
         valid = 0;
         for (int64_t i = 0; i < k; ++i) valid += lv[i];
-        level_pos_ += static_cast<size_t>(k);
         if (valid == k) {
           set_bits(out.validity.data(), p, k);
           lv = nullptr;
@@ -336,9 +357,18 @@ class ColumnReader {
     }
     if (snappy_uncompressed_length(body) != static_cast<size_t>(size))
       fail("page size does not match its header");
+    check_expansion(body.size(), size);
     page_.resize(std::max<size_t>(page_.size(), static_cast<size_t>(size) + kSlack));
     snappy_decompress(body, {page_.data(), static_cast<size_t>(size)});
     return {page_.data(), static_cast<size_t>(size)};
+  }
+
+  // A snappy element expands at most 64 / 3 times (a 3-byte copy of 64 bytes): a page that
+  // claims more than that of its compressed bytes is refused before its buffer is sized.
+  static void check_expansion(size_t compressed, int64_t size) {
+    if (static_cast<uint64_t>(size) > uint64_t{22} * compressed + 32)
+      fail("a snappy page of " + std::to_string(compressed) + " bytes claims " +
+           std::to_string(size) + " bytes decompressed, more than snappy can expand to");
   }
 
   // With the bytes of data page `h1` next in the chunk and another snappy data page v1 right
@@ -346,7 +376,7 @@ class ColumnReader {
   // over both and keeps the second's header in ahead_. False, with nothing consumed, when the
   // pages do not qualify; the usual path then reads them one by one (and reports any error).
   bool decompress_pair(const PageHeader& h1) {
-    if (codec_ != Codec::kSnappy) return false;
+    if (codec_ != Codec::kSnappy || h1.num_values >= chunk_values_left_) return false;
     const auto c1 = static_cast<size_t>(h1.compressed_size);
     const int64_t after = bytes_.left() - static_cast<int64_t>(c1);
     if (after <= 0) return false;
@@ -366,7 +396,8 @@ class ColumnReader {
     const auto body2 = bytes_.peek().subspan(c1 + h2.header_size, total - c1 - h2.header_size);
     const auto n1 = static_cast<size_t>(h1.uncompressed_size);
     const auto n2 = static_cast<size_t>(h2.uncompressed_size);
-    if (snappy_uncompressed_length(body1) != n1 || snappy_uncompressed_length(body2) != n2)
+    if (snappy_uncompressed_length(body1) != n1 || snappy_uncompressed_length(body2) != n2 ||
+        n1 > 22 * body1.size() + 32 || n2 > 22 * body2.size() + 32)
       return false;
     page_.resize(std::max(page_.size(), n1 + kSlack));
     ahead_page_.resize(std::max(ahead_page_.size(), n2 + kSlack));
@@ -404,7 +435,10 @@ class ColumnReader {
         if (remaining_ > 0) return true;
         continue;
       }
-      if (bytes_.left() == 0) return false;
+      // A padded chunk (ColumnChunk::padding) ends with its last value, as Arrow's page reader
+      // ends every chunk: the padding may reach into the next chunk.
+      if (bytes_.left() == 0 || (chunk_values_left_ == 0 && bytes_.left() <= padding_))
+        return false;
       const PageHeader h = read_header();
       if (h.compressed_size < 0 || h.uncompressed_size < 0) fail("negative page size");
       bytes_.skip(h.header_size);
@@ -427,6 +461,8 @@ class ColumnReader {
       bytes_.skip(static_cast<size_t>(h.compressed_size));
       switch (h.type) {
         case PageType::kDictionaryPage:
+          // a second dictionary would relabel every index read after it (Arrow refuses it too)
+          if (dictionary_) fail("a column chunk with more than one dictionary page");
           read_dictionary(h, decompress(body, h.uncompressed_size, true));
           continue;
         case PageType::kDataPage:
@@ -457,6 +493,7 @@ class ColumnReader {
     } else if (spec_.kind == Kind::kBool) {
       fail("a boolean column with a dictionary page");
     } else {
+      if (n > v.size() / 4) fail("dictionary page shorter than its values");  // 4-byte lengths
       d->starts.resize(n + 1);
       d->data.reserve(v.size());
       size_t pos = 0;
@@ -486,13 +523,7 @@ class ColumnReader {
     dictionary_ = std::move(d);
   }
 
-  void start_levels(std::span<const uint8_t> levels, int64_t num_values) {
-    levels_.resize(static_cast<size_t>(num_values));
-    RleBitPackedDecoder dec(levels, 1);
-    if (dec.decode(std::span<uint8_t>(levels_.data(), levels_.size())) != levels_.size())
-      fail("fewer definition levels than values in a page");
-    level_pos_ = 0;
-  }
+  void start_levels(std::span<const uint8_t> levels) { levels_dec_.emplace(levels, 1); }
 
   // Counts a page's values against the chunk's, before anything is sized by them.
   void take_values(int64_t num_values) {
@@ -510,7 +541,7 @@ class ColumnReader {
              std::to_string(static_cast<int>(h.definition_level_encoding)) + " not read");
       size_t used = 0;
       const auto levels = length_prefixed(page, used);
-      start_levels(levels, h.num_values);
+      start_levels(levels);
       page = page.subspan(used);
     }
     start_values(h.encoding, page);
@@ -524,10 +555,15 @@ class ColumnReader {
     take_values(h.num_values);
     const auto def = static_cast<size_t>(h.definition_levels_byte_length);
     if (def > body.size()) fail("data page v2 levels run past the page");
-    if (read_.max_definition_level > 0) start_levels(body.first(def), h.num_values);
+    if (read_.max_definition_level > 0) start_levels(body.first(def));
     const int64_t values_size =
         static_cast<int64_t>(h.uncompressed_size) - static_cast<int64_t>(def);
-    start_values(h.encoding, decompress(body.subspan(def), values_size, h.is_compressed));
+    if (values_size < 0) fail("data page v2 levels longer than the page");
+    // A values section of no bytes is empty, compressed or not (parquet-mr writes such pages
+    // for all-null pages; Arrow reads them)
+    const auto section = body.subspan(def);
+    start_values(h.encoding,
+                 section.empty() ? section : decompress(section, values_size, h.is_compressed));
     remaining_ = h.num_values;
   }
 
@@ -855,10 +891,11 @@ class ColumnReader {
   std::optional<PageHeader> ahead_;  // the next page, decompressed into ahead_page_ with page_
   int64_t rows_wanted_ = INT64_MAX;  // see want_rows
   std::vector<uint8_t> ahead_page_;
-  std::vector<uint8_t> levels_;  // the page's definition levels
-  size_t level_pos_ = 0;
-  int64_t remaining_ = 0;          // slots left in the page
+  std::optional<RleBitPackedDecoder> levels_dec_;  // the page's definition levels
+  std::vector<uint8_t> levels_;                    // those of the slots being filled
+  int64_t remaining_ = 0;                          // slots left in the page
   int64_t chunk_values_left_ = 0;  // values of the chunk not yet met in a page header
+  int64_t padding_ = 0;            // see ColumnChunk::padding
   Encoding encoding_ = Encoding::kPlain;
   std::span<const uint8_t> values_;
   size_t vpos_ = 0;   // next byte of plain values
@@ -910,9 +947,16 @@ struct BatchReader::Impl {
                                    std::to_string(c.chunks.size()) + " chunks for " +
                                    std::to_string(plan.row_group_rows.size()) + " row groups");
       for (size_t g = 0; g < c.chunks.size(); ++g) {
+        // the plan's counts come from the file's footer: a disagreement is the file's fault
+        if (plan.row_group_rows[g] < 0)
+          throw SourceReadError(plan.path + ": row group " + std::to_string(g) +
+                                " has a negative row count (" +
+                                std::to_string(plan.row_group_rows[g]) + ")");
         if (c.chunks[g].num_values != plan.row_group_rows[g])
-          throw InvalidArgumentError("Parquet reader: column '" + c.name +
-                                     "' is not flat (values differ from rows)");
+          throw SourceReadError(plan.path + ": column '" + c.name + "', row group " +
+                                std::to_string(g) + ": " + std::to_string(c.chunks[g].num_values) +
+                                " values for " + std::to_string(plan.row_group_rows[g]) +
+                                " rows (a nested column, or a corrupt footer)");
       }
       columns.emplace_back(c, spec_of(*schema.children[i], c));
     }

@@ -8,11 +8,13 @@
 
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <tuple>
 
 #include "truthound/arrow/c_abi.hpp"
 #include "truthound/arrow/stream.hpp"
+#include "truthound/parquet/footer.hpp"
 #include "truthound/parquet/reader.hpp"
 #include "truthound/profile/partial.hpp"
 #include "truthound/util/error.hpp"
@@ -138,8 +140,8 @@ struct PyParquetReader {
   std::mutex mutex;
 };
 
-// (offset, length, num_values, codec) of each row group's chunk of a column
-using ChunkTuple = std::tuple<int64_t, int64_t, int64_t, int32_t>;
+// (offset, length, num_values, codec, padding) of each row group's chunk of a column
+using ChunkTuple = std::tuple<int64_t, int64_t, int64_t, int32_t, int64_t>;
 // (name, physical type, max definition level, chunks)
 using ColumnTuple = std::tuple<std::string, int32_t, int32_t, std::vector<ChunkTuple>>;
 
@@ -162,8 +164,8 @@ void init_parquet_reader(PyParquetReader* self, const std::string& path, nb::han
     c.name = name;
     c.physical = static_cast<parquet::PhysicalType>(physical);
     c.max_definition_level = max_def;
-    for (const auto& [offset, length, values, codec] : chunks) {
-      c.chunks.push_back({offset, length, values, static_cast<parquet::Codec>(codec)});
+    for (const auto& [offset, length, values, codec, padding] : chunks) {
+      c.chunks.push_back({offset, length, values, static_cast<parquet::Codec>(codec), padding});
     }
     plan.columns.push_back(std::move(c));
   }
@@ -298,8 +300,50 @@ NB_MODULE(_core, m) {
            "row_group_rows"_a, "batch_rows"_a,
            "row_ranges"_a = std::vector<std::pair<int64_t, int64_t>>{},
            "columns: (name, physical type, max definition level, [(offset, length, values, "
-           "codec)] per row group); schema: the batches' struct schema; row_ranges: optional "
+           "codec, padding)] per row group); schema: the batches' struct schema; row_ranges: "
+           "optional "
            "(first, count) rows to read of each row group.")
       .def("next", &truthound::next_parquet_batch,
            "The next batch as an 'arrow_array' capsule (struct array of `schema`), or None.");
+
+  namespace pq = truthound::parquet;
+  nb::class_<pq::ColumnChunkMeta>(m, "ParquetColumnChunk",
+                                  "A column chunk of a Parquet footer (see parquet/footer.hpp).")
+      .def_ro("physical_type", &pq::ColumnChunkMeta::physical_type)
+      .def_ro("codec", &pq::ColumnChunkMeta::codec)
+      .def_ro("encodings", &pq::ColumnChunkMeta::encodings)
+      .def_ro("num_values", &pq::ColumnChunkMeta::num_values)
+      .def_ro("data_page_offset", &pq::ColumnChunkMeta::data_page_offset)
+      .def_ro("dictionary_page_offset", &pq::ColumnChunkMeta::dictionary_page_offset)
+      .def_ro("total_compressed_size", &pq::ColumnChunkMeta::total_compressed_size)
+      .def_ro("start", &pq::ColumnChunkMeta::start)
+      .def_ro("length", &pq::ColumnChunkMeta::length)
+      .def_ro("padding", &pq::ColumnChunkMeta::padding)
+      .def_ro("external", &pq::ColumnChunkMeta::external);
+  nb::class_<pq::RowGroupMeta>(m, "ParquetRowGroup", "A row group of a Parquet footer.")
+      .def_ro("num_rows", &pq::RowGroupMeta::num_rows)
+      .def_ro("columns", &pq::RowGroupMeta::columns);
+  nb::class_<pq::FileMeta>(m, "ParquetFooter",
+                           "A Parquet file's footer as the engine reads and checks it.")
+      .def_ro("file_size", &pq::FileMeta::file_size)
+      .def_ro("num_rows", &pq::FileMeta::num_rows)
+      .def_ro("created_by", &pq::FileMeta::created_by)
+      .def_ro("leaf_paths", &pq::FileMeta::leaf_paths)
+      .def_ro("leaf_max_definition", &pq::FileMeta::leaf_max_definition)
+      .def_ro("leaf_max_repetition", &pq::FileMeta::leaf_max_repetition)
+      .def_ro("row_groups", &pq::FileMeta::row_groups);
+  m.def("read_parquet_footer", &pq::read_file_meta, "path"_a,
+        nb::call_guard<nb::gil_scoped_release>(),
+        "The footer of the Parquet file at `path`, every count and byte range checked "
+        "(SourceReadError when malformed).");
+  m.def(
+      "parse_parquet_footer",
+      [](nb::bytes tail, int64_t file_size) {
+        const std::span<const uint8_t> bytes(static_cast<const uint8_t*>(tail.data()), tail.size());
+        nb::gil_scoped_release release;
+        return pq::parse_file_tail(bytes, file_size);
+      },
+      "tail"_a, "file_size"_a,
+      "The footer parsed from the last bytes of a Parquet file of file_size bytes (tail ends "
+      "with the footer, its length and PAR1), every count and byte range checked.");
 }

@@ -11,7 +11,12 @@ from typing import Any
 import pyarrow as pa
 
 from truthound import _core
-from truthound.errors import ConfigurationError
+from truthound.errors import (
+    ArrowImportError,
+    ConfigurationError,
+    SourceReadError,
+    UnsupportedTypeError,
+)
 from truthound.profiler.model import TableProfile
 from truthound.profiler.sources import (
     DEFAULT_BATCH_SIZE,
@@ -161,8 +166,30 @@ def profile(
     return result
 
 
+def _leaf_names(fields: Iterable[pa.Field], prefix: str = "") -> Iterable[str]:
+    """The engine's column names of ``fields``: struct fields as ``parent.child``."""
+    for field in fields:
+        name = prefix + field.name
+        if pa.types.is_struct(field.type):
+            yield from _leaf_names(field.type, name + ".")
+        else:
+            yield name
+
+
+def _check_unique_columns(src: ArrowSource) -> None:
+    """Two columns of one name (a file's duplicate names, or a JSON key ``"a.b"`` beside the
+    struct field ``a.b``) would be profiled as one column over both: refuse the source."""
+    seen: set[str] = set()
+    for name in _leaf_names(src.schema):
+        if name in seen:
+            raise SourceReadError(f"cannot profile {src.description!r}: two columns are named "
+                                  f"{name!r} (struct fields are named parent.child)")
+        seen.add(name)
+
+
 def _consume(src: ArrowSource, options: str, progress: bool | ProgressCallback) -> Any:
     """Stream every batch of ``src`` into a new engine state, advancing the progress by rows."""
+    _check_unique_columns(src)
     state = _core.PartialProfile(options)
     state.add_source(src.description)
     bar = None
@@ -178,7 +205,11 @@ def _consume(src: ArrowSource, options: str, progress: bool | ProgressCallback) 
     try:
         # The schema first, with no rows: every column appears in the profile (even with no rows)
         # with its declared type, whatever encoding the batches use (dictionary-encoded strings).
-        state.consume_batch(empty_batch(src.schema))
+        try:
+            state.consume_batch(empty_batch(src.schema))
+        except (ArrowImportError, UnsupportedTypeError) as exc:
+            # the source's schema (a file's: 200 levels of nested JSON): name the source
+            raise type(exc)(f"{src.description}: {exc}") from exc
         for batch in src.batches():
             state.consume_batch(batch)
             done += batch.num_rows

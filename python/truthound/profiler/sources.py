@@ -16,6 +16,7 @@ import glob as _glob
 import importlib
 import io
 import json
+import logging
 import os
 import re
 import sys
@@ -40,6 +41,8 @@ from truthound.errors import (
     UnsupportedTypeError,
 )
 
+_log = logging.getLogger("truthound")
+
 __all__ = ["ArrowSource", "CsvTypeConflict", "empty_batch", "file_dataset", "open_source", "FILE_FORMATS",
            "DEFAULT_BATCH_SIZE", "describe_sources", "path_sources"]
 
@@ -56,6 +59,8 @@ class _LazyModule:
 
 if TYPE_CHECKING:
     import pyarrow.dataset as ds
+
+    from truthound import _core
 else:
     ds = _LazyModule("pyarrow.dataset")
 
@@ -513,6 +518,12 @@ def _open_parquet_file(path: str) -> ParquetFileSource:
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise SourceReadError(f"cannot read {path!r}: {_one_line(exc)}") from exc
     rows = tuple(metadata.row_group(i).num_rows for i in range(metadata.num_row_groups))
+    if metadata.num_rows < 0 or any(r < 0 for r in rows):
+        raise SourceReadError(f"cannot read {path!r}: a negative row count in the footer")
+    names = schema.names
+    if len(set(names)) != len(names):
+        twice = next(n for n in names if names.count(n) > 1)
+        raise SourceReadError(f"cannot read {path!r}: two columns are named {twice!r}")
     return ParquetFileSource(path, schema, metadata.num_rows, rows)
 
 
@@ -683,6 +694,8 @@ def _parquet_file_source(
             for batch in parquet_file_batches(pfs.path, None, pfs.schema, columns, batch_size):
                 if batch.num_rows:
                     yield batch
+        except SourceReadError:
+            raise  # names the file already
         except (pa.ArrowException, OSError) as exc:
             raise SourceReadError(f"cannot read {pfs.path!r}: {_one_line(exc)}") from exc
 
@@ -824,18 +837,46 @@ def parquet_file_batches(
         groups = list(row_groups) if row_groups is not None else list(range(pf.num_row_groups))
         if not groups:
             return
-        dictionary = _small_dictionary_columns(pf, read, groups)
+        footer = _engine_footer(f, path)
+        dictionary = _small_dictionary_columns(pf, footer, read, groups)
         if row_range is not None and len(groups) != 1:
             raise ValueError("a row range reads one row group")
         ranges = [row_range] if row_range is not None else []
-        native = _native_reader(path, filesystem, pf, read, groups, dictionary, batch_size, ranges)
+        try:
+            native = _native_reader(path, filesystem, pf, footer, read, groups, dictionary,
+                                    batch_size, ranges)
+        except SourceReadError as exc:  # counts in the footer the engine's reader refuses
+            _log.debug("%s: the engine's Parquet reader refused the file (%s); pyarrow reads it",
+                       path, exc)
+            native = None
+            refused = True
+        else:
+            refused = False
+        done = 0  # rows the engine's reader handed out before it refused the file
         if native is not None:
-            for batch in native:
-                yield _conform(batch, projected, keys)
-            return
-        if dictionary:
-            pf = pq.ParquetFile(f, pre_buffer=False, buffer_size=_PARQUET_READ_BUFFER,
-                                read_dictionary=dictionary, metadata=pf.metadata)
+            try:
+                for batch in native:
+                    done += batch.num_rows
+                    yield _conform(batch, projected, keys)
+                return
+            except SourceReadError as exc:
+                # the file may still be one pyarrow reads (a feature or a writer quirk the
+                # engine's reader does not handle): read the rows it did not hand out with pyarrow
+                _log.debug("%s: the engine's Parquet reader stopped after %d rows (%s); pyarrow "
+                           "reads the rest", path, done, exc)
+                refused = True
+        if done:
+            first, count = row_range if row_range is not None else (
+                0, sum(pf.metadata.row_group(g).num_rows for g in groups))
+            row_range = (first + done, count - done)
+        if dictionary or refused:
+            # A file the engine refused may claim page sizes it does not hold: pyarrow's
+            # buffered stream allocates a page's claimed size before reading it (2 GiB for a
+            # 400-byte file, measured), its unbuffered one reads the column chunk whole, bounded
+            # by the file. Files the engine reads never come here, so their memory is unchanged.
+            pf = pq.ParquetFile(f, pre_buffer=False,
+                                buffer_size=0 if refused else _PARQUET_READ_BUFFER,
+                                read_dictionary=dictionary or None, metadata=pf.metadata)
         batches = pf.iter_batches(batch_size=batch_size, row_groups=groups, columns=read,
                                   use_threads=use_threads)
         if row_range is not None:  # pyarrow decodes the whole row group: keep the range
@@ -859,8 +900,10 @@ def _slice_rows(batches: Iterable[pa.RecordBatch], first: int, count: int) -> It
 # ---------------------------------------------------------------- the engine's Parquet reader
 
 _NATIVE_PHYSICAL = {"BOOLEAN": 0, "INT32": 1, "INT64": 2, "FLOAT": 4, "DOUBLE": 5, "BYTE_ARRAY": 6}
-_NATIVE_CODECS = {"UNCOMPRESSED": 0, "SNAPPY": 1}
-_NATIVE_ENCODINGS = frozenset({"PLAIN", "RLE", "RLE_DICTIONARY", "PLAIN_DICTIONARY"})
+# parquet.thrift's CompressionCodec UNCOMPRESSED, SNAPPY; Encoding PLAIN, PLAIN_DICTIONARY, RLE,
+# RLE_DICTIONARY
+_NATIVE_CODECS = frozenset({0, 1})
+_NATIVE_ENCODINGS = frozenset({0, 2, 3, 8})
 _TIME_UNITS = {"milliseconds": "ms", "microseconds": "us", "nanoseconds": "ns"}
 
 
@@ -912,24 +955,51 @@ class _NativeBatch:
         return self._schema.__arrow_c_schema__(), self._capsule
 
 
+def _engine_footer(f: pa.NativeFile, path: str) -> _core.ParquetFooter | None:
+    """The footer of the open Parquet file ``f`` as the engine reads and checks it, or None when
+    the engine refuses it (then pyarrow alone reads the file, and gives its own error).
+
+    The plan is built from this and not from pyarrow's metadata objects: some of their getters
+    throw C++ exceptions that Python cannot catch (a codec value out of range, level histograms
+    that disagree with the schema), which aborts the process.
+    """
+    from truthound import _core
+
+    try:
+        size = f.size()
+        last = f.read_at(8, size - 8) if size >= 12 else b""
+        length = int.from_bytes(last[:4], "little") if len(last) == 8 else 0
+        # the engine checks the length against the file; read no more than the file holds
+        want = length + 8 if length + 12 <= size else len(last)
+        tail = f.read_at(want, size - want) if want else b""
+        return _core.parse_parquet_footer(tail, size)
+    except (SourceReadError, pa.ArrowException, OSError) as exc:
+        _log.debug("%s: the engine does not read this Parquet footer (%s); pyarrow reads the file",
+                   path, exc)
+        return None
+
+
 def _native_plan(
     filesystem: pa_fs.FileSystem | None,
     pf: pq.ParquetFile,
+    footer: _core.ParquetFooter | None,
     columns: Sequence[str],
     row_groups: Sequence[int],
-) -> list[tuple[str, int, int, list[tuple[int, int, int, int]]]] | None:
-    """The engine reader's plan for ``columns`` of ``row_groups``, or None when it cannot read
-    them all (see :func:`_native_reader`)."""
+) -> list[tuple[str, int, int, list[tuple[int, int, int, int, int]]]] | None:
+    """The engine reader's plan for ``columns`` of ``row_groups``, from the engine's checked
+    ``footer``, or None when it cannot read them all (see :func:`_native_reader`)."""
     if os.environ.get("TRUTHOUND_PARQUET_READER", "").lower() == "pyarrow":
         return None
     if filesystem is not None and not isinstance(filesystem, pa_fs.LocalFileSystem):
         return None
-    if not columns:
+    if not columns or footer is None:
         return None
     arrow_schema = pf.schema_arrow
     parquet_schema = pf.schema
-    leaf_index = {parquet_schema.column(i).path: i for i in range(len(parquet_schema))}
-    metadata = pf.metadata
+    paths = [parquet_schema.column(i).path for i in range(len(parquet_schema))]
+    if paths != footer.leaf_paths or any(not 0 <= g < len(footer.row_groups) for g in row_groups):
+        return None
+    leaf_index = {path: i for i, path in enumerate(paths)}
     plan = []
     for name in columns:
         i = leaf_index.get(name)
@@ -937,20 +1007,19 @@ def _native_plan(
             return None
         leaf = parquet_schema.column(i)
         t = arrow_schema.field(name).type
-        if (leaf.max_repetition_level != 0 or leaf.max_definition_level > 1
+        if (footer.leaf_max_repetition[i] != 0 or footer.leaf_max_definition[i] > 1
+                or leaf.max_repetition_level != 0 or leaf.max_definition_level > 1
                 or leaf.physical_type not in _NATIVE_PHYSICAL or not _native_fits(leaf, t)):
             return None
+        physical = _NATIVE_PHYSICAL[leaf.physical_type]
         chunks = []
         for g in row_groups:
-            chunk = metadata.row_group(g).column(i)
-            if chunk.compression not in _NATIVE_CODECS or not _NATIVE_ENCODINGS.issuperset(chunk.encodings):
+            chunk = footer.row_groups[g].columns[i]
+            if (chunk.external or chunk.physical_type != physical or chunk.codec not in _NATIVE_CODECS
+                    or not _NATIVE_ENCODINGS.issuperset(chunk.encodings)):
                 return None
-            start = chunk.data_page_offset
-            if chunk.has_dictionary_page and chunk.dictionary_page_offset:
-                start = min(start, chunk.dictionary_page_offset)
-            chunks.append((start, chunk.total_compressed_size, chunk.num_values,
-                           _NATIVE_CODECS[chunk.compression]))
-        plan.append((name, _NATIVE_PHYSICAL[leaf.physical_type], leaf.max_definition_level, chunks))
+            chunks.append((chunk.start, chunk.length, chunk.num_values, chunk.codec, chunk.padding))
+        plan.append((name, physical, footer.leaf_max_definition[i], chunks))
     return plan
 
 
@@ -958,9 +1027,11 @@ def native_parquet_readable(path: str, columns: Sequence[str] | None) -> bool:
     """Can the engine's own reader read ``columns`` (default all) of this local Parquet file?
     Then a row group can be split into row ranges (see :func:`parquet_file_batches`)."""
     try:
-        with pq.ParquetFile(path) as pf:
+        with pa_fs.LocalFileSystem().open_input_file(path) as f:
+            pf = pq.ParquetFile(f)
             names = list(columns) if columns else pf.schema_arrow.names
-            return _native_plan(None, pf, names, range(pf.num_row_groups)) is not None
+            footer = _engine_footer(f, path)
+            return _native_plan(None, pf, footer, names, range(pf.num_row_groups)) is not None
     except (pa.ArrowException, OSError, ValueError):
         return False
 
@@ -969,6 +1040,7 @@ def _native_reader(
     path: str,
     filesystem: pa_fs.FileSystem | None,
     pf: pq.ParquetFile,
+    footer: _core.ParquetFooter | None,
     columns: Sequence[str],
     row_groups: Sequence[int],
     dictionary: Sequence[str],
@@ -981,8 +1053,8 @@ def _native_reader(
     dictionary-encoded, uncompressed or snappy, as the Arrow types pyarrow would give with no
     conversion (see cpp/include/truthound/parquet/reader.hpp).
     ``TRUTHOUND_PARQUET_READER=pyarrow`` turns it off."""
-    plan = _native_plan(filesystem, pf, columns, row_groups)
-    if plan is None:
+    plan = _native_plan(filesystem, pf, footer, columns, row_groups)
+    if plan is None or footer is None:
         return None
     from truthound import _core
 
@@ -991,7 +1063,7 @@ def _native_reader(
         pa.field(n, pa.dictionary(pa.int32(), t) if n in dictionary else t)
         for n, t in ((n, arrow_schema.field(n).type) for n in columns)
     ])
-    rows = [pf.metadata.row_group(g).num_rows for g in row_groups]
+    rows = [footer.row_groups[g].num_rows for g in row_groups]
     local = filesystem.normalize_path(path) if filesystem is not None else path
     reader = _core.ParquetReader(os.fspath(local), schema, plan, rows, batch_size, list(row_ranges))
 
@@ -1013,7 +1085,10 @@ def _encodes(batch_type: pa.DataType, field_type: pa.DataType) -> bool:
 
 
 def _small_dictionary_columns(
-    pf: pq.ParquetFile, columns: Sequence[str], row_groups: Sequence[int]
+    pf: pq.ParquetFile,
+    footer: _core.ParquetFooter | None,
+    columns: Sequence[str],
+    row_groups: Sequence[int],
 ) -> list[str]:
     """String columns to read dictionary-encoded: in every row group read, the column chunk
     starts with a dictionary page of at most _SMALL_DICTIONARY_PAGE bytes and its data pages hold
@@ -1024,8 +1099,10 @@ def _small_dictionary_columns(
     from plain strings: a writer falls back to plain pages when the dictionary outgrows its limit
     (1 MiB by default), and pyarrow would have to dictionary-encode those again, slowly.
     """
+    if footer is None or any(not 0 <= g < len(footer.row_groups) for g in row_groups):
+        return []  # pyarrow reads the file as it is
     arrow_schema = pf.schema_arrow
-    leaf_index = {pf.schema.column(i).path: i for i in range(len(pf.schema))}
+    leaf_index = {path: i for i, path in enumerate(footer.leaf_paths)}
     wanted = []
     for name in columns:
         t = arrow_schema.field(name).type
@@ -1033,12 +1110,11 @@ def _small_dictionary_columns(
                                    or pa.types.is_binary(t) or pa.types.is_large_binary(t)):
             wanted.append(name)
     chosen = []
-    metadata = pf.metadata
     for name in wanted:
         i = leaf_index[name]
         for g in row_groups:
-            chunk = metadata.row_group(g).column(i)
-            if not chunk.has_dictionary_page or chunk.dictionary_page_offset is None:
+            chunk = footer.row_groups[g].columns[i]
+            if chunk.dictionary_page_offset < 0:
                 break
             page = chunk.data_page_offset - chunk.dictionary_page_offset
             data = chunk.total_compressed_size - page

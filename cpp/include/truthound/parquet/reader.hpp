@@ -39,12 +39,16 @@ enum class PhysicalType : int32_t {
 enum class Codec : int32_t { kUncompressed = 0, kSnappy = 1 };
 
 // One column chunk: its bytes in the file (from the dictionary page, if any, to the last data
-// page) and how many values (rows, for a flat column) it holds.
+// page) and how many values (rows, for a flat column) it holds. `padding` bytes at the end of
+// [offset, offset + length) may belong to the next chunk (a file of parquet-mr before 1.2.9, see
+// parquet/footer.hpp): the reader stops at the chunk's last value when no more than those are
+// left; otherwise pages after the last value must hold no values.
 struct ColumnChunk {
   int64_t offset = 0;
   int64_t length = 0;
   int64_t num_values = 0;
   Codec codec = Codec::kUncompressed;
+  int64_t padding = 0;
 };
 
 struct ColumnRead {
