@@ -226,6 +226,7 @@ class FrequentItems {
     ValueRef (*append)(void* value_at, uint64_t row, Arena& into);
   };
 
+  // Rows ahead whose slot the batch update prefetches.
   static constexpr size_t kPrefetchDistance = 16;
   size_t slot_of(uint64_t hash) const {
     return static_cast<size_t>((hash * 0x9e3779b97f4a7c15ULL) >> shift_);
@@ -256,6 +257,8 @@ class FrequentItems {
   uint64_t n_ = 0;
   uint64_t offset_ = 0;
   size_t active_ = 0;
+  // Every tracked counter is 1: a purge then drops them all without looking.
+  bool ones_ = true;
   std::vector<Key> keys_;
   // Item j (0 <= j < active_, in insertion order) sits in slot occupied_[j] and its value in
   // refs_[j]. Both have one entry per slot, so the hot path writes them before it knows whether

@@ -15,6 +15,7 @@ inline void FrequentItems::insert_new(size_t slot, uint64_t hash, uint64_t count
   occupied_[active_] = static_cast<uint32_t>(slot);
   refs_[active_] = ValueRef{at, value.size()};
   keys_[slot] = Key{hash, count};
+  ones_ &= count == 1;
   if (++active_ > insert_limit_) after_insert();
 }
 
@@ -40,6 +41,8 @@ void FrequentItems::update(std::span<const uint64_t> hashes, ValueAt&& value_at)
     // registers and reload them after that.
     Key* keys = keys_.data();
     size_t mask = mask_;
+    // A counter went above 1 since the last check (ones_ is kept in memory only then).
+    bool hit = false;
     for (; i < size; ++i) {
       const uint64_t hash = h[i];
       // A table of many items outgrows the L1/L2 caches: fetch the slot of a hash a few rows
@@ -52,6 +55,7 @@ void FrequentItems::update(std::span<const uint64_t> hashes, ValueAt&& value_at)
       while (!((keys[s].hash == hash) | (keys[s].count == 0))) s = (s + 1) & mask;
       if (keys[s].count != 0) {
         ++keys[s].count;
+        hit = true;
         continue;
       }
       // New item: note its row instead of copying its value, which the next purge most likely
@@ -60,6 +64,8 @@ void FrequentItems::update(std::span<const uint64_t> hashes, ValueAt&& value_at)
       occupied_[active_] = static_cast<uint32_t>(s);
       refs_[active_] = ValueRef{0, kLazy | i};
       if (++active_ > insert_limit_) [[unlikely]] {
+        ones_ &= !hit;
+        hit = false;
         // Rebuilds the table: every item left owns its bytes.
         after_insert(&lazy);
         keys = keys_.data();
@@ -67,6 +73,7 @@ void FrequentItems::update(std::span<const uint64_t> hashes, ValueAt&& value_at)
         lazy_from = active_;
       }
     }
+    ones_ &= !hit;
     // The items still lazy take their values now, while the caller's rows are valid.
     for (size_t j = lazy_from; j < active_; ++j) {
       const auto& v = value_at(static_cast<size_t>(refs_[j].size & ~kLazy));
