@@ -65,14 +65,14 @@ def test_result_json_fields_match_the_model() -> None:
     state.consume_batch(TABLE.to_batches()[0])
     raw = json.loads(state.finalize())
     table_fields = {f.name for f in fields(TableProfile) if not f.name.startswith("_")}
-    assert set(raw) == table_fields - {"source", "profiled_at", "profile_duration_ms"}
+    assert set(raw) == table_fields - {"source", "profiled_at", "profile_duration_ms", "execution"}
     column_fields = {f.name for f in fields(ColumnProfile)}
     for col in raw["columns"]:
         assert set(col) == column_fields, col["name"]
     # and the model reproduces the engine's JSON exactly
     p = TableProfile.from_dict(raw)
     d = p.to_dict()
-    for key in ("source", "profiled_at", "profile_duration_ms"):
+    for key in ("source", "profiled_at", "profile_duration_ms", "execution"):
         d.pop(key)
     assert d == raw
 
@@ -130,8 +130,16 @@ def test_bad_options_name_the_option(kwargs: dict, option: str, customers_csv) -
 def test_progress_callback_advances_by_rows() -> None:
     seen: list[tuple[int, int | None]] = []
     table = pa.table({"x": list(range(1000))})
-    profile(table, batch_size=300, progress=lambda done, total: seen.append((done, total)))
+    profile(table, batch_size=300, num_workers=1,
+            progress=lambda done, total: seen.append((done, total)))
     assert seen == [(300, 1000), (600, 1000), (900, 1000), (1000, 1000)]
+    # two workers: each reports its rows as it goes; the sum only grows and ends at every row
+    seen.clear()
+    profile(table, batch_size=300, num_workers=2,
+            progress=lambda done, total: seen.append((done, total)))
+    done = [d for d, _ in seen]
+    assert done == sorted(done) and done[-1] == 1000 and len(done) >= 4
+    assert {t for _, t in seen} == {1000}
 
 
 def test_batch_size_does_not_change_the_result() -> None:

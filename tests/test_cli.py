@@ -16,8 +16,9 @@ import yaml
 from truthound.profiler import TableProfile, profile
 
 
-def th(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, COLUMNS="100")
+def th(*args: str, cwd: Path | None = None,
+       env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, COLUMNS="100", **(env_extra or {}))
     return subprocess.run(
         [sys.executable, "-m", "truthound.cli", *map(str, args)],
         capture_output=True, text=True, cwd=cwd, env=env, timeout=120,
@@ -242,6 +243,31 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
     assert json.loads(proc.stdout)["row_count"] == 300_000, "the report stays clean on stdout"
     bar = b"".join(chunks).decode(errors="replace")
     assert "profiling" in bar and "300k" in bar and "rows/s" in bar, bar
+
+
+def test_the_profile_says_how_it_ran(small_parquet: Path) -> None:
+    # every core by default, as DuckDB and Polars; the header and the JSON say so
+    cores = len(os.sched_getaffinity(0))
+    plain = th("profile", str(small_parquet), env_extra={"TRUTHOUND_NUM_WORKERS": ""})
+    assert plain.returncode == 0, plain.stderr
+    s = "s" if cores != 1 else ""
+    assert f"ran on local (threads, {cores} worker{s}) · row_based, " in plain.stdout
+    one = th("profile", str(small_parquet), "--workers", "1", "-f", "json")
+    assert json.loads(one.stdout)["execution"] == {
+        "backend": "local", "executor": "threads", "num_workers": 1,
+        "partition_strategy": "row_based", "num_partitions": 1}
+    chosen = th("profile", str(small_parquet), "-f", "yaml",
+                env_extra={"TRUTHOUND_NUM_WORKERS": "3", "TRUTHOUND_DISTRIBUTED_BACKEND": "local"})
+    run = yaml.safe_load(chosen.stdout)["execution"]
+    assert run["num_workers"] == 3 and run["backend"] == "local"
+    processes = th("profile", str(small_parquet), "--workers", "2", "--processes",
+                   "--partition-strategy", "column_based")
+    assert "ran on local (processes, 2 workers) · column_based, 2 partitions" in processes.stdout
+    # the same profile either way
+    skip = ("profiled_at", "profile_duration_ms", "execution", "estimated_memory_bytes")
+    a, b = (json.loads(th("profile", str(small_parquet), "--workers", w, "-f", "json").stdout)
+            for w in ("1", "3"))
+    assert {k: v for k, v in a.items() if k not in skip} == {k: v for k, v in b.items() if k not in skip}
 
 
 def test_distributed_options_imply_distributed(small_parquet: Path) -> None:

@@ -48,7 +48,9 @@ from truthound.profiler.distributed import (
     auto_select_backend,
     profile_partition,
 )
-from truthound.profiler.distributed import partitioners as partitioners_module
+from truthound.profiler.distributed import csv_ranges as csv_ranges_module
+from truthound.profiler.distributed import grouping as grouping_module
+from truthound.profiler.distributed import planning as planning_module
 from truthound.profiler.distributed.partitioners import column_cost, plan_source
 
 STRATEGIES = list(PartitionStrategy)
@@ -445,8 +447,8 @@ def test_in_memory_and_stream_sources() -> None:
 
 
 def test_csv_byte_ranges(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(partitioners_module, "CSV_MIN_RANGE_BYTES", 4096)
-    monkeypatch.setattr(partitioners_module, "CSV_MAX_RANGE_BYTES", 8192)
+    monkeypatch.setattr(csv_ranges_module, "CSV_MIN_RANGE_BYTES", 4096)
+    monkeypatch.setattr(csv_ranges_module, "CSV_MAX_RANGE_BYTES", 8192)
     table = mixed_table(3000).drop_columns(["ts"])
     for i in range(2):
         pa_csv.write_csv(table.slice(i * 1500, 1500), tmp_path / f"part{i}.csv",
@@ -463,8 +465,8 @@ def test_csv_byte_ranges(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 def test_quoted_csv_byte_ranges_start_at_records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Quoted fields may hold newlines, commas and doubled quotes: ranges start only where a newline
     ends a record (an even number of quotes before it), and the profile is the whole file's."""
-    monkeypatch.setattr(partitioners_module, "CSV_MIN_RANGE_BYTES", 2048)
-    monkeypatch.setattr(partitioners_module, "CSV_MAX_RANGE_BYTES", 4096)
+    monkeypatch.setattr(csv_ranges_module, "CSV_MIN_RANGE_BYTES", 2048)
+    monkeypatch.setattr(csv_ranges_module, "CSV_MAX_RANGE_BYTES", 4096)
     texts = ["plain", 'say "hi"', "two\nlines", "a,b", "\n", '""', "x\n\ny,\"z\"\n"]
     n = 3000
     table = pa.table({
@@ -494,9 +496,9 @@ def test_quoted_csv_byte_ranges_start_at_records(tmp_path: Path, monkeypatch: py
 def test_csv_with_an_unbalanced_quote_is_read_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A stray quote leaves every later newline inside quotes: no record start is found near the
     cut points, so the file is not split (and reads as it does whole)."""
-    monkeypatch.setattr(partitioners_module, "CSV_MIN_RANGE_BYTES", 2048)
-    monkeypatch.setattr(partitioners_module, "CSV_MAX_RANGE_BYTES", 4096)
-    monkeypatch.setattr(partitioners_module, "_MAX_RECORD_BYTES", 8192)
+    monkeypatch.setattr(csv_ranges_module, "CSV_MIN_RANGE_BYTES", 2048)
+    monkeypatch.setattr(csv_ranges_module, "CSV_MAX_RANGE_BYTES", 4096)
+    monkeypatch.setattr(csv_ranges_module, "_MAX_RECORD_BYTES", 8192)
     lines = ["id,text"] + [f'{i},row {i}' for i in range(30000)]  # ~400 KB
     lines[10] = '9,"stray quote'
     path = tmp_path / "stray.csv"
@@ -544,7 +546,7 @@ def test_file_row_partitions_follow_row_groups(parquet_dataset: Path) -> None:
 
 
 def test_local_backend_runs_one_balanced_partition_per_worker(tmp_path: Path) -> None:
-    from truthound.profiler.distributed.local import partition_plan
+    from truthound.profiler.distributed.driver import partition_plan
 
     # one file of 10 equal row groups, as the benchmark's: 5 per worker, one reader each
     path = tmp_path / "ten.parquet"
@@ -574,7 +576,7 @@ def test_local_backend_runs_one_balanced_partition_per_worker(tmp_path: Path) ->
 def test_contiguous_groups_have_the_smallest_largest_run(weights: list[int], n: int) -> None:
     from itertools import combinations
 
-    runs = partitioners_module._contiguous_groups(weights, n)
+    runs = grouping_module.contiguous_groups(weights, n)
     assert [i for r in runs for i in r] == list(range(len(weights)))
     assert 1 <= len(runs) <= n and all(runs)
     best = min(
@@ -587,9 +589,9 @@ def test_contiguous_groups_have_the_smallest_largest_run(weights: list[int], n: 
 
 def test_row_ranges_of_one_row_group_join_per_worker(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from truthound.profiler.distributed.local import partition_plan
+    from truthound.profiler.distributed.driver import partition_plan
 
-    monkeypatch.setattr(partitioners_module, "PARQUET_MIN_RANGE_ROWS", 1000)
+    monkeypatch.setattr(planning_module, "PARQUET_MIN_RANGE_ROWS", 1000)
     path = tmp_path / "one_group.parquet"
     pq.write_table(mixed_table(12000, seed=4), path, row_group_size=12000)
     plan = plan_source(str(path), min_units=8)
@@ -653,15 +655,20 @@ def test_merger_row_and_column_partitions() -> None:
     right = table.select(["name", "flag", "small", "ts"])
     pieces = [profile(left.slice(0, 150)), profile(right.slice(0, 150)),
               profile(left.slice(150)), profile(right.slice(150))]
-    merged = ProfileMerger().merge(pieces)
+    # rows within each column group, then the groups by columns: the mode is said, not guessed
+    lefts = ProfileMerger().merge([pieces[0], pieces[2]])
+    rights = ProfileMerger().merge([pieces[1], pieces[3]], how="rows")
+    merged = ProfileMerger().merge([lefts, rights], how="columns")
     assert merged.column_names == table.column_names
     assert merged.duplicate_row_count is None
     merged.sources = want.sources
     assert_equivalent(merged, want, duplicates=False)
-    # engine partials and bytes work too
+    # engine partials and bytes work too; by rows (the default) the four pieces are 800 rows,
+    # each column null in the other group's rows
     states = [p._state for p in pieces]
-    assert ProfileMerger().merge(states).row_count == 400
-    assert ProfileMerger().merge([p.to_bytes() for p in pieces]).row_count == 400
+    assert ProfileMerger().merge(states).row_count == 800
+    by_rows = ProfileMerger().merge([p.to_bytes() for p in pieces])
+    assert by_rows.row_count == 800 and by_rows["id"].null_count == 400 + want["id"].null_count
 
 
 def test_merger_schema_conflict_and_empty() -> None:
@@ -831,33 +838,3 @@ def test_runs_of_the_same_command_agree_to_the_last_digit(tmp_path: Path, use_pr
     assert first["columns"][0]["quantiles"] is not None
     for _ in range(3 if not use_processes else 1):
         assert run() == first
-
-
-def test_in_order_merger_merges_in_issue_order_and_bounds_its_window() -> None:
-    """_InOrder merges items in the order they were issued, whatever order they finish in, and
-    lets the producer issue at most `window` items ahead of the oldest unmerged one."""
-    import threading
-
-    from truthound.profiler.distributed.local import _InOrder
-
-    class Fake:
-        def __init__(self, name: str) -> None:
-            self.log = [name]
-
-        def merge(self, other: "Fake") -> None:
-            self.log += other.log
-
-    merger = _InOrder(window=3)
-    stop = threading.Event()
-    assert merger.has_room(2) and not merger.has_room(3)
-    merger.add(2, 0, Fake("c"))
-    merger.add(1, 1, Fake("b"))  # another column group
-    assert not merger.has_room(3)  # item 0 has not finished: nothing merged yet
-    merger.add(0, 0, Fake("a"))
-    assert merger.has_room(5) and not merger.has_room(6)
-    merger.add(4, 0, Fake("e"))
-    merger.add(3, 0, Fake("d"))
-    result = dict(merger.result())
-    assert result[0].log == ["a", "c", "d", "e"] and result[1].log == ["b"]
-    stop.set()
-    assert merger.wait_for_room(100, stop) is False  # a stopped run never blocks the producer

@@ -16,7 +16,8 @@ from truthound.profiler import TableProfile, profile
 
 # Metadata that differs between runs by design; estimated_memory_bytes sums the Arrow buffers as
 # batched, so it depends on how the rows were split.
-_RUN_FIELDS = {"source", "sources", "profiled_at", "profile_duration_ms", "estimated_memory_bytes"}
+_RUN_FIELDS = {"source", "sources", "profiled_at", "profile_duration_ms", "estimated_memory_bytes",
+               "execution"}
 # Moments: equal to floating-point rounding, not bit for bit.
 _FLOAT_REL = 1e-9
 
@@ -275,3 +276,50 @@ def test_mutated_metadata_loads_usable_or_raises_corrupt_profile_error() -> None
         accepted += 1
         _assert_usable(loaded, base)
     assert accepted > 100 and rejected > 1000, (accepted, rejected)
+
+
+# --------------------------------------------------------------------------- how="rows" | "columns"
+
+
+def test_rows_merge_with_a_missing_column_is_the_profile_of_the_promoted_union() -> None:
+    from truthound.profiler.distributed import ProfileMerger
+
+    a = pa.table({"id": [1, 2, 3, 4], "city": ["Oslo", None, "Rome", "Oslo"]})
+    b = pa.table({"id": [5, 6, 7], "score": [0.5, 1.5, None], "city": ["Rome", "Lima", "Oslo"]})
+    union = pa.concat_tables([a, b], promote_options="default")
+    want = profile(union, num_workers=1)
+    for got in (profile(a).merge(profile(b)), ProfileMerger().merge([profile(a), profile(b)])):
+        assert got.column_names == union.column_names == ["id", "city", "score"]
+        assert got["score"].null_count == 4 + 1 and got["score"].row_count == 7
+        d, w = got.to_dict(), want.to_dict()
+        for k in ("duplicate_row_count", "duplicate_row_ratio", "duplicate_rows_approximate"):
+            d.pop(k), w.pop(k)
+        _assert_same({k: v for k, v in d.items() if k not in _RUN_FIELDS},
+                     {k: v for k, v in w.items() if k not in _RUN_FIELDS}, "union")
+        # the parts hashed their rows over other columns: the union's duplicates are unknown
+        assert got.duplicate_row_count is None
+    # parts of the same columns count duplicates across them
+    same = profile(a).merge(profile(a))
+    assert same.duplicate_row_count == 4
+
+
+def test_merge_mode_is_explicit_never_guessed() -> None:
+    from truthound.errors import ConfigurationError
+    from truthound.profiler.distributed import ProfileMerger
+
+    left, right = profile(pa.table({"a": [1, 2, 3]})), profile(pa.table({"b": ["x", "y", "z"]}))
+    # disjoint columns are still rows by default: six rows, each column null in the other's
+    rows = left.merge(right)
+    assert rows.row_count == 6 and rows["a"].null_count == 3 and rows["b"].null_count == 3
+    cols = left.merge(right, how="columns")
+    assert cols.row_count == 3 and cols["a"].null_count == 0 and cols["b"].distinct_count == 3
+    assert ProfileMerger().merge([left, right], how="columns").to_dict()["columns"] == \
+        cols.to_dict()["columns"]
+    want = profile(pa.table({"a": [1, 2, 3], "b": ["x", "y", "z"]}))
+    assert [c.to_dict() for c in cols.columns] == [c.to_dict() for c in want.columns]
+    with pytest.raises(SchemaError, match=r"disjoint columns: column 'a' is in part 0 .* and part 1"):
+        left.merge(left, how="columns")
+    with pytest.raises(SchemaError, match="part 0 .*has 3 rows, part 1 .*has 2"):
+        left.merge(profile(pa.table({"c": [1, 2]})), how="columns")
+    with pytest.raises(ConfigurationError, match="'rows' or 'columns'"):
+        left.merge(right, how="guess")

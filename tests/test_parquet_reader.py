@@ -332,19 +332,19 @@ def test_random_row_ranges(tmp_path_factory: pytest.TempPathFactory, column: pa.
 def test_a_single_row_group_is_split_among_workers(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from truthound.profiler.distributed import DistributedProfiler
-    from truthound.profiler.distributed import partitioners
+    from truthound.profiler.distributed import planning
 
-    monkeypatch.setattr(partitioners, "PARQUET_MIN_RANGE_ROWS", 1000)
+    monkeypatch.setattr(planning, "PARQUET_MIN_RANGE_ROWS", 1000)
     table = _mixed_table(9000)
     path = tmp_path / "one_group.parquet"
     pq.write_table(table, path, row_group_size=9000, data_page_size=4096)
-    plan = partitioners.plan_source(str(path), min_units=3)
+    plan = planning.plan_source(str(path), min_units=3)
     ranges = [u.row_range for u in plan.units]
     assert ranges == [(0, 3000), (3000, 3000), (6000, 3000)]
     assert "rows 3000-6000" in plan.units[1].describe()
     profiler = DistributedProfiler.create(backend="local", num_workers=3)
     split = profiler.profile(str(path)).to_dict()
-    whole = profile(str(path)).to_dict()
+    whole = profile(str(path), num_workers=1).to_dict()
     assert split["row_count"] == whole["row_count"] == 9000
     for cs, cw in zip(split["columns"], whole["columns"]):
         for key in ("count", "null_count", "min", "max", "min_length", "max_length", "mean"):
@@ -353,4 +353,4 @@ def test_a_single_row_group_is_split_among_workers(tmp_path: Path,
                     else cs[key] == cw[key], (cw["name"], key)
     # the pyarrow reader cannot skip pages: the row group is not split
     monkeypatch.setenv("TRUTHOUND_PARQUET_READER", "pyarrow")
-    assert [u.row_range for u in partitioners.plan_source(str(path), min_units=3).units] == [None]
+    assert [u.row_range for u in planning.plan_source(str(path), min_units=3).units] == [None]

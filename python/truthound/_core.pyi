@@ -4,6 +4,11 @@ from typing import Any
 
 FORMAT_VERSION: int
 
+def row_hashes(batch: Any, keys: list[str]) -> bytes:
+    """The engine's 64-bit hash of each row of a record batch (``__arrow_c_array__``) over its
+    columns ``keys``, as little-endian uint64 bytes; ConfigurationError for an unknown key,
+    UnsupportedTypeError for a list, map or union key."""
+
 class PartialProfile:
     """Mergeable profile state of a set of columns over a set of rows."""
 

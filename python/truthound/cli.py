@@ -301,6 +301,12 @@ def render_console(result: Any) -> str:
         f"memory {_bytes(result.estimated_memory_bytes)}"
     )
     lines.append(f"  profiled in {duration} at {result.profiled_at}")
+    run = result.execution
+    if run is not None:
+        workers = f"{run.num_workers} worker{'s' if run.num_workers != 1 else ''}"
+        parts = f"{run.num_partitions} partition{'s' if run.num_partitions != 1 else ''}"
+        lines.append(f"  ran on {run.backend} ({run.executor}, {workers}) · "
+                     f"{run.partition_strategy}, {parts}")
     for c in result.columns:
         lines.append("")
         lines.append(f"{c.name}  [{c.physical_type} → {c.inferred_type}]")

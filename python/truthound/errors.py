@@ -18,6 +18,8 @@ __all__ = [
     "ArrowImportError",
     "ColumnNotFoundError",
     "BackendNotAvailableError",
+    "one_line",
+    "positive_int",
 ]
 
 
@@ -74,3 +76,16 @@ class ColumnNotFoundError(TruthoundError, KeyError):
 
 class BackendNotAvailableError(TruthoundError, RuntimeError):
     """A distributed backend is not installed or cannot be reached."""
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line (for messages that quote another error)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def positive_int(name: str, value: object) -> int:
+    """``value`` if it is a positive integer (not a bool), else ConfigurationError naming
+    option ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(f"option {name!r} must be a positive integer, got {value!r}")
+    return value

@@ -216,6 +216,47 @@ void PartialProfile::consume_stream(ArrowArrayStream& stream) {
   }
 }
 
+std::vector<uint64_t> PartialProfile::row_hashes(const ArrowSchema& schema, const ArrowArray& array,
+                                                 const std::vector<std::string>& keys) {
+  const Field root = parse_field(schema);
+  if (root.type.id != TypeId::kStruct) {
+    throw ArrowImportError("a record batch must be a struct array, got " + root.type.to_string());
+  }
+  const int64_t len = array.length;
+  if (len < 0 || array.offset < 0 || array.offset > INT64_MAX - len)
+    throw ArrowImportError("record batch with a negative or overflowing length or offset");
+  // Only the value hashes are wanted: the smallest sketches, no patterns.
+  ProfileOptions options;
+  options.patterns = false;
+  options.hll_precision = 4;
+  options.kll_k = 8;
+  options.top_n = 0;
+  options.frequent_items_capacity = 16;
+  options.duplicate_exact_limit = 0;
+  PartialProfile scratch(options);
+  std::vector<Leaf> leaves;
+  ArrowArray top = array;
+  top.null_count = 0;
+  top.offset = 0;
+  top.length = array.offset + len;
+  scratch.flatten(root, top, "", array.offset, len, nullptr, leaves, 0);
+  std::vector<uint64_t> hashes(static_cast<size_t>(len), kHashSeed);
+  for (const auto& key : keys) {
+    auto leaf =
+        std::find_if(leaves.begin(), leaves.end(), [&](const Leaf& l) { return l.name == key; });
+    if (leaf == leaves.end()) throw InvalidArgumentError("key column '" + key + "' not found");
+    ColumnState c(leaf->name, *leaf->type, options);
+    if (!c.hashes_rows()) {
+      throw UnsupportedTypeError("key column '" + key + "' of type " + leaf->type->to_string() +
+                                 " has no value hash; choose other key columns");
+    }
+    c.consume(BatchColumn{leaf->array, leaf->type, len, leaf->offset, leaf->parent_valid},
+              scratch.scratch_, hashes.data());
+  }
+  for (uint64_t& h : hashes) h = finish_row_hash(h);
+  return hashes;
+}
+
 void PartialProfile::merge(const PartialProfile& other, MergeMode mode) {
   options_.check_mergeable(other.options_);
   if (&other == this) throw InvalidArgumentError("cannot merge a profile with itself");
@@ -243,6 +284,14 @@ void PartialProfile::merge(const PartialProfile& other, MergeMode mode) {
         duplicates_available_ = false;
       }
     } else {
+      // Row hashes cover a partial's columns in its order: parts whose columns differ (schema
+      // drift, a column one part lacks) hashed the same row differently, so the union's
+      // duplicates cannot be counted from them.
+      bool same_columns = columns_.size() == other.columns_.size();
+      for (size_t i = 0; same_columns && i < columns_.size(); ++i) {
+        same_columns = columns_[i].name() == other.columns_[i].name();
+      }
+      if (!same_columns && rows_ > 0 && other.rows_ > 0) duplicates_available_ = false;
       for (const auto& oc : other.columns_) {
         auto it = index_.find(oc.name());
         if (it == index_.end()) {

@@ -125,6 +125,34 @@ void consume_batch(PyPartialProfile& self, nb::handle batch) {
   array.reset();  // may take the GIL: released outside the lock
 }
 
+// The engine's row hashes of a batch's key columns, as the bytes of little-endian uint64s.
+nb::bytes row_hashes(nb::handle batch, const std::vector<std::string>& keys) {
+  if (!nb::hasattr(batch, "__arrow_c_array__")) {
+    throw nb::type_error(
+        "row_hashes() needs an object with __arrow_c_array__ (a pyarrow.RecordBatch)");
+  }
+  nb::object pair = batch.attr("__arrow_c_array__")();
+  nb::object schema_capsule = pair[0];
+  nb::object array_capsule = pair[1];
+  auto* schema = static_cast<ArrowSchema*>(capsule_pointer(schema_capsule, "arrow_schema"));
+  auto* raw = static_cast<ArrowArray*>(capsule_pointer(array_capsule, "arrow_array"));
+  if (raw->release == nullptr) throw nb::value_error("the Arrow array was already consumed");
+  OwnedArray array(raw);
+  std::vector<uint64_t> hashes;
+  {
+    nb::gil_scoped_release release;
+    hashes = PartialProfile::row_hashes(*schema, *array.get(), keys);
+  }
+  array.reset();
+  std::string out(hashes.size() * sizeof(uint64_t), '\0');
+  for (size_t i = 0; i < hashes.size(); ++i) {
+    for (size_t b = 0; b < 8; ++b) {
+      out[i * 8 + b] = static_cast<char>((hashes[i] >> (8 * b)) & 0xff);
+    }
+  }
+  return nb::bytes(out.data(), out.size());
+}
+
 // Runs `f(profile)` under the profile's lock with the GIL released, and returns its result
 // (converted to Python after the GIL is taken back).
 template <typename F>
@@ -207,6 +235,10 @@ NB_MODULE(_core, m) {
   m.doc() = "truthound engine (C++): partial profiles that consume Arrow data, merge and finalize.";
   m.attr("FORMAT_VERSION") = PartialProfile::kFormatVersion;
   nb::register_exception_translator(truthound::translate);
+
+  m.def("row_hashes", &truthound::row_hashes, "batch"_a, "keys"_a,
+        "The engine's 64-bit hash of each row of a record batch over its columns `keys` (the "
+        "value hash of distinct counts and duplicate rows), as little-endian uint64 bytes.");
 
   nb::class_<PyPartialProfile>(m, "PartialProfile",
                                "Mergeable profile state of a set of columns over a set of rows.")

@@ -1,30 +1,18 @@
-"""``profile()``: stream a source through the C++ engine and return a :class:`TableProfile`."""
+"""``profile()``: profile a source with the C++ engine on every core and return a
+:class:`TableProfile` (the driver's path with the local backend)."""
 
 from __future__ import annotations
 
-import json
-import sys
-import time
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-
-from truthound import _core
-from truthound.errors import (
-    ArrowImportError,
-    ConfigurationError,
-    SourceReadError,
-    UnsupportedTypeError,
-)
+from truthound.errors import ConfigurationError
 from truthound.profiler.model import TableProfile
-from truthound.profiler.sources import (
-    DEFAULT_BATCH_SIZE,
-    ArrowSource,
-    CsvTypeConflict,
-    empty_batch,
-    open_source,
-)
+from truthound.profiler.progress import ProgressCallback
+from truthound.profiler.sources import DEFAULT_BATCH_SIZE
+
+if TYPE_CHECKING:
+    from truthound.profiler.distributed.observer import RunObserver
 
 __all__ = ["profile", "ENGINE_OPTIONS"]
 
@@ -39,8 +27,6 @@ ENGINE_OPTIONS = frozenset(
         "duplicate_exact_limit",
     }
 )
-
-ProgressCallback = Callable[[int, "int | None"], None]
 
 
 def _check_int(name: str, value: Any, minimum: int) -> int:
@@ -86,7 +72,8 @@ def engine_options(
         if name not in ENGINE_OPTIONS:
             known = sorted(
                 {"columns", "top_n", "histogram_bins", "patterns", "pattern_threshold",
-                 "correlations", "batch_size", "progress", "format", "encoding"} | ENGINE_OPTIONS
+                 "correlations", "batch_size", "progress", "format", "encoding", "num_workers",
+                 "monitor"} | ENGINE_OPTIONS
             )
             raise ConfigurationError(
                 f"unknown option {name!r}; known options: {', '.join(known)}"
@@ -108,6 +95,8 @@ def profile(
     progress: bool | ProgressCallback = False,
     format: str | None = None,
     encoding: str | None = None,
+    num_workers: int | None = None,
+    monitor: RunObserver | None = None,
     **engine_opts: Any,
 ) -> TableProfile:
     """Profile every column of ``source`` in one pass and return a :class:`TableProfile`.
@@ -130,94 +119,25 @@ def profile(
     ``pattern_samples``, ``hll_precision``, ``kll_k``, ``frequent_items_capacity``,
     ``duplicate_exact_limit``. A bad option raises ConfigurationError naming it.
 
+    It runs on every core: ``num_workers`` threads (default: TRUTHOUND_NUM_WORKERS, else the CPU
+    count; 1 for one) profile parts of the source, whose partial profiles the engine merges in
+    order, the same path as every distributed backend (``result.execution`` says how it ran).
+    ``monitor`` (a :class:`~truthound.profiler.distributed.observer.RunObserver`) is told about
+    every partition.
+
     >>> import pyarrow as pa
     >>> p = profile(pa.table({"x": [1, 2, 2, None]}))
     >>> p["x"].null_count, p["x"].distinct_count, p["x"].max
     (1, 2, 2)
     """
-    options = engine_options(
-        top_n=top_n,
-        histogram_bins=histogram_bins,
-        patterns=patterns,
-        pattern_threshold=pattern_threshold,
-        correlations=correlations,
-        **engine_opts,
+    from truthound.profiler.distributed import driver
+    from truthound.profiler.distributed.config import check_num_workers
+    from truthound.profiler.distributed.local import ThreadExecutor
+
+    workers = check_num_workers(num_workers)
+    return driver.run(
+        source, ThreadExecutor(workers), observer=monitor, progress=progress, columns=columns,
+        top_n=top_n, histogram_bins=histogram_bins, patterns=patterns,
+        pattern_threshold=pattern_threshold, correlations=correlations, batch_size=batch_size,
+        format=format, encoding=encoding, **engine_opts,
     )
-    if not (isinstance(progress, bool) or callable(progress)):
-        raise ConfigurationError(
-            f"option 'progress' must be True, False or a callable, got {progress!r}"
-        )
-    started = time.perf_counter()
-    column_types: dict[str, pa.DataType] = {}
-    while True:
-        src = open_source(source, columns=columns, batch_size=batch_size, format=format,
-                          csv_column_types=column_types, encoding=encoding)
-        try:
-            state = _consume(src, json.dumps(options), progress)
-            break
-        except CsvTypeConflict as exc:
-            # pyarrow inferred the column's type from the first block and a later value does not
-            # fit: profile again with the column read as text (the only lossless choice).
-            if exc.column in column_types:
-                raise
-            column_types[exc.column] = pa.large_string()
-    result = TableProfile._from_state(state, source=src.description)
-    result.profile_duration_ms = (time.perf_counter() - started) * 1000.0
-    return result
-
-
-def _leaf_names(fields: Iterable[pa.Field], prefix: str = "") -> Iterable[str]:
-    """The engine's column names of ``fields``: struct fields as ``parent.child``."""
-    for field in fields:
-        name = prefix + field.name
-        if pa.types.is_struct(field.type):
-            yield from _leaf_names(field.type, name + ".")
-        else:
-            yield name
-
-
-def _check_unique_columns(src: ArrowSource) -> None:
-    """Two columns of one name (a file's duplicate names, or a JSON key ``"a.b"`` beside the
-    struct field ``a.b``) would be profiled as one column over both: refuse the source."""
-    seen: set[str] = set()
-    for name in _leaf_names(src.schema):
-        if name in seen:
-            raise SourceReadError(f"cannot profile {src.description!r}: two columns are named "
-                                  f"{name!r} (struct fields are named parent.child)")
-        seen.add(name)
-
-
-def _consume(src: ArrowSource, options: str, progress: bool | ProgressCallback) -> Any:
-    """Stream every batch of ``src`` into a new engine state, advancing the progress by rows."""
-    _check_unique_columns(src)
-    state = _core.PartialProfile(options)
-    state.add_source(src.description)
-    bar = None
-    if progress is True:
-        from tqdm import tqdm
-
-        bar = tqdm(
-            total=src.total_rows, unit="rows", unit_scale=True, file=sys.stderr,
-            desc="profiling", leave=False, dynamic_ncols=True,
-        )
-    callback = progress if callable(progress) else None
-    done = 0
-    try:
-        # The schema first, with no rows: every column appears in the profile (even with no rows)
-        # with its declared type, whatever encoding the batches use (dictionary-encoded strings).
-        try:
-            state.consume_batch(empty_batch(src.schema))
-        except (ArrowImportError, UnsupportedTypeError) as exc:
-            # the source's schema (a file's: 200 levels of nested JSON): name the source
-            raise type(exc)(f"{src.description}: {exc}") from exc
-        for batch in src.batches():
-            state.consume_batch(batch)
-            done += batch.num_rows
-            if bar is not None:
-                bar.update(batch.num_rows)
-            if callback is not None:
-                callback(done, src.total_rows)
-    finally:
-        if bar is not None:
-            bar.close()
-    return state

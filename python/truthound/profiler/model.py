@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import struct
-import time
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any, ClassVar, TypeVar
@@ -22,6 +21,7 @@ from truthound.errors import ColumnNotFoundError, CorruptProfileError, Truthound
 __all__ = [
     "ColumnProfile",
     "Correlation",
+    "Execution",
     "Histogram",
     "PatternMatch",
     "TableProfile",
@@ -112,6 +112,18 @@ class Correlation(_Record):
     column_b: str | None = None
     pearson: float | None = None
     count: int | None = None
+
+
+@dataclass(eq=True)
+class Execution(_Record):
+    """How a profile ran: the backend, its executor (threads, processes, ...) and number of
+    workers, the partition strategy and the number of partitions the source was split into."""
+
+    backend: str | None = None
+    executor: str | None = None
+    num_workers: int | None = None
+    partition_strategy: str | None = None
+    num_partitions: int | None = None
 
 
 @dataclass(eq=True, repr=False)
@@ -224,7 +236,7 @@ def _utc_now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-_META_KEYS = ("source", "profiled_at", "profile_duration_ms")
+_META_KEYS = ("source", "profiled_at", "profile_duration_ms", "execution")
 
 
 def _meta_text(meta: dict[str, Any], key: str) -> str | None:
@@ -243,6 +255,30 @@ def _meta_text(meta: dict[str, Any], key: str) -> str | None:
             f"profile metadata is malformed: '{key}' is not valid Unicode text"
         ) from exc
     return value
+
+
+_EXECUTION_TEXT = ("backend", "executor", "partition_strategy")
+_EXECUTION_COUNTS = ("num_workers", "num_partitions")
+
+
+def _read_execution(value: Any) -> Execution | None:
+    """The ``execution`` of the wrapper's metadata (absent in profiles of older versions)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not set(value) <= set(_EXECUTION_TEXT + _EXECUTION_COUNTS):
+        raise CorruptProfileError(
+            "profile metadata is malformed: 'execution' must be an object with "
+            + ", ".join(_EXECUTION_TEXT + _EXECUTION_COUNTS)
+        )
+    for key in _EXECUTION_TEXT:
+        _meta_text(value, key)
+    for key in _EXECUTION_COUNTS:
+        n = value.get(key)
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
+            raise CorruptProfileError(
+                f"profile metadata is malformed: 'execution.{key}' must be a count, got {n!r}"
+            )
+    return Execution(**value)
 
 
 def _read_metadata(meta: Any) -> tuple[str | None, str | None, float | None]:
@@ -304,6 +340,8 @@ class TableProfile(_Record):
     source: str | None = None
     profiled_at: str | None = None
     profile_duration_ms: float | None = None
+    # How the run that made this profile ran (None after a merge or for an engine partial).
+    execution: Execution | None = None
     row_count: int | None = None
     column_count: int | None = None
     estimated_memory_bytes: int | None = None
@@ -318,6 +356,7 @@ class TableProfile(_Record):
     _state: Any = field(default=None, compare=False)
 
     _converters: ClassVar[dict[str, Any]] = {
+        "execution": lambda v, what: _from_mapping(Execution, v, what),
         "correlations": _list_of(Correlation),
         "columns": lambda v, what: [
             ColumnProfile.from_dict(c) if isinstance(c, dict) else _bad_column(c, what) for c in v
@@ -395,6 +434,7 @@ class TableProfile(_Record):
                 "source": self.source,
                 "profiled_at": self.profiled_at,
                 "profile_duration_ms": self.profile_duration_ms,
+                "execution": self.execution.to_dict() if self.execution is not None else None,
             },
             ensure_ascii=False,
             allow_nan=False,  # from_bytes rejects NaN and infinities
@@ -433,29 +473,27 @@ class TableProfile(_Record):
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise CorruptProfileError(f"profile metadata is malformed: {exc}") from exc
         source, profiled_at, duration = _read_metadata(meta)
+        execution = _read_execution(meta.get("execution"))
         state = _core.PartialProfile.from_bytes(data[end:])
-        return cls._from_state(
+        profile = cls._from_state(
             state, source=source, profiled_at=profiled_at, profile_duration_ms=duration
         )
+        profile.execution = execution
+        return profile
 
-    def merge(self, other: TableProfile) -> TableProfile:
-        """A new profile of the rows of both profiles (neither input is changed).
+    def merge(self, other: TableProfile, how: str = "rows") -> TableProfile:
+        """A new profile of both profiles' data (neither input is changed).
 
-        Row partitions merge column by column; profiles of different columns merge by union.
+        ``how="rows"`` (default): ``other`` profiles other rows of the same table; a column one
+        side lacks counts that side's rows as nulls. ``how="columns"``: ``other`` profiles other
+        columns of the same rows (equal row counts, disjoint columns, else SchemaError).
         ``profile_duration_ms`` of the result is the sum of both; ``source`` lists both sources.
         """
         if not isinstance(other, TableProfile):
             raise TypeError(f"can only merge a TableProfile, not {type(other).__name__}")
-        started = time.perf_counter()
-        mine = self._require_state("merge")
-        theirs = other._require_state("merge")
-        merged = _core.PartialProfile.from_bytes(mine.to_bytes())  # copy: inputs stay unchanged
-        merged.merge(theirs)
-        sources = [s for s in (self.source, other.source) if s]
-        source = sources[0] if len(set(sources)) == 1 else " + ".join(sources) or None
-        elapsed = (time.perf_counter() - started) * 1000.0
-        duration = (self.profile_duration_ms or 0.0) + (other.profile_duration_ms or 0.0) + elapsed
-        return TableProfile._from_state(merged, source=source, profile_duration_ms=duration)
+        from truthound.profiler.distributed.merger import ProfileMerger, check_how
+
+        return ProfileMerger().merge([self, other], how=check_how(how))
 
     # ------------------------------------------------------------------ lookup
 

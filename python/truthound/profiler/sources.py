@@ -129,6 +129,10 @@ class CsvTypeConflict(SourceReadError):
         super().__init__(message)
         self.column = column
 
+    def __reduce__(self) -> tuple[type[CsvTypeConflict], tuple[str, str]]:
+        # (crosses from a worker process to the driver, which plans again)
+        return (CsvTypeConflict, (str(self), self.column))
+
 
 _CSV_CONVERSION = re.compile(r"In CSV column #(\d+): .*CSV conversion error")
 
@@ -877,12 +881,23 @@ def parquet_file_batches(
             pf = pq.ParquetFile(f, pre_buffer=False,
                                 buffer_size=0 if refused else _PARQUET_READ_BUFFER,
                                 read_dictionary=dictionary or None, metadata=pf.metadata)
+        expected = row_range[1] if row_range is not None else sum(
+            pf.metadata.row_group(g).num_rows for g in groups)
         batches = pf.iter_batches(batch_size=batch_size, row_groups=groups, columns=read,
                                   use_threads=use_threads)
         if row_range is not None:  # pyarrow decodes the whole row group: keep the range
             batches = _slice_rows(batches, *row_range)
+        got = 0
         for batch in batches:
+            got += batch.num_rows
             yield _conform(batch, projected, keys)
+        if got != expected and read:
+            # pyarrow's batch reader ends quietly on a row group whose columns hold fewer values
+            # than it claims: never profile part of a file as if it were all of it
+            raise SourceReadError(
+                f"cannot read {path!r}: row groups {groups} claim {expected} rows, their columns "
+                f"hold {got}"
+            )
 
 
 def _slice_rows(batches: Iterable[pa.RecordBatch], first: int, count: int) -> Iterator[pa.RecordBatch]:

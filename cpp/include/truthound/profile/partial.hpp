@@ -65,6 +65,15 @@ class PartialProfile {
 
   std::string finalize_json() const;
 
+  // The 64-bit hash of each row of a record batch over the leaf columns `keys`, in that order:
+  // the engine's value hash (the one distinct counts, top values and duplicate rows use, so
+  // 3, 3.0 and int32 3 hash alike and every partition and machine agrees), combined per row as
+  // duplicate rows combine it. For hash partitioning. Throws InvalidArgumentError naming a key
+  // that is not a column, UnsupportedTypeError for list, map and union columns (they have no
+  // value hash).
+  static std::vector<uint64_t> row_hashes(const ArrowSchema& schema, const ArrowArray& array,
+                                          const std::vector<std::string>& keys);
+
  private:
   struct Leaf {
     std::string name;

@@ -1,8 +1,9 @@
 """Distributed profiling: one API over the local machine (threads or processes), Spark, Dask, Ray.
 
-Every backend plans partitions of the source (:mod:`.partitioners`), runs the engine on each
-(:func:`profile_partition`, which returns the engine's serialized partial profile) and merges the
-partials once in the engine (:class:`ProfileMerger`). The result equals
+One driver (:mod:`.driver`) plans partitions of the source (:mod:`.planning`,
+:mod:`.partitioners`), runs the engine on each on a backend's executor (threads and processes
+here, :mod:`.local`) and merges the partials in partition order in the engine; a
+:class:`RunObserver` hears about every partition. The result equals
 :func:`truthound.profiler.profile` of the whole source: exactly for counts, min/max, lengths and
 patterns, within the sketches' bounds for distinct counts, quantiles and top values.
 
@@ -24,6 +25,7 @@ from truthound.profiler.distributed.config import (
 )
 from truthound.profiler.distributed.local import LocalBackend
 from truthound.profiler.distributed.merger import ProfileMerger
+from truthound.profiler.distributed.observer import NullObserver, RunObserver
 from truthound.profiler.distributed.partitioners import (
     ColumnBasedPartitioner,
     HashPartitioner,
@@ -53,6 +55,7 @@ __all__ = [
     "HashPartitioner",
     "HybridPartitioner",
     "LocalBackend",
+    "NullObserver",
     "Partition",
     "PartitionStrategy",
     "Partitioner",
@@ -60,6 +63,7 @@ __all__ = [
     "RayBackend",
     "RayConfig",
     "RowBasedPartitioner",
+    "RunObserver",
     "SparkBackend",
     "SparkConfig",
     "auto_select_backend",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from truthound.errors import ConfigurationError
 from truthound.profiler.distributed.config import DistributedBackend
 
 __all__ = ["auto_select_backend"]
@@ -43,13 +44,24 @@ def _ray_initialized() -> bool:
         return False
 
 
+def _can_run(backend: DistributedBackend) -> bool:
+    """Is the backend registered under this name one that runs (not a placeholder)?"""
+    from truthound.profiler.distributed.registry import BackendRegistry
+
+    try:
+        klass = BackendRegistry.get(backend.value)
+    except ConfigurationError:
+        return False
+    return bool(getattr(klass, "available", True))
+
+
 def auto_select_backend() -> DistributedBackend:
     """Spark if a Spark session is active, Dask if a Dask client exists, Ray if Ray is
-    initialized, else local. Only engines the program already imported are looked at."""
-    if _spark_active():
-        return DistributedBackend.SPARK
-    if _dask_client():
-        return DistributedBackend.DASK
-    if _ray_initialized():
-        return DistributedBackend.RAY
+    initialized, else local; never a backend that cannot run here (one not available in this
+    release is passed over). Only engines the program already imported are looked at."""
+    for found, backend in ((_spark_active, DistributedBackend.SPARK),
+                           (_dask_client, DistributedBackend.DASK),
+                           (_ray_initialized, DistributedBackend.RAY)):
+        if found() and _can_run(backend):
+            return backend
     return DistributedBackend.LOCAL

@@ -21,6 +21,8 @@ class BaseBackend:
     """Base class of the backends: ``profile(data, **options) -> TableProfile``."""
 
     name = "base"
+    # False for a backend that cannot run here: automatic selection never picks it.
+    available = True
 
     def profile(self, data: Any, **options: Any) -> Any:  # pragma: no cover - interface
         raise NotImplementedError
@@ -33,6 +35,7 @@ class BaseBackend:
 class _PendingBackend(BaseBackend):
     config_class: type = object
     engine = ""
+    available = False
 
     def __init__(
         self, config: Any = None, *, num_workers: int | None = None, partition_strategy: Any = None

@@ -119,8 +119,6 @@ def run_distributed(
     if name == DistributedBackend.AUTO.value:
         name = auto_select_backend().value
     config = _config_for(name, master, scheduler, address)
-    # The CLI shows no progress bar for distributed runs yet.
-    engine_options.pop("progress", None)
     profiler = DistributedProfiler.create(
         backend=name,
         config=config,

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from enum import Enum
 
-from truthound.errors import ConfigurationError
+from truthound.errors import ConfigurationError, positive_int
 
 __all__ = [
     "DistributedBackend",
@@ -60,8 +60,7 @@ class PartitionStrategy(str, Enum):
 def _check_positive(name: str, value: object, *, allow_none: bool = True) -> None:
     if value is None and allow_none:
         return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigurationError(f"option {name!r} must be a positive integer, got {value!r}")
+    positive_int(name, value)
 
 
 @dataclass
@@ -168,6 +167,4 @@ def check_num_workers(value: object) -> int:
     """``None`` -> the default; otherwise a positive integer or ConfigurationError."""
     if value is None:
         return default_num_workers()
-    _check_positive("num_workers", value, allow_none=False)
-    assert isinstance(value, int)  # _check_positive raised otherwise
-    return int(value)
+    return positive_int("num_workers", value)

@@ -1,108 +1,242 @@
 """The local backend: every core of this machine, threads (default) or worker processes.
 
-Threads: a work queue of partitions (or chunks of a stream); a worker thread profiles each item
-it takes into a fresh engine partial (the engine releases the GIL; each worker decodes on its own
-thread). Processes: a ``ProcessPoolExecutor`` (``forkserver``, else ``spawn``: no engine or thread
-state is forked) runs :func:`profile_partition` per item and returns serialized partials. Either
-way the partials are merged in the order the items were issued, not the order they finish, so a
-run's profile does not depend on timing.
+Both are executors of the one driver (:mod:`.driver`), which plans, merges and assembles.
+Threads: each worker thread takes a task, profiles it into a fresh engine partial (the engine
+releases the GIL; each worker decodes on its own thread) and reports rows after every batch.
+Processes: a ``ProcessPoolExecutor`` (``forkserver``, else ``spawn``: no engine or thread state
+is forked) runs a task per call and returns its serialized partial; rows read come back through a
+queue. Either way every report reaches the driver's thread as an event.
 """
 
 from __future__ import annotations
 
-import math
 import multiprocessing
+import os
 import queue
 import threading
 import time
-from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import replace
+from concurrent.futures import Future, ProcessPoolExecutor
+from multiprocessing.context import BaseContext
 from typing import Any
-
-import pyarrow as pa
 
 from truthound import _core
 from truthound.errors import ConfigurationError
-from truthound.profiler.api import engine_options as _engine_options
+from truthound.profiler.distributed import driver
 from truthound.profiler.distributed.backends import BaseBackend
 from truthound.profiler.distributed.config import PartitionStrategy, check_num_workers
-from truthound.profiler.distributed.merger import merge_states
-from truthound.profiler.distributed.partitioners import (
-    BatchPiece,
-    ColumnBasedPartitioner,
-    HashPartitioner,
-    HybridPartitioner,
-    Partition,
-    Partitioner,
-    RowBasedPartitioner,
-    SourcePlan,
-    plan_source,
+from truthound.profiler.distributed.driver import (
+    Task,
+    TaskEvent,
+    TaskFailed,
+    TaskFinished,
+    TaskProgress,
+    TaskStarted,
 )
-from truthound.profiler.distributed.worker import consume_partition, new_state, profile_partition
+from truthound.profiler.distributed.observer import RunObserver
+from truthound.profiler.distributed.partitioners import Partitioner
 from truthound.profiler.model import ColumnProfile, TableProfile
-from truthound.profiler.sources import DEFAULT_BATCH_SIZE
 
-__all__ = ["LocalBackend", "split_options", "partition_plan"]
+__all__ = ["LocalBackend", "ThreadExecutor", "ProcessExecutor"]
 
-# Files are cut into this many row units (row groups, row ranges, CSV byte ranges) per worker,
-# then grouped by rows into one partition per worker: the finer cut balances uneven row groups or
-# files, and one partition per worker starts each sketch once per worker, not once per unit
-# (10M rows, 10 row groups, 2 workers: 2.45 -> 2.25 s against 8 partitions).
-_UNITS_PER_WORKER = 4
-# Rows of a stream per work item: shipped to a worker process per task; handed to a worker thread
-# (smaller: the thread queue holds a few items, all in memory).
-_STREAM_TASK_ROWS = 4 * DEFAULT_BATCH_SIZE
-_STREAM_THREAD_ROWS = 2 * DEFAULT_BATCH_SIZE
-# Work items issued ahead of the oldest unfinished one, per worker: bounds the finished partials
-# waiting for their turn to merge.
-_MERGE_WINDOW_PER_WORKER = 4
-_SOURCE_OPTIONS = ("columns", "batch_size", "format", "encoding")
+# Tasks an executor holds beyond the ones running, per worker: a worker never waits for the
+# driver to hand it the next one.
+_QUEUED_PER_WORKER = 1
 
 
-def split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(source options, validated engine options) from profile()-style keyword arguments."""
-    source = {k: options.pop(k) for k in _SOURCE_OPTIONS if k in options}
-    source.setdefault("batch_size", DEFAULT_BATCH_SIZE)
-    progress = options.pop("progress", False)
-    if progress not in (False, None):
-        raise ConfigurationError("option 'progress' is not supported by distributed profiling yet")
-    return source, _engine_options(**options)
+class _EventQueue:
+    """Events for the driver's thread: put from anywhere, taken in batches."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[TaskEvent] = queue.Queue()
+
+    def put(self, event: TaskEvent) -> None:
+        self._queue.put(event)
+
+    def take(self, timeout: float) -> list[TaskEvent]:
+        try:
+            events = [self._queue.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        while True:
+            try:
+                events.append(self._queue.get_nowait())
+            except queue.Empty:
+                return events
 
 
-def partition_plan(
-    plan: SourcePlan,
-    strategy: PartitionStrategy | str | Partitioner,
-    num_workers: int,
-    engine_options: dict[str, Any],
-) -> list[Partition]:
-    """The partitions a backend with ``num_workers`` workers runs for ``strategy``.
-
-    With correlations on, column groups are not split (a correlation needs both columns).
-    """
-    if isinstance(strategy, Partitioner):
-        return strategy.partition(plan)
-    strategy = PartitionStrategy.parse(strategy)
-    ncols = max(1, len(plan.columns))
-    split_columns = not engine_options.get("correlations", False)
-    units = num_workers * (_UNITS_PER_WORKER if plan.kind == "files" else 1)
-    if strategy is PartitionStrategy.ROW_BASED:
-        return RowBasedPartitioner(num_workers, min_units=units).partition(plan)
-    if strategy is PartitionStrategy.COLUMN_BASED:
-        groups = min(num_workers, ncols) if split_columns else 1
-        return ColumnBasedPartitioner().partition(plan, num_workers=groups)
-    if strategy is PartitionStrategy.HYBRID:
-        cols = min(2, ncols) if split_columns else 1
-        # rows x columns work items for the threads to share out: a column group's cost is
-        # only estimated, so items are not matched one to one with workers here
-        rows = max(1, math.ceil(units / cols))
-        return HybridPartitioner(rows, cols).partition(plan)
-    return HashPartitioner(num_workers).partition(plan)
+class _Cancelled(Exception):
+    """A task stopped because the run failed (its report is not read)."""
 
 
-def _mp_context() -> Any:
+class ThreadExecutor:
+    """Worker threads of this process, each profiling one task at a time."""
+
+    backend = "local"
+    mode = "threads"
+
+    def __init__(self, num_workers: int) -> None:
+        self.num_workers = num_workers
+        self._threads: list[threading.Thread] = []
+
+    def start(self, engine_options: str) -> None:
+        self._options = engine_options
+        self._work: queue.Queue[Task | None] = queue.Queue()
+        self._events = _EventQueue()
+        self._pending = 0  # submitted, not finished
+        self._lock = threading.Lock()
+        self._cancel = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._worker, name=f"truthound-local-{i}", daemon=True)
+            for i in range(self.num_workers)
+        ]
+        for t in self._threads:
+            t.start()
+
+    def capacity(self) -> int:
+        with self._lock:
+            return self.num_workers * (1 + _QUEUED_PER_WORKER) - self._pending
+
+    def submit(self, task: Task) -> None:
+        with self._lock:
+            self._pending += 1
+        self._work.put(task)
+
+    def events(self, timeout: float) -> list[TaskEvent]:
+        events = self._events.take(timeout)
+        done = sum(isinstance(e, (TaskFinished, TaskFailed)) for e in events)
+        if done:
+            with self._lock:
+                self._pending -= done
+        return events
+
+    def close(self, cancel: bool) -> None:
+        if cancel:
+            self._cancel.set()
+        for _ in self._threads:
+            self._work.put(None)
+        for t in self._threads:
+            t.join()
+        self._threads = []
+
+    def _worker(self) -> None:
+        name = threading.current_thread().name
+        while (task := self._work.get()) is not None:
+            if self._cancel.is_set():
+                continue  # drain: tasks not started are dropped
+            key = task.key
+            self._events.put(TaskStarted(key, name))
+            began = time.perf_counter()
+            def on_rows(n: int, key: tuple[int, int, int] = key) -> None:
+                if self._cancel.is_set():
+                    raise _Cancelled  # the run failed: stop at the next batch
+                self._events.put(TaskProgress(key, n))
+
+            try:
+                state = _core.PartialProfile(self._options)
+                rows = driver.run_task(task, state, on_rows=on_rows)
+                self._events.put(TaskFinished(key, name, rows, time.perf_counter() - began,
+                                              state=state))
+            except BaseException as exc:  # noqa: BLE001 - re-raised by the driver
+                self._events.put(TaskFailed(key, exc))
+
+
+# --------------------------------------------------------------------------- processes
+
+# In a worker process: where rows read go (set by the pool's initializer).
+_child_events: Any = None
+
+
+def _init_child(events: Any) -> None:
+    global _child_events
+    _child_events = events
+
+
+def _run_in_child(task: Task, engine_options: str) -> tuple[bytes, int, float, str]:
+    """A task in a worker process: (serialized partial, rows, seconds, worker)."""
+    worker = f"pid {os.getpid()}"
+    key = task.key
+    if _child_events is not None:
+        _child_events.put(("started", key, worker))
+    began = time.perf_counter()
+    state = _core.PartialProfile(engine_options)
+
+    def on_rows(n: int) -> None:
+        if _child_events is not None:
+            _child_events.put(("progress", key, n))
+
+    rows = driver.run_task(task, state, on_rows=on_rows)
+    payload = state.to_bytes()
+    return payload, rows, time.perf_counter() - began, worker
+
+
+def _mp_context() -> BaseContext:
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+class ProcessExecutor:
+    """Worker processes, each returning a task's serialized partial profile."""
+
+    backend = "local"
+    mode = "processes"
+
+    def __init__(self, num_workers: int) -> None:
+        self.num_workers = num_workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def start(self, engine_options: str) -> None:
+        self._options = engine_options
+        context = _mp_context()
+        # synchronous puts: a task's reports are in the pipe before its result is sent
+        self._rows: Any = context.SimpleQueue()
+        self._events = _EventQueue()
+        self._futures: set[Future[tuple[bytes, int, float, str]]] = set()
+        self._pool = ProcessPoolExecutor(max_workers=self.num_workers, mp_context=context,
+                                         initializer=_init_child, initargs=(self._rows,))
+
+    def capacity(self) -> int:
+        return self.num_workers * (1 + _QUEUED_PER_WORKER) - len(self._futures)
+
+    def submit(self, task: Task) -> None:
+        assert self._pool is not None
+        future = self._pool.submit(_run_in_child, task, self._options)
+        self._futures.add(future)
+        key = task.key
+
+        def done(f: Future[tuple[bytes, int, float, str]]) -> None:
+            if f.cancelled():
+                return
+            error = f.exception()
+            if error is not None:
+                self._events.put(TaskFailed(key, error))
+                return
+            payload, rows, seconds, worker = f.result()
+            self._events.put(TaskFinished(key, worker, rows, seconds, payload=payload))
+
+        future.add_done_callback(done)
+
+    def events(self, timeout: float) -> list[TaskEvent]:
+        ended = self._events.take(0 if not self._rows.empty() else timeout)
+        # read after the results: whatever a task reported before its result is here
+        events: list[TaskEvent] = []
+        while not self._rows.empty():
+            kind, key, value = self._rows.get()
+            events.append(TaskStarted(key, value) if kind == "started" else TaskProgress(key, value))
+        if ended:
+            self._futures = {f for f in self._futures if not f.done()}
+        return events + ended
+
+    def close(self, cancel: bool) -> None:
+        if self._pool is not None:
+            if cancel:
+                for f in self._futures:
+                    f.cancel()
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._rows.close()
+
+
+# --------------------------------------------------------------------------- the backend
 
 
 class LocalBackend(BaseBackend):
@@ -137,33 +271,27 @@ class LocalBackend(BaseBackend):
         mode = "processes" if self.use_processes else "threads"
         return f"LocalBackend(num_workers={self.num_workers}, {mode}, strategy={self.partition_strategy})"
 
-    # ------------------------------------------------------------------ public API
+    def executor(self) -> ThreadExecutor | ProcessExecutor:
+        """The executor the driver runs this backend's partitions on."""
+        if self.use_processes:
+            return ProcessExecutor(self.num_workers)
+        return ThreadExecutor(self.num_workers)
 
     def profile(
         self,
         data: Any,
         *,
         partition_strategy: PartitionStrategy | str | Partitioner | None = None,
+        monitor: RunObserver | None = None,
         **options: Any,
     ) -> TableProfile:
         """Profile ``data`` (anything truthound.profiler.profile accepts) on this machine.
 
-        Options are those of :func:`truthound.profiler.profile` (``columns``, ``top_n``, ...).
+        Options are those of :func:`truthound.profiler.profile` (``columns``, ``top_n``, ...);
+        ``monitor`` is told about every partition (a :class:`~.observer.RunObserver`).
         """
-        started = time.perf_counter()
-        source_opts, engine_opts = split_options(dict(options))
         strategy = partition_strategy if partition_strategy is not None else self.partition_strategy
-        plan = plan_source(
-            # one worker: nothing to split (a file read whole streams faster than in ranges)
-            data, min_units=self.num_workers * _UNITS_PER_WORKER if self.num_workers > 1 else 1,
-            **source_opts,
-        )
-        partitions = partition_plan(plan, strategy, self.num_workers, engine_opts)
-        state = self.run(plan, partitions, engine_opts)
-        state.add_source(plan.description)
-        result = TableProfile._from_state(state, source=plan.description)
-        result.profile_duration_ms = (time.perf_counter() - started) * 1000.0
-        return result
+        return driver.run(data, self.executor(), strategy=strategy, observer=monitor, **options)
 
     def profile_columns_parallel(
         self, data: Any, columns: Any = None, **options: Any
@@ -173,225 +301,3 @@ class LocalBackend(BaseBackend):
             options["columns"] = list(columns) if not isinstance(columns, str) else [columns]
         result = self.profile(data, partition_strategy=PartitionStrategy.COLUMN_BASED, **options)
         return {c.name: c for c in result.columns}
-
-    # ------------------------------------------------------------------ execution
-
-    def run(self, plan: SourcePlan, partitions: list[Partition], engine_options: dict[str, Any]) -> Any:
-        """Run ``partitions`` and return the merged engine state (no sources recorded)."""
-        if self.use_processes:
-            pairs = self._run_processes(plan, partitions, engine_options)
-        else:
-            pairs = self._run_threads(plan, partitions, engine_options)
-        # Every column group must appear, even when no batch reached it (an empty stream).
-        groups = {p.column_group: p for p in partitions}
-        seen = {g for g, _ in pairs}
-        for g, p in groups.items():
-            if g not in seen:
-                state = new_state(engine_options)
-                consume_partition(p, state, batches=())
-                pairs.append((g, state))
-        return merge_states([s for _, s in pairs], [g for g, _ in pairs])
-
-    def _run_threads(
-        self, plan: SourcePlan, partitions: list[Partition], engine_options: dict[str, Any]
-    ) -> list[tuple[int, Any]]:
-        options_json = _json(engine_options)
-        nthreads = max(1, min(self.num_workers, len(partitions) if plan.kind != "stream" else self.num_workers))
-        stream = plan.kind == "stream"
-        work: queue.Queue[Any] = queue.Queue(maxsize=nthreads if stream else max(4, 2 * nthreads))
-        stop = threading.Event()
-        errors: list[BaseException] = []
-        merger = _InOrder(_MERGE_WINDOW_PER_WORKER * nthreads)
-        done = object()
-
-        def worker() -> None:
-            while True:
-                item = work.get()
-                if item is done:
-                    return
-                if stop.is_set():
-                    continue  # drain so the producer never blocks
-                index, partition, batches = item
-                try:
-                    state = _core.PartialProfile(options_json)
-                    consume_partition(partition, state, batches)
-                    merger.add(index, partition.column_group, state)
-                except BaseException as exc:  # noqa: BLE001 - re-raised by the caller
-                    errors.append(exc)
-                    stop.set()
-
-        threads = [
-            threading.Thread(target=worker, name=f"truthound-local-{i}", daemon=True)
-            for i in range(nthreads)
-        ]
-        for t in threads:
-            t.start()
-
-        def put(item: Any) -> bool:
-            if not merger.wait_for_room(item[0], stop):
-                return False
-            while not stop.is_set():
-                try:
-                    work.put(item, timeout=0.1)
-                    return True
-                except queue.Full:
-                    continue
-            return False
-
-        try:
-            index = 0
-            if stream:
-                chunks = _stream_chunks(plan, partitions, _STREAM_THREAD_ROWS)
-                for chunk_no, chunk in enumerate(chunks):
-                    for p in _routes(partitions, chunk_no):
-                        if not put((index, p, chunk)):
-                            break
-                        index += 1
-                    if stop.is_set():
-                        break
-            else:
-                for p in partitions:
-                    if not put((index, p, None)):
-                        break
-                    index += 1
-        except BaseException as exc:  # noqa: BLE001 - a read error in the stream, Ctrl-C
-            errors.append(exc)
-            stop.set()
-        finally:
-            for _ in threads:
-                work.put(done)
-            for t in threads:
-                t.join()
-        if errors:
-            raise errors[0]
-        return merger.result()
-
-    def _run_processes(
-        self, plan: SourcePlan, partitions: list[Partition], engine_options: dict[str, Any]
-    ) -> list[tuple[int, Any]]:
-        options_json = _json(engine_options)
-        merger = _InOrder(_MERGE_WINDOW_PER_WORKER * self.num_workers)
-        pool = ProcessPoolExecutor(max_workers=self.num_workers, mp_context=_mp_context())
-        pending: dict[Future[bytes], tuple[int, int]] = {}
-
-        def collect(futures: set[Future[bytes]]) -> None:
-            for fut in futures:
-                index, group = pending.pop(fut)
-                merger.add(index, group, _core.PartialProfile.from_bytes(fut.result()))
-
-        submitted = 0
-
-        def submit(p: Partition) -> None:
-            nonlocal submitted
-            while len(pending) >= 2 * self.num_workers or not merger.has_room(submitted):
-                finished, _ = wait(set(pending), return_when=FIRST_COMPLETED)
-                collect(finished)
-            pending[pool.submit(profile_partition, p, options_json)] = (submitted, p.column_group)
-            submitted += 1
-
-        ok = False
-        try:
-            if plan.kind == "stream":
-                chunks = _stream_chunks(plan, partitions, _STREAM_TASK_ROWS)
-                for chunk_no, chunk in enumerate(chunks):
-                    for p in _routes(partitions, chunk_no):
-                        submit(replace(p, pieces=(BatchPiece(chunk),)))
-            else:
-                for p in partitions:
-                    submit(p)
-            while pending:
-                finished, _ = wait(set(pending), return_when=FIRST_COMPLETED)
-                collect(finished)
-            ok = True
-        finally:
-            if not ok:
-                for fut in pending:
-                    fut.cancel()
-            pool.shutdown(wait=True, cancel_futures=True)
-        return merger.result()
-
-
-class _InOrder:
-    """Merges the states of a run's work items in the order the items were issued, whatever
-    order they finish in, one merged state per column group.
-
-    Sketches (quantiles, frequent items) and floating-point sums depend on the order of their
-    merges: merging as items finish would make two runs of the same command differ in their last
-    digits. Holds only the states that finished ahead of an earlier, unfinished item.
-    """
-
-    def __init__(self, window: int) -> None:
-        self._cond = threading.Condition()
-        self._window = max(1, window)
-        self._next = 0
-        self._waiting: dict[int, tuple[int, Any]] = {}
-        self._merged: dict[int, Any] = {}
-
-    def has_room(self, index: int) -> bool:
-        """May item ``index`` be issued: is it within the window of the oldest unmerged item?"""
-        with self._cond:
-            return index - self._next < self._window
-
-    def wait_for_room(self, index: int, stop: threading.Event) -> bool:
-        """Block until item ``index`` may be issued; False if ``stop`` is set meanwhile."""
-        with self._cond:
-            while index - self._next >= self._window:
-                if stop.is_set():
-                    return False
-                self._cond.wait(timeout=0.1)
-        return True
-
-    def add(self, index: int, group: int, state: Any) -> None:
-        with self._cond:
-            self._waiting[index] = (group, state)
-            while self._next in self._waiting:
-                g, s = self._waiting.pop(self._next)
-                if g in self._merged:
-                    self._merged[g].merge(s)  # the engine releases the GIL while it merges
-                else:
-                    self._merged[g] = s
-                self._next += 1
-            self._cond.notify_all()
-
-    def result(self) -> list[tuple[int, Any]]:
-        if self._waiting:  # pragma: no cover - every issued item reports before result()
-            raise RuntimeError("internal error: work items missing from the merge")
-        return sorted(self._merged.items(), key=lambda item: item[0])
-
-
-def _stream_chunks(
-    plan: SourcePlan, partitions: list[Partition], chunk_rows: int
-) -> Iterator[tuple[pa.RecordBatch, ...]]:
-    """The stream's batches in work items of about ``chunk_rows`` rows."""
-    chunk: list[pa.RecordBatch] = []
-    rows = 0
-    for batch in _stream(plan, partitions):
-        chunk.append(batch)
-        rows += batch.num_rows
-        if rows >= chunk_rows:
-            yield tuple(chunk)
-            chunk, rows = [], 0
-    if chunk:
-        yield tuple(chunk)
-
-
-def _json(options: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(options)
-
-
-def _stream(plan: SourcePlan, partitions: list[Partition]) -> Any:
-    """The stream's batches with every column any partition reads (read once)."""
-    need: set[str] = set()
-    for p in partitions:
-        need.update(p.read_columns)
-    read = [n for n in plan.schema.names if n in need]
-    assert plan.open_stream is not None
-    return plan.open_stream(read)
-
-
-def _routes(partitions: list[Partition], k: int) -> list[Partition]:
-    """The partitions that batch ``k`` of a stream goes to: its row part in every column group
-    (and every hash bucket, each keeping its own rows)."""
-    return [p for p in partitions if p.row_part == k % p.row_parts]

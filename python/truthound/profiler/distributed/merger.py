@@ -1,12 +1,12 @@
 """Merge partial or whole profiles into one, in the engine (DESIGN.md §2).
 
-Row partitions (profiles of the same columns over different rows) merge column by column: counts
-add up, moments merge pairwise, min/max are global, distinct counts, quantiles and top values
-merge their sketches. Column partitions (disjoint column sets over the same rows) merge by union.
-A mix -- column groups, each split in rows (the hybrid strategy) -- merges the rows within each
-column group first, then unions the groups. Profiles whose column sets overlap without being equal
-(files whose schemas drifted) merge as rows: a column missing from one side counts as nulls there,
-and a type conflict raises SchemaError naming the column, the types and the sources.
+The caller says how parts combine; nothing is guessed from their column names. By rows (the
+default: profiles of other rows of one table), columns merge column by column: counts add up,
+moments merge pairwise, min/max are global, distinct counts, quantiles and top values merge their
+sketches; a column missing from a part counts that part's rows as nulls, and a type conflict
+raises SchemaError naming the column, the types and the sources. By columns (disjoint columns of
+the same rows), the result is the union of the columns. The driver's hybrid partitions merge the
+rows within each column group first, then unite the groups.
 
 Duplicate rows cannot be counted from column partitions (no partial sees whole rows): after a
 column union ``duplicate_row_count`` is None.
@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from truthound import _core
-from truthound.errors import ConfigurationError
+from truthound.errors import ConfigurationError, SchemaError
 from truthound.profiler.model import TableProfile
 
-__all__ = ["ProfileMerger", "merge_states"]
+__all__ = ["ProfileMerger", "MergeHow", "merge_states"]
 
 
 def _state_of(item: Any, copy: bool) -> tuple[Any, str | None]:
@@ -50,26 +50,58 @@ def _merge_rows(states: Sequence[Any]) -> Any:
     return merged
 
 
-def merge_states(states: Sequence[Any], groups: Sequence[int] | None = None) -> Any:
+MergeHow = Literal["rows", "columns"]
+
+
+def check_how(how: object) -> MergeHow:
+    if how not in ("rows", "columns"):
+        raise ConfigurationError(f"option 'how' must be 'rows' or 'columns', got {how!r}")
+    return how
+
+
+def _check_column_parts(states: Sequence[Any], names: Sequence[str | None]) -> None:
+    """Parts merged by columns must hold disjoint columns over the same rows."""
+
+    def part(i: int) -> str:
+        return f"part {i}" + (f" ({names[i]})" if names[i] else "")
+
+    owner: dict[str, int] = {}
+    for i, s in enumerate(states):
+        for c in s.column_names:
+            if c in owner:
+                raise SchemaError(
+                    f"merge how='columns' needs disjoint columns: column {c!r} is in "
+                    f"{part(owner[c])} and {part(i)}; merge them how='rows' if they hold other rows"
+                )
+            owner[c] = i
+    rows = [s.row_count for s in states]
+    for i, n in enumerate(rows):
+        if n != rows[0]:
+            raise SchemaError(
+                f"merge how='columns' needs parts of the same rows: {part(0)} has {rows[0]} rows, "
+                f"{part(i)} has {n}; merge them how='rows' if they hold other rows"
+            )
+
+
+def merge_states(
+    states: Sequence[Any], groups: Sequence[int] | None = None, *, how: MergeHow = "rows",
+    names: Sequence[str | None] | None = None,
+) -> Any:
     """Merge owned engine partials in place and return the merged one.
 
-    ``groups`` gives each state's column group (partitions of the same group hold the same
-    columns over different rows); groups are unioned in ascending order. Without ``groups`` the
-    states are grouped by column set: disjoint sets are column partitions, anything else rows.
+    ``how="rows"``: the partials hold other rows (a column missing from one counts its rows as
+    nulls); ``how="columns"``: disjoint columns of the same rows. ``groups`` (the driver's
+    partitions) gives each state's column group: partitions of one group hold the same columns
+    over different rows and merge by rows, then the groups merge by columns, in ascending order.
+    ``names`` name the parts in errors.
     """
     if not states:
         raise ConfigurationError("nothing to merge: pass at least one profile")
     if groups is None:
-        by_columns: dict[frozenset[str], list[Any]] = {}
-        for s in states:
-            by_columns.setdefault(frozenset(s.column_names), []).append(s)
-        sets = list(by_columns)
-        disjoint = len(sets) > 1 and all(
-            not (a & b) for i, a in enumerate(sets) for b in sets[i + 1 :]
-        ) and all(sets)
-        if not disjoint:
+        if check_how(how) == "rows":
             return _merge_rows(states)
-        grouped = list(by_columns.values())
+        _check_column_parts(states, list(names) if names is not None else [None] * len(states))
+        grouped = [[s] for s in states]
     else:
         if len(groups) != len(states):
             raise ConfigurationError("merge_states: one group per state")
@@ -78,8 +110,6 @@ def merge_states(states: Sequence[Any], groups: Sequence[int] | None = None) -> 
             ordered.setdefault(g, []).append(states[s])
         grouped = list(ordered.values())
     parts = [_merge_rows(g) for g in grouped]
-    if len(parts) == 1:
-        return parts[0]
     merged = parts[0]
     for part in parts[1:]:
         merged.merge(part, columns=True)
@@ -98,24 +128,34 @@ class ProfileMerger:
     """
 
     def merge(
-        self, profiles: Iterable[Any], *, source: str | None = None
+        self, profiles: Iterable[Any], *, how: MergeHow = "rows", source: str | None = None
     ) -> TableProfile:
         """Merge ``profiles`` (TableProfile objects with state, ``_core.PartialProfile`` objects
-        or their bytes); the inputs are not changed. ``source`` names the result's source
-        (default: the inputs' common source, or their sources joined with " + ")."""
+        or their bytes); the inputs are not changed.
+
+        ``how="rows"`` (default): the profiles cover other rows of one table; a column missing
+        from a part counts that part's rows as nulls (the profile of the union
+        ``pyarrow.concat_tables(..., promote_options="default")`` builds; its duplicate rows
+        are not counted when the parts' columns differ). ``how="columns"``: they cover other
+        columns of the same rows (equal row counts, disjoint columns, else SchemaError).
+        ``source`` names the result's source (default: the inputs' common source, or their
+        sources joined with " + ")."""
+        check_how(how)
         started = time.perf_counter()
         items = list(profiles)
         if not items:
             raise ConfigurationError("nothing to merge: pass at least one profile")
         states, names, durations = [], [], 0.0
+        part_names: list[str | None] = []
         for item in items:
             state, name = _state_of(item, copy=True)
             states.append(state)
+            part_names.append(name)
             if name and name not in names:
                 names.append(name)
             if isinstance(item, TableProfile):
                 durations += item.profile_duration_ms or 0.0
-        merged = merge_states(states)
+        merged = merge_states(states, how=how, names=part_names)
         if source is None:
             source = " + ".join(names) if names else None
         elapsed = (time.perf_counter() - started) * 1000.0

@@ -15,6 +15,8 @@ from truthound.profiler.distributed.config import (
     check_num_workers,
     default_backend,
 )
+from truthound.profiler.distributed import driver
+from truthound.profiler.distributed.observer import RunObserver
 from truthound.profiler.distributed.partitioners import Partitioner
 from truthound.profiler.distributed.registry import BackendRegistry
 from truthound.profiler.model import TableProfile
@@ -39,12 +41,12 @@ class DistributedProfiler:
         *,
         backend_name: str,
         partition_strategy: PartitionStrategy | Partitioner,
-        monitor: Any = None,
+        monitor: RunObserver | None = None,
     ) -> None:
         self.backend = backend
         self.backend_name = backend_name
         self.partition_strategy = partition_strategy
-        # Kept for the monitoring layer (DESIGN.md §6), which subscribes to partition events.
+        # Told about every partition of every run (a RunObserver, such as DistributedMonitor).
         self.monitor = monitor
 
     def __repr__(self) -> str:
@@ -57,7 +59,7 @@ class DistributedProfiler:
         config: Any = None,
         partition_strategy: PartitionStrategy | str | Partitioner = PartitionStrategy.ROW_BASED,
         num_workers: int | None = None,
-        monitor: Any = None,
+        monitor: RunObserver | None = None,
         *,
         use_processes: bool | None = None,
     ) -> "DistributedProfiler":
@@ -66,7 +68,8 @@ class DistributedProfiler:
         ``auto`` picks Spark / Dask / Ray when a session / client / initialized Ray exists, else
         local. ``config`` is the backend's config (SparkConfig, DaskConfig, RayConfig); for the
         local backend ``num_workers`` (default TRUTHOUND_NUM_WORKERS, else the CPU count) and
-        ``use_processes`` apply.
+        ``use_processes`` apply. ``monitor`` (a RunObserver) is told about every partition of
+        every run.
         """
         name = str(getattr(backend, "value", backend) if backend is not None else default_backend())
         name = name.strip().lower()
@@ -89,13 +92,16 @@ class DistributedProfiler:
         del klass
         return cls(instance, backend_name=name, partition_strategy=partition_strategy, monitor=monitor)
 
-    def profile(self, source: Any, **options: Any) -> TableProfile:
+    def profile(self, source: Any, *, monitor: RunObserver | None = None, **options: Any) -> TableProfile:
         """Profile ``source`` (anything truthound.profiler.profile accepts) on the backend.
 
-        Options are those of :func:`truthound.profiler.profile`.
+        Options are those of :func:`truthound.profiler.profile`; ``monitor`` (default: the one
+        given to :meth:`create`) is told about every partition.
         """
-        from truthound.profiler.distributed.local import LocalBackend
-
-        if isinstance(self.backend, LocalBackend):
-            return self.backend.profile(source, partition_strategy=self.partition_strategy, **options)
+        watcher = monitor if monitor is not None else self.monitor
+        executor = getattr(self.backend, "executor", None)
+        if callable(executor):  # a backend of the driver: it supplies how partitions run
+            return driver.run(source, executor(), strategy=self.partition_strategy,
+                              observer=watcher, **options)
+        # a registered backend of its own (BackendRegistry.register): profile(data) is its API
         return self.backend.profile(source, **options)

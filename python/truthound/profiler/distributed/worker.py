@@ -8,7 +8,7 @@ partial profile. Nothing here computes a statistic; the engine does.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -16,21 +16,19 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from truthound import _core
-from truthound.errors import SourceReadError, TruthoundError
+from truthound.errors import SourceReadError, TruthoundError, one_line
 from truthound.profiler import sources as _sources
-from truthound.profiler.distributed.partitioners import (
+from truthound.profiler.distributed.csv_ranges import csv_range_bytes
+from truthound.profiler.distributed.hashing import row_buckets
+from truthound.profiler.distributed.pieces import (
     BatchPiece,
     FilePiece,
+    LazyPiece,
     Partition,
     TablePiece,
-    row_buckets,
 )
 
 __all__ = ["profile_partition", "consume_partition", "partition_batches", "new_state"]
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def new_state(engine_options: dict[str, Any] | str | None) -> Any:
@@ -44,38 +42,13 @@ def new_state(engine_options: dict[str, Any] | str | None) -> Any:
 # --------------------------------------------------------------------------- reading pieces
 
 
-def _csv_range_bytes(f: Any, start: int, end: int, size: int) -> Any:
-    """The lines whose first byte is in ``[start, end)`` (``start`` > 0: after the header), as a
-    buffer (no copy when the range ends with a line)."""
-    pos = start - 1
-    head = f.read_at(end - pos, pos)
-    nl = head.find(b"\n")
-    if nl < 0 or pos + nl + 1 >= end:
-        return b""
-    if head.endswith(b"\n"):
-        return memoryview(head)[nl + 1 :]
-    data = [head[nl + 1 :]]
-    p = end
-    while p < size:  # the last line runs past the range: read up to its end
-        chunk = f.read_at(min(1 << 16, size - p), p)
-        if not chunk:
-            break
-        i = chunk.find(b"\n")
-        if i >= 0:
-            data.append(chunk[: i + 1])
-            break
-        data.append(chunk)
-        p += len(chunk)
-    return b"".join(data)
-
-
 def _csv_range_batches(
     piece: FilePiece, schema: pa.Schema, columns: list[str], batch_size: int
 ) -> Iterator[pa.RecordBatch]:
     start, end = piece.byte_range  # type: ignore[misc]
     fs = piece.filesystem
     with fs.open_input_file(piece.path) as f:
-        data = _csv_range_bytes(f, start, end, f.size())
+        data = csv_range_bytes(f, start, end, f.size())
     if not data:
         return
     # The file's own columns, typed as the dataset (profile() of the whole) reads them; columns
@@ -134,7 +107,29 @@ def _file_batches(
     except (pa.ArrowException, OSError, ValueError) as exc:
         if "invalid UTF8" in str(exc) and piece.encoding is None:
             raise SourceReadError(_sources._not_utf8_message(piece.path)) from exc
-        raise SourceReadError(f"cannot read {piece.path!r}: {_one_line(exc)}") from exc
+        message = f"cannot read {piece.path!r}: {one_line(exc)}"
+        column = _conflicting_csv_column(piece, exc)
+        if column is not None:
+            raise _sources.CsvTypeConflict(message, column) from exc
+        raise SourceReadError(message) from exc
+
+
+def _conflicting_csv_column(piece: FilePiece, exc: BaseException) -> str | None:
+    """The column of a CSV file whose value does not fit the type inferred from the file's
+    first block (the driver then plans again with that column read as text), or None."""
+    match = _sources._CSV_CONVERSION.search(str(exc))
+    if match is None or piece.format not in ("csv", "tsv"):
+        return None
+    names = piece.file_columns
+    if names is None:
+        try:
+            fragment = _sources._file_format(piece.format, None, piece.encoding).make_fragment(
+                piece.path, filesystem=piece.filesystem)
+            names = tuple(fragment.physical_schema.names)
+        except (pa.ArrowException, OSError, ValueError):
+            return None
+    index = int(match.group(1))
+    return names[index] if index < len(names) else None
 
 
 def partition_batches(partition: Partition) -> Iterator[pa.RecordBatch]:
@@ -150,6 +145,11 @@ def partition_batches(partition: Partition) -> Iterator[pa.RecordBatch]:
         elif isinstance(piece, BatchPiece):
             for batch in piece.batches:
                 yield batch.select(columns)
+        elif isinstance(piece, LazyPiece):
+            rows = piece.frame if piece.offset == 0 and piece.length is None else \
+                piece.frame.slice(piece.offset, piece.length)
+            yield from _sources.open_source(rows, columns=columns,
+                                            batch_size=partition.batch_size).batches()
         else:  # pragma: no cover - partitions are built by the partitioners
             raise TypeError(f"unknown partition piece {type(piece).__name__}")
 
@@ -189,20 +189,27 @@ def _for_partition(batch: pa.RecordBatch, partition: Partition) -> Iterator[pa.R
 
 
 def consume_partition(
-    partition: Partition, state: Any, batches: Iterable[pa.RecordBatch] | None = None
+    partition: Partition,
+    state: Any,
+    batches: Iterable[pa.RecordBatch] | None = None,
+    on_rows: Callable[[int], None] | None = None,
 ) -> int:
-    """Feed the partition's rows (or the given routed ``batches``) to ``state``; rows consumed.
+    """Feed the partition's rows (or the given ``batches``) to ``state``; the rows profiled.
 
     Always gives the engine the partition's columns first, with no rows, so every column appears
-    with its declared type (whatever encoding the batches use).
+    with its declared type (whatever encoding the batches use). ``on_rows`` is called after each
+    batch with the rows read so far (before a hash partition keeps its bucket).
     """
     state.consume_batch(_sources.empty_batch(partition.projected_schema))
-    rows = 0
+    rows = read = 0
     for whole in partition_batches(partition) if batches is None else batches:
         for batch in _for_partition(whole, partition):
             if batch.num_rows:
                 state.consume_batch(batch)  # the engine releases the GIL while it works
                 rows += batch.num_rows
+        read += whole.num_rows
+        if on_rows is not None:
+            on_rows(read)
     return rows
 
 

@@ -1,0 +1,193 @@
+"""The pieces of rows a partition is made of, and the partition itself.
+
+A :class:`Partition` is a *description* that any worker (a thread, a process, a Spark/Dask/Ray
+task) turns into Arrow record batches: its pieces (a Parquet file's row groups or a row range of
+one, a byte range of a CSV file, a whole file, a row slice of an in-memory table or of a polars
+LazyFrame, or batches already read from a one-shot stream), the columns to profile and, for hash
+partitions, the bucket of rows it keeps. Partitions are plain picklable objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from truthound.profiler.sources import DEFAULT_BATCH_SIZE
+
+__all__ = ["FilePiece", "TablePiece", "LazyPiece", "BatchPiece", "Piece", "Partition"]
+
+
+
+@dataclass(frozen=True)
+class FilePiece:
+    """Rows of one file: Parquet row groups, a CSV byte range, or the whole file."""
+
+    path: str
+    format: str
+    filesystem: Any = None
+    partition_expression: Any = None
+    row_groups: tuple[int, ...] | None = None
+    byte_range: tuple[int, int] | None = None  # [start, end) of a CSV file, lines by first byte
+    row_range: tuple[int, int] | None = None  # (first, count) rows of its one Parquet row group
+    num_rows: int | None = None  # when known from metadata
+    weight: int = 1  # rows when known, else bytes: used to balance partitions
+    # a CSV byte range: the file's own header (files of one source may differ in their columns)
+    file_columns: tuple[str, ...] | None = None
+    encoding: str | None = None  # of a text file (None: UTF-8)
+
+    def describe(self) -> str:
+        if self.row_range is not None and self.row_groups is not None:
+            first, count = self.row_range
+            return f"{self.path} (row group {self.row_groups[0]}, rows {first}-{first + count})"
+        if self.row_groups is not None:
+            return f"{self.path} (row groups {list(self.row_groups)})"
+        if self.byte_range is not None:
+            return f"{self.path} (bytes {self.byte_range[0]}-{self.byte_range[1]})"
+        return self.path
+
+
+@dataclass(frozen=True)
+class TablePiece:
+    """Rows ``[offset, offset + length)`` of an in-memory pyarrow Table."""
+
+    table: pa.Table
+    offset: int = 0
+    length: int | None = None
+
+    @property
+    def weight(self) -> int:
+        return self.table.num_rows - self.offset if self.length is None else self.length
+
+    @property
+    def num_rows(self) -> int:
+        return self.weight
+
+    def sliced(self) -> pa.Table:
+        return self.table.slice(self.offset, self.length)
+
+    def describe(self) -> str:
+        return f"rows {self.offset}-{self.offset + self.weight}"
+
+    # Ship only the slice to another process (pickling a slice would carry whole buffers).
+    def __reduce__(self) -> Any:
+        sink = pa.BufferOutputStream()
+        table = self.sliced()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        return (_table_piece_from_ipc, (sink.getvalue().to_pybytes(),))
+
+
+def _table_piece_from_ipc(data: bytes) -> TablePiece:
+    return TablePiece(pa.ipc.open_stream(data).read_all())
+
+
+@dataclass(frozen=True)
+class BatchPiece:
+    """Record batches already decoded (from a one-shot stream)."""
+
+    batches: tuple[pa.RecordBatch, ...]
+
+    @property
+    def weight(self) -> int:
+        return sum(b.num_rows for b in self.batches)
+
+    num_rows = weight
+
+    def describe(self) -> str:
+        return f"{len(self.batches)} batches"
+
+
+
+@dataclass(frozen=True)
+class LazyPiece:
+    """Rows ``[offset, offset + length)`` of a polars LazyFrame (collected by the worker with the
+    streaming engine; a LazyFrame pickles as its query plan). ``length`` None: every row from
+    ``offset`` (not counted: a frame profiled whole is not run twice)."""
+
+    frame: Any  # polars.LazyFrame
+    offset: int = 0
+    length: int | None = None
+
+    @property
+    def weight(self) -> int:
+        return self.length if self.length is not None else 1
+
+    @property
+    def num_rows(self) -> int | None:
+        return self.length
+
+    def counted(self) -> LazyPiece:
+        """This piece with its rows counted (the query runs once for its length)."""
+        if self.length is not None:
+            return self
+        import polars as pl
+
+        rows = int(self.frame.slice(self.offset).select(pl.len()).collect().item())
+        return LazyPiece(self.frame, self.offset, rows)
+
+    def describe(self) -> str:
+        end = "end" if self.length is None else str(self.offset + self.length)
+        return f"rows {self.offset}-{end}"
+
+
+Piece = FilePiece | TablePiece | LazyPiece | BatchPiece
+
+
+# --------------------------------------------------------------------------- partitions
+
+
+@dataclass
+class Partition:
+    """What one task profiles: pieces of rows, a column subset and, for hash partitions, a bucket.
+
+    ``pieces`` is empty for a partition of a stream: the backend routes the stream's batches to it
+    (batch ``k`` goes to row part ``k % row_parts``).
+    """
+
+    index: int
+    pieces: tuple[Piece, ...]
+    columns: tuple[str, ...]
+    schema: pa.Schema  # the source's full schema (files: the unified dataset schema)
+    source: str
+    batch_size: int = DEFAULT_BATCH_SIZE
+    row_part: int = 0
+    row_parts: int = 1
+    column_group: int = 0
+    column_groups: int = 1
+    hash_bucket: int | None = None
+    num_buckets: int = 1
+    key_columns: tuple[str, ...] | None = None
+
+    @property
+    def num_rows(self) -> int | None:
+        """The rows of the pieces when known (before hash bucketing), else None."""
+        if not self.pieces:
+            return None
+        total = 0
+        for p in self.pieces:
+            n = p.num_rows
+            if n is None:
+                return None
+            total += n
+        return total
+
+    @property
+    def projected_schema(self) -> pa.Schema:
+        return pa.schema([self.schema.field(c) for c in self.columns])
+
+    @property
+    def read_columns(self) -> list[str]:
+        """The columns a worker reads: the profiled ones plus hash keys, in schema order."""
+        need = set(self.columns)
+        if self.hash_bucket is not None:
+            need.update(self.key_columns or self.schema.names)
+        return [n for n in self.schema.names if n in need]
+
+    def describe(self) -> str:
+        parts = ", ".join(p.describe() for p in self.pieces[:3])
+        if len(self.pieces) > 3:
+            parts += f", ... ({len(self.pieces)} pieces)"
+        return f"partition {self.index} of {self.source}: {parts or 'stream'}"
+
