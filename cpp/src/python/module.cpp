@@ -197,6 +197,9 @@ nb::object next_parquet_batch(PyParquetReader& self) {
 }
 
 }  // namespace
+
+void bind_monitor(nb::module_& m);  // bind_monitor.cpp
+
 }  // namespace truthound
 
 NB_MODULE(_core, m) {
@@ -302,4 +305,6 @@ NB_MODULE(_core, m) {
            "(first, count) rows to read of each row group.")
       .def("next", &truthound::next_parquet_batch,
            "The next batch as an 'arrow_array' capsule (struct array of `schema`), or None.");
+
+  truthound::bind_monitor(m);
 }
