@@ -73,14 +73,21 @@ TEST(TaskTable, RetriesStopAtMaxRetries) {
   EXPECT_TRUE(table.retry(id, "boom", 4.0));
   table.start(id, "w2", 5.0);
   EXPECT_FALSE(table.retry(id, "boom again", 6.0));
+  const uint64_t forced = table.submit("t", 4, 0, 0.0);
+  for (int i = 0; i < 4; ++i) {
+    table.start(forced, "w", i);
+    EXPECT_TRUE(table.retry(forced, "driver retries", i + 0.5, /*force=*/true));
+  }
+  EXPECT_EQ(table.get(forced)->attempt, 4);
+  EXPECT_EQ(table.get(forced)->retry_count, 4);
   const TaskRecord t = *table.get(id);
   EXPECT_EQ(t.state, TaskState::kFailed);
   EXPECT_EQ(t.retry_count, 2);
   EXPECT_EQ(t.error, "boom again");
   const TaskCounts c = table.counts();
-  EXPECT_EQ(c.failed, 3);
-  EXPECT_EQ(c.retried, 2);
-  EXPECT_EQ(c.started, 3);
+  EXPECT_EQ(c.failed, 3 + 4);
+  EXPECT_EQ(c.retried, 2 + 4);
+  EXPECT_EQ(c.started, 3 + 4);
 }
 
 TEST(TaskTable, ResubmitReplacesTheAttemptsRows) {

@@ -127,12 +127,12 @@ std::vector<uint64_t> TaskTable::fail(uint64_t id, const std::string& error, dou
   return finish(id, now);
 }
 
-bool TaskTable::retry(uint64_t id, const std::string& error, double now) {
+bool TaskTable::retry(uint64_t id, const std::string& error, double now, bool force) {
   std::lock_guard<std::mutex> lock(mutex_);
   TaskRecord& t = find(id);
   t.error = error;
   ++counts_.failed;
-  if (t.retry_count >= config_.max_retries) {
+  if (!force && t.retry_count >= config_.max_retries) {
     t.state = TaskState::kFailed;
     finish(id, now);
     return false;

@@ -82,7 +82,7 @@ void bind_monitor(nb::module_& m) {
            release())
       .def("complete", &TaskTable::complete, "id"_a, "rows"_a, "duration"_a, "now"_a, release())
       .def("fail", &TaskTable::fail, "id"_a, "error"_a, "now"_a, release())
-      .def("retry", &TaskTable::retry, "id"_a, "error"_a, "now"_a, release())
+      .def("retry", &TaskTable::retry, "id"_a, "error"_a, "now"_a, "force"_a = false, release())
       .def("resubmit", &TaskTable::resubmit, "id"_a, "attempt"_a, "now"_a, release())
       .def("cancel", &TaskTable::cancel, "id"_a, "now"_a, release())
       .def("check_timeouts", &TaskTable::check_timeouts, "now"_a, release())

@@ -99,8 +99,8 @@ class TaskTable {
   // The attempt failed for good. Returns the ids dropped from the history.
   std::vector<uint64_t> fail(uint64_t id, const std::string& error, double now);
   // The attempt failed and the task runs again: true and kRetrying when fewer than max_retries
-  // retries happened, else false and kFailed.
-  bool retry(uint64_t id, const std::string& error, double now);
+  // retries happened (or `force`: the executor already decided), else false and kFailed.
+  bool retry(uint64_t id, const std::string& error, double now, bool force = false);
   // The executor already decided to run attempt `attempt` (driver retries): always recorded,
   // whatever max_retries says. Progress and rows restart from zero.
   void resubmit(uint64_t id, int64_t attempt, double now);
