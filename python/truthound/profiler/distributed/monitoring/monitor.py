@@ -3,13 +3,14 @@ reports into task tracking, progress, worker health, metrics and events for its 
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from truthound.profiler.distributed.monitoring._util import Clock
 from truthound.profiler.distributed.monitoring.callbacks import (
@@ -47,6 +48,26 @@ _log = logging.getLogger("truthound.monitor")
 
 TASK_TYPE = "profile_partition"
 CallbackLike = MonitorCallbackAdapter | Callable[[MonitorEvent], object]
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def _observer(method: F) -> F:
+    """A RunObserver method: a no-op when monitoring is off, and never raises into the driver
+    (a report the monitor cannot place is logged once and counted in ``internal_errors``)."""
+
+    @functools.wraps(method)
+    def guarded(self: DistributedMonitor, *args: Any, **kwargs: Any) -> None:
+        if not self.config.enable_monitoring:
+            return
+        try:
+            method(self, *args, **kwargs)
+        except Exception:  # noqa: BLE001 - monitoring never breaks a profile
+            self._internal_errors += 1
+            if self._internal_errors == 1:
+                _log.exception("monitor: %s%s could not be recorded (later such errors are "
+                               "counted, not logged)", method.__name__, args)
+
+    return cast(F, guarded)
 
 
 @dataclass
@@ -56,6 +77,7 @@ class _Partition:
     task_id: int
     attempt: int
     worker: str | None = None
+    started: bool = False
     finished: bool = False
 
 
@@ -95,7 +117,7 @@ class DistributedMonitor:
         on = config.enable_monitoring
         emit = self._dispatcher.emit
         self.task_tracker = TaskTracker(
-            config.task_tracker, on_event=emit if config.enable_task_tracking else None,
+            config.task_tracker, on_event=emit if on and config.enable_task_tracking else None,
             clock=clock)
         self.progress_aggregator: DistributedProgressAggregator | None = (
             DistributedProgressAggregator(
@@ -121,6 +143,7 @@ class DistributedMonitor:
         self._num_workers: int | None = None
         self._total_rows: int | None = None
         self._run_result: tuple[bool, float, int] | None = None
+        self._internal_errors = 0
         self._stop_ticker = threading.Event()
         self._ticker: threading.Thread | None = None
         self._adapters: list[Any] = []
@@ -287,6 +310,7 @@ class DistributedMonitor:
 
     # ------------------------------------------------------------------ RunObserver
 
+    @_observer
     def run_started(
         self, *, backend: str, num_workers: int, num_partitions: int, total_rows: int | None
     ) -> None:
@@ -314,6 +338,7 @@ class DistributedMonitor:
                     **{**progress, "backend": backend, "num_workers": num_workers,
                        "num_partitions": num_partitions, "total_partitions": num_partitions})
 
+    @_observer
     def partition_submitted(
         self, partition: int, attempt: int, *, total_rows: int | None, description: str
     ) -> None:
@@ -323,7 +348,7 @@ class DistributedMonitor:
                 return  # a repeated or stale report
             if known is not None and not known.finished:
                 self.task_tracker.restart_task(known.task_id, attempt)
-                known.attempt, known.worker = attempt, None
+                known.attempt, known.worker, known.started = attempt, None, False
                 return
         task_id = self.task_tracker.submit_task(
             TASK_TYPE, partition,
@@ -346,11 +371,12 @@ class DistributedMonitor:
                 return None
             return known
 
+    @_observer
     def partition_started(self, partition: int, attempt: int, *, worker: str) -> None:
         p = self._current(partition, attempt)
-        if p is None or p.finished:
+        if p is None or p.finished or p.started:
             return
-        p.worker = worker
+        p.worker, p.started = worker, True
         self.task_tracker.start_task(p.task_id, worker)
         info = self.task_tracker.get_task(p.task_id)
         total = info.metadata.get("total_rows") if info else None
@@ -359,6 +385,7 @@ class DistributedMonitor:
         if self.progress_aggregator is not None:
             self.progress_aggregator.start_partition(partition, total, attempt=attempt)
 
+    @_observer
     def partition_progress(
         self, partition: int, attempt: int, *, rows_processed: int, total_rows: int | None
     ) -> None:
@@ -377,6 +404,7 @@ class DistributedMonitor:
         if self.metrics_collector is not None and progress is not None:
             self.metrics_collector.record_partition_progress(partition, progress)
 
+    @_observer
     def partition_completed(
         self, partition: int, attempt: int, *, rows: int, duration_seconds: float, payload_bytes: int
     ) -> None:
@@ -398,6 +426,7 @@ class DistributedMonitor:
             m.increment_counter("rows_processed", rows)
             m.increment_counter("payload_bytes", payload_bytes)
 
+    @_observer
     def partition_failed(self, partition: int, attempt: int, *, error: str, will_retry: bool) -> None:
         p = self._current(partition, attempt)
         if p is None or p.finished:
@@ -409,7 +438,7 @@ class DistributedMonitor:
             # the executor decided: recorded whatever max_retries says; the next attempt is
             # attempt + 1 and replaces this one's rows
             self.task_tracker.retry_task(p.task_id, error, force=True)
-            p.attempt = attempt + 1
+            p.attempt, p.started = attempt + 1, False
         else:
             p.finished = True
             self.task_tracker.fail_task(p.task_id, error)
@@ -421,6 +450,7 @@ class DistributedMonitor:
             if will_retry:
                 m.increment_counter("tasks_retried")
 
+    @_observer
     def merge_completed(self, *, partitions: int, duration_seconds: float) -> None:
         if self.metrics_collector is not None:
             self.metrics_collector.record_task_duration("merge", max(0.0, duration_seconds))
@@ -428,6 +458,7 @@ class DistributedMonitor:
                     f"merged {partitions} partial profiles in {duration_seconds:.2f} s",
                     partitions=partitions, duration_seconds=duration_seconds)
 
+    @_observer
     def run_finished(self, *, success: bool, duration_seconds: float, rows: int) -> None:
         with self._lock:
             self._run_ended_at = self._clock()
@@ -489,7 +520,8 @@ class DistributedMonitor:
         if self.metrics_collector is not None:
             stats["task_duration_p99"] = self.metrics_collector.get_metrics().task_duration_p99
             stats["metrics_port"] = self.metrics_collector.server_port
-        stats.update(events_emitted=self._dispatcher.events,
+        stats.update(internal_errors=self._internal_errors,
+                     events_emitted=self._dispatcher.events,
                      callback_errors=self._dispatcher.errors + sum(
                          getattr(c, "errors", 0) for c in self.callbacks),
                      events_dropped=sum(getattr(c, "dropped_events", 0) for c in self.callbacks))
