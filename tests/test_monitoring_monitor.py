@@ -212,3 +212,43 @@ def test_task_timeouts_become_failed_events() -> None:
     assert len(timed_out) == 1 and timed_out[0].data["timed_out"] is True
     assert monitor.get_statistics()["tasks_timed_out"] == 1
     monitor.close()
+
+
+def test_reports_from_many_threads_with_callbacks_reading_back() -> None:
+    """Four threads report partitions at once while a callback reads the monitor's statistics
+    (engine calls release the GIL before taking the engine's locks): no deadlock, exact sums."""
+    import threading
+
+    reads: list[int] = []
+    monitor: DistributedMonitor
+
+    def reader(event: MonitorEvent) -> None:
+        if event.event_type is E.PARTITION_COMPLETE:
+            reads.append(monitor.get_statistics()["rows_processed"])
+
+    monitor = DistributedMonitor(MonitorConfig(), callbacks=[reader])
+    threads_n, per_thread, rows = 4, 25, 1000
+    monitor.run_started(backend="local", num_workers=threads_n,
+                        num_partitions=threads_n * per_thread, total_rows=None)
+
+    def work(t: int) -> None:
+        for i in range(per_thread):
+            p = t * per_thread + i
+            monitor.partition_submitted(p, 0, total_rows=rows, description="")
+            monitor.partition_started(p, 0, worker=f"t{t}")
+            for done in range(100, rows, 100):
+                monitor.partition_progress(p, 0, rows_processed=done, total_rows=rows)
+            monitor.partition_completed(p, 0, rows=rows, duration_seconds=0.01, payload_bytes=1)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(threads_n)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(60)
+        assert not th.is_alive()
+    monitor.run_finished(success=True, duration_seconds=1.0, rows=threads_n * per_thread * rows)
+    stats = monitor.get_statistics()
+    assert stats["rows_processed"] == threads_n * per_thread * rows
+    assert stats["tasks_completed"] == threads_n * per_thread
+    assert stats["internal_errors"] == 0 and stats["callback_errors"] == 0
+    assert len(reads) == threads_n * per_thread and max(reads) == stats["rows_processed"]
