@@ -94,3 +94,185 @@ def read_parquet_footer(path: str) -> ParquetFooter:
 
 def parse_parquet_footer(tail: bytes, file_size: int) -> ParquetFooter:
     """The footer parsed from the last bytes of a Parquet file (footer, length, ``PAR1``)."""
+
+# ---- the monitoring core (cpp/include/truthound/monitor): thread-safe, time passed in as `now`
+# (seconds on a monotonic clock); NaN times mean "not yet"; states and statuses are strings.
+
+def monitor_clock() -> float:
+    """Seconds on the engine's monotonic clock (CLOCK_MONOTONIC, as time.monotonic())."""
+
+class MonitorTaskRecord:
+    id: int
+    task_type: str
+    partition_id: int
+    attempt: int
+    worker_id: str
+    state: str
+    submitted_at: float
+    started_at: float
+    ended_at: float
+    progress: float
+    rows_processed: int
+    retry_count: int
+    error: str
+    def duration_seconds(self, now: float) -> float: ...
+
+class MonitorTaskCounts:
+    submitted: int
+    started: int
+    completed: int
+    failed: int
+    retried: int
+    timed_out: int
+    cancelled: int
+    pending: int
+    running: int
+    completed_seconds: float
+    rows_completed: int
+    rows_in_flight: int
+    average_duration: float
+
+class MonitorTaskTable:
+    def __init__(
+        self, max_history_size: int, timeout_seconds: float, max_retries: int,
+        enable_progress_tracking: bool,
+    ) -> None: ...
+    def submit(self, task_type: str, partition_id: int, attempt: int, now: float) -> int: ...
+    def start(self, id: int, worker_id: str, now: float) -> None: ...
+    def update_progress(self, id: int, progress: float, rows: int, now: float) -> None: ...
+    def complete(self, id: int, rows: int, duration: float, now: float) -> list[int]: ...
+    def fail(self, id: int, error: str, now: float) -> list[int]: ...
+    def retry(self, id: int, error: str, now: float, force: bool = False) -> bool: ...
+    def resubmit(self, id: int, attempt: int, now: float) -> None: ...
+    def cancel(self, id: int, now: float) -> list[int]: ...
+    def check_timeouts(self, now: float) -> list[int]: ...
+    def get(self, id: int) -> MonitorTaskRecord | None: ...
+    def active(self) -> list[MonitorTaskRecord]: ...
+    def history(self) -> list[MonitorTaskRecord]: ...
+    def counts(self) -> MonitorTaskCounts: ...
+
+class MonitorPartitionProgress:
+    partition: int
+    attempt: int
+    state: str
+    total_rows: int
+    rows: int
+    progress: float
+    started_at: float
+    updated_at: float
+    ended_at: float
+
+class MonitorProgressSnapshot:
+    total_partitions: int
+    completed_partitions: int
+    failed_partitions: int
+    running_partitions: int
+    rows_processed: int
+    total_rows: int
+    fraction: float
+    percent: float
+    rows_per_second: float
+    average_rows_per_second: float
+    elapsed_seconds: float
+    estimated_remaining_seconds: float
+    interpolated: bool
+
+class MonitorProgress:
+    def __init__(self, milestone_interval: float, smoothing: float) -> None: ...
+    def reset(self) -> None: ...
+    def set_total_partitions(self, n: int) -> None: ...
+    def start(self, now: float) -> None: ...
+    def start_partition(
+        self, partition: int, attempt: int, total_rows: int, now: float
+    ) -> tuple[bool, list[float]]: ...
+    def update_partition(
+        self, partition: int, attempt: int, progress: float, rows: int, total_rows: int, now: float
+    ) -> tuple[bool, list[float]]: ...
+    def complete_partition(
+        self, partition: int, attempt: int, rows: int, now: float
+    ) -> tuple[bool, list[float]]: ...
+    def fail_partition(self, partition: int, attempt: int, now: float) -> tuple[bool, list[float]]: ...
+    def snapshot(self, now: float) -> MonitorProgressSnapshot: ...
+    def interpolate(self, now: float) -> MonitorProgressSnapshot: ...
+    def partition(self, partition: int) -> MonitorPartitionProgress | None: ...
+    def partitions(self) -> list[MonitorPartitionProgress]: ...
+
+class MonitorWorkerRecord:
+    worker_id: str
+    status: str
+    reason: str
+    stalled: bool
+    registered_at: float
+    last_heartbeat: float
+    last_activity: float
+    cpu_percent: float
+    memory_percent: float
+    active_tasks: int
+    tasks_completed: int
+    tasks_failed: int
+    total_task_seconds: float
+    error_rate: float
+    avg_task_seconds: float
+
+class MonitorHealthTransition:
+    worker_id: str
+    from_status: str
+    to_status: str
+    stalled: bool
+    recovered: bool
+    reason: str
+
+class MonitorHealth:
+    def __init__(
+        self, heartbeat_timeout_seconds: float, stall_threshold_seconds: float,
+        memory_warning_percent: float, memory_critical_percent: float, cpu_warning_percent: float,
+        error_rate_warning: float, error_rate_critical: float, error_window: int,
+        error_rate_min_tasks: int, slow_task_factor: float,
+    ) -> None: ...
+    def register_worker(self, worker: str, now: float) -> bool: ...
+    def unregister_worker(self, worker: str) -> bool: ...
+    def heartbeat(
+        self, worker: str, cpu_percent: float, memory_percent: float, active_tasks: int, now: float
+    ) -> None: ...
+    def task_started(self, worker: str, now: float) -> None: ...
+    def task_progress(self, worker: str, now: float) -> None: ...
+    def task_finished(self, worker: str, duration_seconds: float, success: bool, now: float) -> None: ...
+    def evaluate(self, now: float) -> list[MonitorHealthTransition]: ...
+    def get(self, worker: str) -> MonitorWorkerRecord: ...
+    def contains(self, worker: str) -> bool: ...
+    def workers(self) -> list[MonitorWorkerRecord]: ...
+    def overall(self) -> str: ...
+
+class MonitorDurationSummary:
+    task_type: str
+    count: int
+    sum: float
+    min: float
+    max: float
+    mean: float
+    quantiles: list[tuple[float, float]]
+
+class MonitorMetricsSnapshot:
+    counters: list[tuple[str, float]]
+    gauges: list[tuple[str, float]]
+    all: MonitorDurationSummary
+    by_type: list[MonitorDurationSummary]
+    workers: list[tuple[str, list[tuple[str, float]]]]
+    partition_progress: list[tuple[int, float]]
+
+class MonitorMetrics:
+    def __init__(
+        self, percentiles: list[float], enable_percentiles: bool, max_samples: int, prefix: str,
+        labels: list[tuple[str, str]],
+    ) -> None: ...
+    def record_task_duration(self, task_type: str, seconds: float) -> None: ...
+    def record_partition_progress(self, partition: int, fraction: float) -> None: ...
+    def record_worker_metric(self, worker: str, name: str, value: float) -> None: ...
+    def remove_worker(self, worker: str) -> None: ...
+    def increment_counter(self, name: str, by: float = 1.0) -> None: ...
+    def set_gauge(self, name: str, value: float) -> None: ...
+    def counter(self, name: str) -> float: ...
+    def reset(self) -> None: ...
+    def snapshot(self) -> MonitorMetricsSnapshot: ...
+    def export_prometheus(self) -> str: ...
+    def duration_quantiles(self, qs: list[float]) -> list[float]: ...

@@ -8,19 +8,23 @@ shows the traceback instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
 import traceback
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from truthound.errors import ColumnNotFoundError, ConfigurationError, TruthoundError
 from truthound.profiler.distributed.cli_support import DISTRIBUTED_OPTIONS, distributed_kwargs
 
-__all__ = ["cli", "main", "render_console", "write_atomic"]
+if TYPE_CHECKING:
+    from truthound.profiler.distributed.monitoring import DistributedMonitor
+
+__all__ = ["build_monitor", "cli", "main", "render_console", "write_atomic"]
 
 FORMATS = ("console", "json", "yaml")
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -111,6 +115,72 @@ PROFILE_OPTIONS: list[Callable[[Any], Any]] = [
     click.option("--debug", is_flag=True, help="Show the full traceback on errors."),
 ]
 PROFILE_OPTIONS[-1:-1] = DISTRIBUTED_OPTIONS  # keeps --debug last in --help
+
+# --------------------------------------------------------------------------- monitoring
+# The monitoring flags and the one function that turns them into a DistributedMonitor, handed
+# to the profile call as monitor= (DESIGN.md §6).
+
+MONITOR_OPTIONS: list[Callable[[Any], Any]] = [
+    click.option(
+        "--monitor", "monitor_preset", default=None, metavar="PRESET",
+        help="Monitor the run with a preset: minimal, standard, full, console, logging, "
+             "production, or one registered with MonitorRegistry. [default: standard when "
+             "another monitoring option is given]",
+    ),
+    click.option(
+        "--monitor-log", type=click.Path(dir_okay=False), default=None, metavar="FILE.jsonl",
+        help="Append the monitoring events to FILE, one JSON object per line.",
+    ),
+    click.option(
+        "--metrics-port", type=click.IntRange(0, 65535), default=None, metavar="N",
+        help="Serve Prometheus metrics on http://127.0.0.1:N/metrics while the run lasts.",
+    ),
+    click.option(
+        "--webhook", default=None, metavar="URL",
+        help="POST monitoring events of severity WARNING and worse to URL as JSON.",
+    ),
+]
+PROFILE_OPTIONS[-1:-1] = MONITOR_OPTIONS
+
+
+def build_monitor(
+    preset: str | None = None,
+    log_path: str | None = None,
+    metrics_port: int | None = None,
+    webhook_url: str | None = None,
+) -> DistributedMonitor | None:
+    """The monitor of ``--monitor PRESET --monitor-log FILE --metrics-port N --webhook URL``;
+    None when none is given. ConfigurationError (exit 2) names a bad value."""
+    if preset is None and log_path is None and metrics_port is None and webhook_url is None:
+        return None
+    from truthound.profiler.distributed.monitoring import (
+        EventSeverity,
+        FileMonitorCallback,
+        MonitorRegistry,
+        WebhookMonitorCallback,
+    )
+
+    monitor = MonitorRegistry.create_monitor(preset or "standard")
+    if metrics_port is not None:
+        if monitor.metrics_collector is None:
+            raise ConfigurationError(
+                f"--metrics-port: the monitor preset {preset!r} collects no metrics; use "
+                "--monitor standard (or full, production)")
+        monitor.config.metrics.enable_prometheus = True
+        monitor.config.metrics.prometheus_port = metrics_port
+        monitor.config.metrics.prometheus_host = "127.0.0.1"
+    if log_path is not None:
+        monitor.add_callback(FileMonitorCallback(log_path, "jsonl"))
+    if webhook_url is not None:
+        monitor.add_callback(
+            WebhookMonitorCallback(webhook_url, min_severity=EventSeverity.WARNING))
+    return monitor
+
+
+def _monitor_kwargs(params: dict[str, Any]) -> DistributedMonitor | None:
+    """Pop the monitoring options out of click's ``params`` and build the monitor."""
+    return build_monitor(params.pop("monitor_preset", None), params.pop("monitor_log", None),
+                         params.pop("metrics_port", None), params.pop("webhook", None))
 
 
 def _with_options(options: Sequence[Callable[[Any], Any]]) -> Callable[[Any], Any]:
@@ -205,12 +275,18 @@ def profile_command(
     if output is not None:
         _check_output(output)
     dist = distributed_kwargs(params)
-    if dist["distributed"]:
-        from truthound.profiler.distributed.cli_support import run_distributed
+    monitor = _monitor_kwargs(params)
+    kwargs = _profile_kwargs(params)
+    if monitor is not None:
+        kwargs["monitor"] = monitor
+    # a started monitor serves /metrics and keeps its files open until the run ends
+    with monitor if monitor is not None else contextlib.nullcontext():
+        if dist["distributed"]:
+            from truthound.profiler.distributed.cli_support import run_distributed
 
-        result = run_distributed(source, **dist, **_profile_kwargs(params))
-    else:
-        result = profile(source, **_profile_kwargs(params))
+            result = run_distributed(source, **dist, **kwargs)
+        else:
+            result = profile(source, **kwargs)
     text = _render(result, fmt)
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))

@@ -227,6 +227,9 @@ nb::object next_parquet_batch(PyParquetReader& self) {
 }
 
 }  // namespace
+
+void bind_monitor(nb::module_& m);  // bind_monitor.cpp
+
 }  // namespace truthound
 
 NB_MODULE(_core, m) {
@@ -378,4 +381,6 @@ NB_MODULE(_core, m) {
       "tail"_a, "file_size"_a,
       "The footer parsed from the last bytes of a Parquet file of file_size bytes (tail ends "
       "with the footer, its length and PAR1), every count and byte range checked.");
+
+  truthound::bind_monitor(m);
 }
