@@ -412,10 +412,11 @@ class DistributedMonitor:
         if p is None or p.finished:
             return
         p.finished = True
-        self.task_tracker.complete_task(p.task_id, {"payload_bytes": payload_bytes},
-                                        rows_processed=rows, duration_seconds=duration_seconds)
+        # PARTITION_COMPLETE, then TASK_COMPLETED: the task ends with its partition's report
         if self.progress_aggregator is not None:
             self.progress_aggregator.complete_partition(partition, rows, attempt=attempt)
+        self.task_tracker.complete_task(p.task_id, {"payload_bytes": payload_bytes},
+                                        rows_processed=rows, duration_seconds=duration_seconds)
         if self.health_monitor is not None and p.worker:
             self.health_monitor.record_task_complete(p.worker, duration_seconds, True)
         m = self.metrics_collector
