@@ -623,7 +623,8 @@ std::vector<uint64_t> random_ids(size_t n, uint64_t distinct, uint64_t seed) {
 // any change to which items survive, their counters or their value bytes changes these. (The
 // states are those the implementation produced before values were captured lazily; format
 // version 2 changed only their encoding, checked by writing them as version 1 once, and top()
-// listing only guaranteed heavy hitters changed "merge-top".)
+// listing only guaranteed heavy hitters changed "merge-top"; purging a table of all-1 counters
+// at the end of a call, past the exact regime, changed "distinct" and the merges of it.)
 TEST(FrequentItems, GoldenSerializedBytes) {
   std::vector<std::pair<std::string, uint64_t>> got;
   auto record = [&](const std::string& name, const FrequentItems& fi) {
@@ -704,11 +705,11 @@ TEST(FrequentItems, GoldenSerializedBytes) {
     got.emplace_back("merge-top", fnv64(rows));
   }
   const std::vector<std::pair<std::string, uint64_t>> expected = {
-      {"distinct", 0xf6fa84ceb547d99bULL},       {"zipf-1.1", 0xb5d8d1e0e7365ef4ULL},
+      {"distinct", 0x9e0a5eeef31d56c3ULL},       {"zipf-1.1", 0xb5d8d1e0e7365ef4ULL},
       {"zipf-0.8-cap64", 0x4fe9af18b4e45cf7ULL}, {"mixed-cap128", 0x8ccfb1f5713b2d0fULL},
       {"exact", 0xd3028b2bfa5c8526ULL},          {"exact-bottom", 0x12bd6604768655d5ULL},
-      {"merge-ac", 0x0fc0e564eeb3969fULL},       {"merge-acb", 0x2d76b617a2e2026dULL},
-      {"merge-top", 0xeab5e549db6f5fdfULL},
+      {"merge-ac", 0xffbcc8e0ab8118f1ULL},       {"merge-acb", 0x95a7c04c87a69960ULL},
+      {"merge-top", 0x9696cd71355c8102ULL},
   };
   EXPECT_EQ(got, expected);
 }
@@ -817,13 +818,19 @@ TEST(FrequentItems, ThrowingValueAtAfterPurgesLeavesAValidSketch) {
       const uint64_t max_error_before = fi.maximum_error();
       auto second = std::make_unique<PackedBatch>(std::span(ids).subspan(20000, 20000));
       size_t calls = 0;
-      EXPECT_THROW(fi.update(second->hashes,
-                             [&](size_t i) {
-                               if (i >= from) throw std::runtime_error("no value");
-                               ++calls;
-                               return second->at(i);
-                             }),
-                   std::runtime_error);
+      bool threw = false;
+      try {
+        fi.update(second->hashes, [&](size_t i) {
+          if (i >= from) throw std::runtime_error("no value");
+          ++calls;
+          return second->at(i);
+        });
+      } catch (const std::runtime_error&) {
+        threw = true;
+      }
+      // It throws, unless the end of the call purged a table of all-1 counters (then no value
+      // was asked for at the end, and the table is empty).
+      EXPECT_TRUE(threw || fi.num_items() == 0);
       second->scribble();
       if (cap < 1024 && from > 0) {
         EXPECT_GT(fi.maximum_error(), max_error_before) << "no purge in the batch";
