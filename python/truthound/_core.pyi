@@ -1,5 +1,6 @@
 """The C++ engine (private): see docs/engine-interface.md for the contract."""
 
+from collections.abc import Callable
 from typing import Any
 
 FORMAT_VERSION: int
@@ -89,3 +90,15 @@ def read_parquet_footer(path: str) -> ParquetFooter:
 
 def parse_parquet_footer(tail: bytes, file_size: int) -> ParquetFooter:
     """The footer parsed from the last bytes of a Parquet file (footer, length, ``PAR1``)."""
+
+def check_parquet_pages(
+    footer: ParquetFooter,
+    row_groups: list[int],
+    leaves: list[int],
+    read_at: Callable[[int, int], bytes],
+    name: str,
+) -> None:
+    """Walks the page headers of the column chunks of ``leaves`` (indices into
+    ``footer.leaf_paths``) in ``row_groups``, reading with ``read_at(offset, size)``; raises
+    SourceReadError naming ``name`` when a page runs past its column chunk or claims more
+    uncompressed bytes than its codec can expand its compressed bytes to."""

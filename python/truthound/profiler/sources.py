@@ -849,9 +849,6 @@ def parquet_file_batches(
             _log.debug("%s: the engine's Parquet reader refused the file (%s); pyarrow reads it",
                        path, exc)
             native = None
-            refused = True
-        else:
-            refused = False
         done = 0  # rows the engine's reader handed out before it refused the file
         if native is not None:
             try:
@@ -864,18 +861,19 @@ def parquet_file_batches(
                 # engine's reader does not handle): read the rows it did not hand out with pyarrow
                 _log.debug("%s: the engine's Parquet reader stopped after %d rows (%s); pyarrow "
                            "reads the rest", path, done, exc)
-                refused = True
         if done:
             first, count = row_range if row_range is not None else (
                 0, sum(pf.metadata.row_group(g).num_rows for g in groups))
             row_range = (first + done, count - done)
-        if dictionary or refused:
-            # A file the engine refused may claim page sizes it does not hold: pyarrow's
-            # buffered stream allocates a page's claimed size before reading it (2 GiB for a
-            # 400-byte file, measured), its unbuffered one reads the column chunk whole, bounded
-            # by the file. Files the engine reads never come here, so their memory is unchanged.
+        # pyarrow allocates the sizes a page header claims before it reads the page (2 GiB for
+        # a 400-byte file, measured): the engine checks every page header of the chunks pyarrow
+        # will read first. Without the engine's footer nothing can be checked: pyarrow's
+        # unbuffered stream reads each column chunk whole, bounded by the file, instead.
+        if footer is not None:
+            _check_pages(f, footer, path, read, groups)
+        if dictionary or footer is None:
             pf = pq.ParquetFile(f, pre_buffer=False,
-                                buffer_size=0 if refused else _PARQUET_READ_BUFFER,
+                                buffer_size=_PARQUET_READ_BUFFER if footer is not None else 0,
                                 read_dictionary=dictionary or None, metadata=pf.metadata)
         batches = pf.iter_batches(batch_size=batch_size, row_groups=groups, columns=read,
                                   use_threads=use_threads)
@@ -977,6 +975,19 @@ def _engine_footer(f: pa.NativeFile, path: str) -> _core.ParquetFooter | None:
         _log.debug("%s: the engine does not read this Parquet footer (%s); pyarrow reads the file",
                    path, exc)
         return None
+
+
+def _check_pages(f: pa.NativeFile, footer: _core.ParquetFooter, path: str,
+                 columns: Sequence[str], row_groups: Sequence[int]) -> None:
+    """Raises SourceReadError naming ``path`` when a page of ``columns`` in ``row_groups`` claims
+    a size its column chunk or its codec cannot hold (the engine walks the page headers)."""
+    from truthound import _core
+
+    leaves = [i for i, leaf in enumerate(footer.leaf_paths)
+              if any(leaf == c or leaf.startswith(c + ".") for c in columns)]
+    if leaves:
+        _core.check_parquet_pages(footer, list(row_groups), leaves,
+                                  lambda offset, size: f.read_at(size, offset), path)
 
 
 def _native_plan(
