@@ -182,7 +182,7 @@ def _check_unique_columns(src: ArrowSource) -> None:
     seen: set[str] = set()
     for name in _leaf_names(src.schema):
         if name in seen:
-            raise SourceReadError(f"cannot profile {src.description!r}: two columns are named "
+            raise SourceReadError(f"{src.description}: two columns are named "
                                   f"{name!r} (struct fields are named parent.child)")
         seen.add(name)
 

@@ -247,7 +247,7 @@ def _resolve_files(source: str) -> tuple[list[str], str | None, str]:
             p for p in _glob.glob(str(path), recursive=True) if _is_data_file(Path(p))
         )
         if not files:
-            raise SourceNotFoundError(f"no file matches {source!r}")
+            raise SourceNotFoundError(f"{source}: no file matches")
         return files, _glob_base(str(path)), source
     if path.is_dir():
         files = sorted(
@@ -257,13 +257,13 @@ def _resolve_files(source: str) -> tuple[list[str], str | None, str]:
             and not any(part.startswith(_IGNORED_PREFIXES) for part in p.relative_to(path).parts)
         )
         if not files:
-            raise SourceNotFoundError(f"directory {source!r} holds no data file")
+            raise SourceNotFoundError(f"{source}: a directory that holds no data file")
         return files, str(path), source
     if path.is_file():
         return [str(path)], None, source
     if path.exists():
-        raise SourceReadError(f"{source!r} is neither a file nor a directory")
-    raise SourceNotFoundError(f"no such file or directory: {source!r}")
+        raise SourceReadError(f"{source}: neither a file nor a directory")
+    raise SourceNotFoundError(f"{source}: no such file or directory")
 
 
 # --------------------------------------------------------------------------- text encodings
@@ -307,7 +307,7 @@ def _byte_order_mark(path: str, filesystem: pa_fs.FileSystem | None = None) -> s
 
 def _not_utf8_message(path: str, column: str | None = None) -> str:
     where = f" (column {column!r})" if column else ""
-    return (f"{path!r} is not valid UTF-8 text{where}; pass its encoding: encoding='latin-1' "
+    return (f"{path}: not valid UTF-8 text{where}; pass its encoding: encoding='latin-1' "
             "(th profile --encoding latin-1), or cp1252, utf-16, ...")
 
 
@@ -341,7 +341,7 @@ def text_encoding(
         marked = next(f for f, m in marks.items() if m is not None)
         plain = next(f for f, m in marks.items() if m != marks[marked])
         raise SourceReadError(
-            f"{marked!r} starts with a {marks[marked]} byte-order mark but {plain!r} does not; "
+            f"{marked}: starts with a {marks[marked]} byte-order mark but {plain} does not; "
             "pass the encoding (encoding=, th profile --encoding) or profile them apart"
         )
     (detected,) = found
@@ -394,7 +394,7 @@ def _json_schema(filesystem: pa_fs.FileSystem, path: str, encoding: str | None) 
     except (pa.ArrowException, OSError, ValueError) as exc:
         if isinstance(exc, SourceReadError):
             raise
-        raise SourceReadError(f"cannot read {path!r}: {_one_line(exc)}") from exc
+        raise SourceReadError(f"{path}: {_one_line(exc)}") from exc
 
 
 def path_sources(source: Any) -> list[str] | None:
@@ -423,7 +423,7 @@ def _resolve_many(paths: Sequence[str]) -> list[str]:
     for source in paths:
         if "://" in source and not source.startswith("file://"):
             raise SourceReadError(
-                f"{source!r}: several sources are read from local paths only; profile a URI alone"
+                f"{source}: several sources are read from local paths only; profile a URI alone"
             )
         local = source[len("file://") :] if source.startswith("file://") else source
         for f in _resolve_files(local)[0]:
@@ -432,6 +432,11 @@ def _resolve_many(paths: Sequence[str]) -> list[str]:
 
 
 _E = TypeVar("_E", bound=TruthoundError)
+
+
+def _braces(text: str) -> str:
+    """``text`` for a template of :func:`_input_format_error` (a path may hold braces)."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def _input_format_error(cls: type[_E], template: str, value: str | None = None) -> _E:
@@ -466,14 +471,15 @@ def _choose_format(files: list[str], source: str, fmt: str | None) -> tuple[str,
     if not by_format:
         raise _input_format_error(
             SourceReadError,
-            f"cannot tell the format of {unknown[0]!r} from its extension; use one of "
+            f"{_braces(unknown[0])}: cannot tell the format from its extension; use one of "
             + ", ".join(sorted(FILE_FORMATS))
             + " (optionally compressed: .gz, .bz2, .zst, .lz4) or pass {option}",
         )
     if len(by_format) > 1:
         found = ", ".join(sorted(by_format))
         raise _input_format_error(
-            SourceReadError, f"{source!r} mixes file formats ({found}); pass {{option}} to choose one"
+            SourceReadError,
+            f"{_braces(source)}: mixes file formats ({found}); pass {{option}} to choose one",
         )
     ((detected, chosen),) = by_format.items()
     return detected, chosen
@@ -486,7 +492,7 @@ def _ipc_stream_source(
         with pa.ipc.open_stream(path) as reader:
             schema = reader.schema
     except (pa.ArrowException, OSError) as exc:
-        raise SourceReadError(f"cannot read {path!r}: {_one_line(exc)}") from exc
+        raise SourceReadError(f"{path}: {_one_line(exc)}") from exc
     _check_columns(schema.names, columns, repr(path))
     projected = pa.schema([schema.field(c) for c in columns]) if columns else schema
 
@@ -496,7 +502,7 @@ def _ipc_stream_source(
                 for batch in _rechunk(reader, batch_size):
                     yield _project(batch, columns)
         except (pa.ArrowException, OSError) as exc:
-            raise SourceReadError(f"cannot read {path!r}: {_one_line(exc)}") from exc
+            raise SourceReadError(f"{path}: {_one_line(exc)}") from exc
 
     return ArrowSource(path, projected, None, batches)
 
@@ -516,14 +522,14 @@ def _open_parquet_file(path: str) -> ParquetFileSource:
         with pq.ParquetFile(path) as pf:
             metadata, schema = pf.metadata, pf.schema_arrow
     except (pa.ArrowException, OSError, ValueError) as exc:
-        raise SourceReadError(f"cannot read {path!r}: {_one_line(exc)}") from exc
+        raise SourceReadError(f"{path}: {_one_line(exc)}") from exc
     rows = tuple(metadata.row_group(i).num_rows for i in range(metadata.num_row_groups))
     if metadata.num_rows < 0 or any(r < 0 for r in rows):
-        raise SourceReadError(f"cannot read {path!r}: a negative row count in the footer")
+        raise SourceReadError(f"{path}: a negative row count in the footer")
     names = schema.names
     if len(set(names)) != len(names):
         twice = next(n for n in names if names.count(n) > 1)
-        raise SourceReadError(f"cannot read {path!r}: two columns are named {twice!r}")
+        raise SourceReadError(f"{path}: two columns are named {twice!r}")
     return ParquetFileSource(path, schema, metadata.num_rows, rows)
 
 
@@ -553,7 +559,7 @@ def file_dataset(
         fmt = fmt or format_of(source.rstrip("/"))
         if fmt is None:
             raise _input_format_error(
-                SourceReadError, f"cannot tell the format of {source!r}; pass {{option}}"
+                SourceReadError, f"{_braces(source)}: cannot tell the format; pass {{option}}"
             )
         if fmt == "ipc_stream":
             return None
@@ -562,9 +568,9 @@ def file_dataset(
                 source, format=_file_format(fmt, csv_column_types, encoding), partitioning="hive"
             )
         except FileNotFoundError as exc:
-            raise SourceNotFoundError(f"no such file or directory: {source!r}") from exc
+            raise SourceNotFoundError(f"{source}: no such file or directory") from exc
         except (pa.ArrowException, OSError, ValueError) as exc:
-            raise SourceReadError(f"cannot read {source!r}: {_one_line(exc)}") from exc
+            raise SourceReadError(f"{source}: {_one_line(exc)}") from exc
         return dataset, fmt
     if source.startswith("file://"):
         source = source[len("file://") :]
@@ -592,7 +598,7 @@ def _files_dataset(
                 raise
             raise _input_format_error(
                 SourceReadError,
-                str(exc).replace("{", "{{").replace("}", "}}") + " (read as parquet because of {option})",
+                _braces(str(exc)) + " (read as parquet because of {option})",
                 chosen_by_user,
             ) from exc
     file_format = _file_format(fmt, csv_column_types, encoding)
@@ -604,7 +610,7 @@ def _files_dataset(
         # pyarrow would infer the schema from the raw bytes: read it through the transcoder
         if base is not None:
             raise SourceReadError(
-                f"{source!r}: hive-partitioned JSON files in {encoding} are not read yet; "
+                f"{source}: hive-partitioned JSON files in {encoding} are not read yet; "
                 "profile a glob of the files, or transcode them to UTF-8"
             )
         lfs = pa_fs.LocalFileSystem()
@@ -619,7 +625,7 @@ def _files_dataset(
         # Read as the format the caller chose: say so, with the option's own spelling.
         raise _input_format_error(
             SourceReadError,
-            message.replace("{", "{{").replace("}", "}}") + f" (read as {fmt} because of {{option}})",
+            _braces(message) + f" (read as {fmt} because of {{option}})",
             chosen_by_user,
         ) from exc
     if "schema" in options:
@@ -668,13 +674,13 @@ def _file_source(
             path = source[len("file://") :] if source.startswith("file://") else source
             if "://" in path:
                 raise SourceReadError(
-                    f"{source!r}: Arrow IPC stream files are read from local paths only")
+                    f"{source}: Arrow IPC stream files are read from local paths only")
             files, _base, _description = _resolve_files(path)
         else:
             files = _resolve_many(paths)
         if len(files) != 1:
             raise SourceReadError(
-                f"{source!r}: Arrow IPC stream files (.arrows) are read one at a time"
+                f"{source}: Arrow IPC stream files (.arrows) are read one at a time"
             )
         return _ipc_stream_source(files[0], columns, batch_size)
     dataset, fmt = opened
@@ -697,7 +703,7 @@ def _parquet_file_source(
         except SourceReadError:
             raise  # names the file already
         except (pa.ArrowException, OSError) as exc:
-            raise SourceReadError(f"cannot read {pfs.path!r}: {_one_line(exc)}") from exc
+            raise SourceReadError(f"{pfs.path}: {_one_line(exc)}") from exc
 
     return ArrowSource(description, projected, pfs.num_rows, batches)
 
@@ -717,7 +723,7 @@ def _unified_schema(
         except SourceReadError:
             raise
         except (pa.ArrowException, OSError) as exc:
-            raise SourceReadError(f"cannot read {fragment.path!r}: {_one_line(exc)}") from exc
+            raise SourceReadError(f"{fragment.path}: {_one_line(exc)}") from exc
     unified = _union_of(schemas, text)
     # partition columns (hive) come from the paths, not the files
     extra = [f for f in dataset.schema if f.name not in unified.names]
@@ -765,7 +771,7 @@ def _describe_open_error(files: list[str], file_format: ds.FileFormat, exc: Base
             except (pa.ArrowException, OSError, ValueError):
                 bad = f
                 break
-    return f"cannot read {bad!r}: {_one_line(exc)}"
+    return f"{bad}: {_one_line(exc)}"
 
 
 # --------------------------------------------------------------------------- datasets
@@ -1230,7 +1236,7 @@ def _dataset_source(
         try:
             total = dataset.count_rows()  # Parquet: read from the footers, no data decoded
         except (pa.ArrowException, OSError) as exc:
-            raise SourceReadError(f"cannot read {description!r}: {_one_line(exc)}") from exc
+            raise SourceReadError(f"{description}: {_one_line(exc)}") from exc
 
     def batches() -> Iterator[pa.RecordBatch]:
         for fragment in dataset.get_fragments():
@@ -1245,7 +1251,7 @@ def _dataset_source(
             except (pa.ArrowException, OSError) as exc:
                 if "invalid UTF8" in str(exc) and encoding is None:
                     raise SourceReadError(_not_utf8_message(where)) from exc
-                message = f"cannot read {where!r}: {_one_line(exc)}"
+                message = f"{where}: {_one_line(exc)}"
                 match = _CSV_CONVERSION.search(str(exc))
                 if match and isinstance(dataset.format, ds.CsvFileFormat):
                     index = int(match.group(1))

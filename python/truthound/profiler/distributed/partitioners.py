@@ -275,7 +275,7 @@ def _parquet_units(
             frag.ensure_complete_metadata()
             groups = [(rg.id, rg.num_rows) for rg in frag.row_groups]
         except (pa.ArrowException, OSError) as exc:
-            raise SourceReadError(f"cannot read {frag.path!r}: {_one_line(exc)}") from exc
+            raise SourceReadError(f"{frag.path}: {_one_line(exc)}") from exc
         for rg_id, rows in groups:
             if rows:
                 units.append(
@@ -317,7 +317,7 @@ def _csv_ranges(path: str, fs: Any, range_bytes: int) -> list[tuple[int, int]] |
         finally:
             os.close(fd)
     except OSError as exc:
-        raise SourceReadError(f"cannot read {path!r}: {_one_line(exc)}") from exc
+        raise SourceReadError(f"{path}: {_one_line(exc)}") from exc
     ranges = []
     while start < size:
         end = min(size, start + range_bytes)

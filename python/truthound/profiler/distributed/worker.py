@@ -134,7 +134,7 @@ def _file_batches(
     except (pa.ArrowException, OSError, ValueError) as exc:
         if "invalid UTF8" in str(exc) and piece.encoding is None:
             raise SourceReadError(_sources._not_utf8_message(piece.path)) from exc
-        raise SourceReadError(f"cannot read {piece.path!r}: {_one_line(exc)}") from exc
+        raise SourceReadError(f"{piece.path}: {_one_line(exc)}") from exc
 
 
 def partition_batches(partition: Partition) -> Iterator[pa.RecordBatch]:
