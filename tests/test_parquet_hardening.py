@@ -204,6 +204,20 @@ def _huge_page(p: surgery.ParquetParts) -> None:
     page.header[surgery.PH_UNCOMPRESSED] = (surgery.I32, (1 << 31) - 1)
 
 
+def _claim(field: int) -> Callable[[surgery.ParquetParts], None]:
+    """An edit: the first data page claims 2^31 - 1 bytes (compressed or uncompressed size)."""
+    def edit(p: surgery.ParquetParts) -> None:
+        page = next(pg for pg in p.row_groups[0][0].pages if pg.type == surgery.DATA_PAGE)
+        page.header[field] = (surgery.I32, (1 << 31) - 1)
+    return edit
+
+
+def _zstd(field: int) -> bytes:
+    """A zstd file (the engine's reader leaves it to pyarrow) whose data page claims 2 GiB: the
+    minimized fuzz mutant of seed 7 (mutant 268), on which pyarrow allocated 2.2 GB."""
+    return _mutated(_claim(field), _write(_TABLE, compression="zstd"))
+
+
 _STRINGS = pa.table({"s": pa.array(["a", "b", "c", "d"] * 5)})
 # (name, file bytes, must fail): a file pyarrow refuses must fail; one it reads may be profiled
 REGRESSIONS: list[tuple[str, Callable[[], bytes], bool]] = [
@@ -215,6 +229,8 @@ REGRESSIONS: list[tuple[str, Callable[[], bytes], bool]] = [
     ("huge_dictionary", lambda: _mutated(
         _huge_dictionary, _write(pa.table({"s": ["x"]}), compression="none")), True),
     ("huge_snappy_page", lambda: _mutated(_huge_page), True),
+    ("huge_zstd_page", lambda: _zstd(surgery.PH_COMPRESSED), True),
+    ("huge_zstd_page_uncompressed", lambda: _zstd(surgery.PH_UNCOMPRESSED), True),
     ("second_dictionary", lambda: _mutated(
         _second_dictionary, _write(_STRINGS, data_page_size=1, write_batch_size=10,
                                    compression="none")), True),
@@ -245,6 +261,37 @@ def test_second_dictionary_is_never_profiled(tmp_path: Path) -> None:
         _STRINGS, data_page_size=1, write_batch_size=10, compression="none")))
     with pytest.raises(SourceReadError, match="more than one dictionary"):
         profile(str(path))
+
+
+@pytest.mark.parametrize("field,needle", [
+    (surgery.PH_COMPRESSED, "claims 2147483647 bytes, and 29 bytes of its column chunk are left"),
+    (surgery.PH_UNCOMPRESSED, "claims 2147483647 bytes uncompressed from 29 bytes of zstd"),
+])
+@pytest.mark.parametrize("which", READERS)
+def test_page_sizes_are_checked_before_pyarrow_reads(
+        tmp_path: Path, field: int, needle: str, which: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pyarrow allocates what a page header claims: the engine walks the page headers of a file
+    it leaves to pyarrow and refuses a page its chunk or its codec cannot hold."""
+    if which == "pyarrow":
+        monkeypatch.setenv("TRUTHOUND_PARQUET_READER", "pyarrow")
+    path = tmp_path / "claims.parquet"
+    path.write_bytes(_zstd(field))
+    with pytest.raises(SourceReadError) as info:
+        profile(str(path))
+    assert str(info.value).startswith(f"{path}: row group 0, column 'a': the page at byte ")
+    assert needle in str(info.value)
+
+
+def test_uncompressed_pages_may_claim_any_uncompressed_size(tmp_path: Path) -> None:
+    """pyarrow ignores the uncompressed size of an UNCOMPRESSED page (it allocates nothing by it)
+    and reads the file: so does truthound, through either reader."""
+    path = tmp_path / "plain.parquet"
+    path.write_bytes(_mutated(_claim(surgery.PH_UNCOMPRESSED), _write(_TABLE, compression="none")))
+    assert pq.read_table(path).num_rows == 40
+    for reader in ("engine", "pyarrow"):
+        run = _th(path, env={"TRUTHOUND_PARQUET_READER": reader})
+        assert run.returncode == 0, (reader, run.stderr)
+        assert json.loads(run.stdout)["row_count"] == 40
 
 
 @pytest.mark.parametrize("lines,needle", [

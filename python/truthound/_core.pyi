@@ -1,5 +1,6 @@
 """The C++ engine (private): see docs/engine-interface.md for the contract."""
 
+from collections.abc import Callable
 from typing import Any
 
 FORMAT_VERSION: int
@@ -276,3 +277,15 @@ class MonitorMetrics:
     def snapshot(self) -> MonitorMetricsSnapshot: ...
     def export_prometheus(self) -> str: ...
     def duration_quantiles(self, qs: list[float]) -> list[float]: ...
+
+def check_parquet_pages(
+    footer: ParquetFooter,
+    row_groups: list[int],
+    leaves: list[int],
+    read_at: Callable[[int, int], bytes],
+    name: str,
+) -> None:
+    """Walks the page headers of the column chunks of ``leaves`` (indices into
+    ``footer.leaf_paths``) in ``row_groups``, reading with ``read_at(offset, size)``; raises
+    SourceReadError naming ``name`` when a page runs past its column chunk or claims more
+    uncompressed bytes than its codec can expand its compressed bytes to."""

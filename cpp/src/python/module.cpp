@@ -6,6 +6,7 @@
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -15,6 +16,7 @@
 #include "truthound/arrow/c_abi.hpp"
 #include "truthound/arrow/stream.hpp"
 #include "truthound/parquet/footer.hpp"
+#include "truthound/parquet/page_check.hpp"
 #include "truthound/parquet/reader.hpp"
 #include "truthound/profile/partial.hpp"
 #include "truthound/util/error.hpp"
@@ -383,4 +385,32 @@ NB_MODULE(_core, m) {
       "with the footer, its length and PAR1), every count and byte range checked.");
 
   truthound::bind_monitor(m);
+
+  m.def(
+      "check_parquet_pages",
+      [](const pq::FileMeta& meta, const std::vector<size_t>& row_groups,
+         const std::vector<size_t>& leaves, nb::callable read_at, const std::string& name) {
+        // read_at calls Python: the GIL stays held (a few calls per column chunk)
+        pq::check_page_sizes(
+            meta, row_groups, leaves,
+            [&](int64_t offset, std::span<uint8_t> dst) {
+              nb::object got = read_at(offset, dst.size());
+              if (!nb::isinstance<nb::bytes>(got)) {
+                throw truthound::SourceReadError(name + ": read_at did not return bytes");
+              }
+              const auto bytes = nb::borrow<nb::bytes>(got);
+              if (bytes.size() != dst.size()) {
+                throw truthound::SourceReadError(
+                    name + ": the file ends before byte " +
+                    std::to_string(offset + static_cast<int64_t>(dst.size())) +
+                    " (changed while read?)");
+              }
+              std::memcpy(dst.data(), bytes.data(), dst.size());
+            },
+            name);
+      },
+      "footer"_a, "row_groups"_a, "leaves"_a, "read_at"_a, "name"_a,
+      "Walks the page headers of the column chunks of `leaves` in `row_groups` (read with "
+      "read_at(offset, size) -> bytes); SourceReadError naming `name` when a page runs past its "
+      "column chunk or claims more uncompressed bytes than its codec can expand to.");
 }

@@ -251,7 +251,7 @@ def _resolve_files(source: str) -> tuple[list[str], str | None, str]:
             p for p in _glob.glob(str(path), recursive=True) if _is_data_file(Path(p))
         )
         if not files:
-            raise SourceNotFoundError(f"no file matches {source!r}")
+            raise SourceNotFoundError(f"{source}: no file matches")
         return files, _glob_base(str(path)), source
     if path.is_dir():
         files = sorted(
@@ -261,13 +261,13 @@ def _resolve_files(source: str) -> tuple[list[str], str | None, str]:
             and not any(part.startswith(_IGNORED_PREFIXES) for part in p.relative_to(path).parts)
         )
         if not files:
-            raise SourceNotFoundError(f"directory {source!r} holds no data file")
+            raise SourceNotFoundError(f"{source}: a directory that holds no data file")
         return files, str(path), source
     if path.is_file():
         return [str(path)], None, source
     if path.exists():
-        raise SourceReadError(f"{source!r} is neither a file nor a directory")
-    raise SourceNotFoundError(f"no such file or directory: {source!r}")
+        raise SourceReadError(f"{source}: neither a file nor a directory")
+    raise SourceNotFoundError(f"{source}: no such file or directory")
 
 
 # --------------------------------------------------------------------------- text encodings
@@ -311,7 +311,7 @@ def _byte_order_mark(path: str, filesystem: pa_fs.FileSystem | None = None) -> s
 
 def _not_utf8_message(path: str, column: str | None = None) -> str:
     where = f" (column {column!r})" if column else ""
-    return (f"{path!r} is not valid UTF-8 text{where}; pass its encoding: encoding='latin-1' "
+    return (f"{path}: not valid UTF-8 text{where}; pass its encoding: encoding='latin-1' "
             "(th profile --encoding latin-1), or cp1252, utf-16, ...")
 
 
@@ -345,7 +345,7 @@ def text_encoding(
         marked = next(f for f, m in marks.items() if m is not None)
         plain = next(f for f, m in marks.items() if m != marks[marked])
         raise SourceReadError(
-            f"{marked!r} starts with a {marks[marked]} byte-order mark but {plain!r} does not; "
+            f"{marked}: starts with a {marks[marked]} byte-order mark but {plain} does not; "
             "pass the encoding (encoding=, th profile --encoding) or profile them apart"
         )
     (detected,) = found
@@ -398,7 +398,7 @@ def _json_schema(filesystem: pa_fs.FileSystem, path: str, encoding: str | None) 
     except (pa.ArrowException, OSError, ValueError) as exc:
         if isinstance(exc, SourceReadError):
             raise
-        raise SourceReadError(f"cannot read {path!r}: {_one_line(exc)}") from exc
+        raise SourceReadError(f"{path}: {_one_line(exc)}") from exc
 
 
 def path_sources(source: Any) -> list[str] | None:
@@ -427,7 +427,7 @@ def _resolve_many(paths: Sequence[str]) -> list[str]:
     for source in paths:
         if "://" in source and not source.startswith("file://"):
             raise SourceReadError(
-                f"{source!r}: several sources are read from local paths only; profile a URI alone"
+                f"{source}: several sources are read from local paths only; profile a URI alone"
             )
         local = source[len("file://") :] if source.startswith("file://") else source
         for f in _resolve_files(local)[0]:
@@ -436,6 +436,11 @@ def _resolve_many(paths: Sequence[str]) -> list[str]:
 
 
 _E = TypeVar("_E", bound=TruthoundError)
+
+
+def _braces(text: str) -> str:
+    """``text`` for a template of :func:`_input_format_error` (a path may hold braces)."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def _input_format_error(cls: type[_E], template: str, value: str | None = None) -> _E:
@@ -470,14 +475,15 @@ def _choose_format(files: list[str], source: str, fmt: str | None) -> tuple[str,
     if not by_format:
         raise _input_format_error(
             SourceReadError,
-            f"cannot tell the format of {unknown[0]!r} from its extension; use one of "
+            f"{_braces(unknown[0])}: cannot tell the format from its extension; use one of "
             + ", ".join(sorted(FILE_FORMATS))
             + " (optionally compressed: .gz, .bz2, .zst, .lz4) or pass {option}",
         )
     if len(by_format) > 1:
         found = ", ".join(sorted(by_format))
         raise _input_format_error(
-            SourceReadError, f"{source!r} mixes file formats ({found}); pass {{option}} to choose one"
+            SourceReadError,
+            f"{_braces(source)}: mixes file formats ({found}); pass {{option}} to choose one",
         )
     ((detected, chosen),) = by_format.items()
     return detected, chosen
@@ -490,7 +496,7 @@ def _ipc_stream_source(
         with pa.ipc.open_stream(path) as reader:
             schema = reader.schema
     except (pa.ArrowException, OSError) as exc:
-        raise SourceReadError(f"cannot read {path!r}: {_one_line(exc)}") from exc
+        raise SourceReadError(f"{path}: {_one_line(exc)}") from exc
     _check_columns(schema.names, columns, repr(path))
     projected = pa.schema([schema.field(c) for c in columns]) if columns else schema
 
@@ -500,7 +506,7 @@ def _ipc_stream_source(
                 for batch in _rechunk(reader, batch_size):
                     yield _project(batch, columns)
         except (pa.ArrowException, OSError) as exc:
-            raise SourceReadError(f"cannot read {path!r}: {_one_line(exc)}") from exc
+            raise SourceReadError(f"{path}: {_one_line(exc)}") from exc
 
     return ArrowSource(path, projected, None, batches)
 
@@ -520,14 +526,14 @@ def _open_parquet_file(path: str) -> ParquetFileSource:
         with pq.ParquetFile(path) as pf:
             metadata, schema = pf.metadata, pf.schema_arrow
     except (pa.ArrowException, OSError, ValueError) as exc:
-        raise SourceReadError(f"cannot read {path!r}: {_one_line(exc)}") from exc
+        raise SourceReadError(f"{path}: {_one_line(exc)}") from exc
     rows = tuple(metadata.row_group(i).num_rows for i in range(metadata.num_row_groups))
     if metadata.num_rows < 0 or any(r < 0 for r in rows):
-        raise SourceReadError(f"cannot read {path!r}: a negative row count in the footer")
+        raise SourceReadError(f"{path}: a negative row count in the footer")
     names = schema.names
     if len(set(names)) != len(names):
         twice = next(n for n in names if names.count(n) > 1)
-        raise SourceReadError(f"cannot read {path!r}: two columns are named {twice!r}")
+        raise SourceReadError(f"{path}: two columns are named {twice!r}")
     return ParquetFileSource(path, schema, metadata.num_rows, rows)
 
 
@@ -557,7 +563,7 @@ def file_dataset(
         fmt = fmt or format_of(source.rstrip("/"))
         if fmt is None:
             raise _input_format_error(
-                SourceReadError, f"cannot tell the format of {source!r}; pass {{option}}"
+                SourceReadError, f"{_braces(source)}: cannot tell the format; pass {{option}}"
             )
         if fmt == "ipc_stream":
             return None
@@ -566,9 +572,9 @@ def file_dataset(
                 source, format=_file_format(fmt, csv_column_types, encoding), partitioning="hive"
             )
         except FileNotFoundError as exc:
-            raise SourceNotFoundError(f"no such file or directory: {source!r}") from exc
+            raise SourceNotFoundError(f"{source}: no such file or directory") from exc
         except (pa.ArrowException, OSError, ValueError) as exc:
-            raise SourceReadError(f"cannot read {source!r}: {_one_line(exc)}") from exc
+            raise SourceReadError(f"{source}: {_one_line(exc)}") from exc
         return dataset, fmt
     if source.startswith("file://"):
         source = source[len("file://") :]
@@ -596,7 +602,7 @@ def _files_dataset(
                 raise
             raise _input_format_error(
                 SourceReadError,
-                str(exc).replace("{", "{{").replace("}", "}}") + " (read as parquet because of {option})",
+                _braces(str(exc)) + " (read as parquet because of {option})",
                 chosen_by_user,
             ) from exc
     file_format = _file_format(fmt, csv_column_types, encoding)
@@ -608,7 +614,7 @@ def _files_dataset(
         # pyarrow would infer the schema from the raw bytes: read it through the transcoder
         if base is not None:
             raise SourceReadError(
-                f"{source!r}: hive-partitioned JSON files in {encoding} are not read yet; "
+                f"{source}: hive-partitioned JSON files in {encoding} are not read yet; "
                 "profile a glob of the files, or transcode them to UTF-8"
             )
         lfs = pa_fs.LocalFileSystem()
@@ -623,7 +629,7 @@ def _files_dataset(
         # Read as the format the caller chose: say so, with the option's own spelling.
         raise _input_format_error(
             SourceReadError,
-            message.replace("{", "{{").replace("}", "}}") + f" (read as {fmt} because of {{option}})",
+            _braces(message) + f" (read as {fmt} because of {{option}})",
             chosen_by_user,
         ) from exc
     if "schema" in options:
@@ -672,13 +678,13 @@ def _file_source(
             path = source[len("file://") :] if source.startswith("file://") else source
             if "://" in path:
                 raise SourceReadError(
-                    f"{source!r}: Arrow IPC stream files are read from local paths only")
+                    f"{source}: Arrow IPC stream files are read from local paths only")
             files, _base, _description = _resolve_files(path)
         else:
             files = _resolve_many(paths)
         if len(files) != 1:
             raise SourceReadError(
-                f"{source!r}: Arrow IPC stream files (.arrows) are read one at a time"
+                f"{source}: Arrow IPC stream files (.arrows) are read one at a time"
             )
         return _ipc_stream_source(files[0], columns, batch_size)
     dataset, fmt = opened
@@ -701,7 +707,7 @@ def _parquet_file_source(
         except SourceReadError:
             raise  # names the file already
         except (pa.ArrowException, OSError) as exc:
-            raise SourceReadError(f"cannot read {pfs.path!r}: {_one_line(exc)}") from exc
+            raise SourceReadError(f"{pfs.path}: {_one_line(exc)}") from exc
 
     return ArrowSource(description, projected, pfs.num_rows, batches)
 
@@ -721,7 +727,7 @@ def _unified_schema(
         except SourceReadError:
             raise
         except (pa.ArrowException, OSError) as exc:
-            raise SourceReadError(f"cannot read {fragment.path!r}: {_one_line(exc)}") from exc
+            raise SourceReadError(f"{fragment.path}: {_one_line(exc)}") from exc
     unified = _union_of(schemas, text)
     # partition columns (hive) come from the paths, not the files
     extra = [f for f in dataset.schema if f.name not in unified.names]
@@ -769,7 +775,7 @@ def _describe_open_error(files: list[str], file_format: ds.FileFormat, exc: Base
             except (pa.ArrowException, OSError, ValueError):
                 bad = f
                 break
-    return f"cannot read {bad!r}: {_one_line(exc)}"
+    return f"{bad}: {_one_line(exc)}"
 
 
 # --------------------------------------------------------------------------- datasets
@@ -853,9 +859,6 @@ def parquet_file_batches(
             _log.debug("%s: the engine's Parquet reader refused the file (%s); pyarrow reads it",
                        path, exc)
             native = None
-            refused = True
-        else:
-            refused = False
         done = 0  # rows the engine's reader handed out before it refused the file
         if native is not None:
             try:
@@ -868,18 +871,19 @@ def parquet_file_batches(
                 # engine's reader does not handle): read the rows it did not hand out with pyarrow
                 _log.debug("%s: the engine's Parquet reader stopped after %d rows (%s); pyarrow "
                            "reads the rest", path, done, exc)
-                refused = True
         if done:
             first, count = row_range if row_range is not None else (
                 0, sum(pf.metadata.row_group(g).num_rows for g in groups))
             row_range = (first + done, count - done)
-        if dictionary or refused:
-            # A file the engine refused may claim page sizes it does not hold: pyarrow's
-            # buffered stream allocates a page's claimed size before reading it (2 GiB for a
-            # 400-byte file, measured), its unbuffered one reads the column chunk whole, bounded
-            # by the file. Files the engine reads never come here, so their memory is unchanged.
+        # pyarrow allocates the sizes a page header claims before it reads the page (2 GiB for
+        # a 400-byte file, measured): the engine checks every page header of the chunks pyarrow
+        # will read first. Without the engine's footer nothing can be checked: pyarrow's
+        # unbuffered stream reads each column chunk whole, bounded by the file, instead.
+        if footer is not None:
+            _check_pages(f, footer, path, read, groups)
+        if dictionary or footer is None:
             pf = pq.ParquetFile(f, pre_buffer=False,
-                                buffer_size=0 if refused else _PARQUET_READ_BUFFER,
+                                buffer_size=_PARQUET_READ_BUFFER if footer is not None else 0,
                                 read_dictionary=dictionary or None, metadata=pf.metadata)
         expected = row_range[1] if row_range is not None else sum(
             pf.metadata.row_group(g).num_rows for g in groups)
@@ -895,7 +899,7 @@ def parquet_file_batches(
             # pyarrow's batch reader ends quietly on a row group whose columns hold fewer values
             # than it claims: never profile part of a file as if it were all of it
             raise SourceReadError(
-                f"cannot read {path!r}: row groups {groups} claim {expected} rows, their columns "
+                f"{path}: row groups {groups} claim {expected} rows, their columns "
                 f"hold {got}"
             )
 
@@ -992,6 +996,19 @@ def _engine_footer(f: pa.NativeFile, path: str) -> _core.ParquetFooter | None:
         _log.debug("%s: the engine does not read this Parquet footer (%s); pyarrow reads the file",
                    path, exc)
         return None
+
+
+def _check_pages(f: pa.NativeFile, footer: _core.ParquetFooter, path: str,
+                 columns: Sequence[str], row_groups: Sequence[int]) -> None:
+    """Raises SourceReadError naming ``path`` when a page of ``columns`` in ``row_groups`` claims
+    a size its column chunk or its codec cannot hold (the engine walks the page headers)."""
+    from truthound import _core
+
+    leaves = [i for i, leaf in enumerate(footer.leaf_paths)
+              if any(leaf == c or leaf.startswith(c + ".") for c in columns)]
+    if leaves:
+        _core.check_parquet_pages(footer, list(row_groups), leaves,
+                                  lambda offset, size: f.read_at(size, offset), path)
 
 
 def _native_plan(
@@ -1234,7 +1251,7 @@ def _dataset_source(
         try:
             total = dataset.count_rows()  # Parquet: read from the footers, no data decoded
         except (pa.ArrowException, OSError) as exc:
-            raise SourceReadError(f"cannot read {description!r}: {_one_line(exc)}") from exc
+            raise SourceReadError(f"{description}: {_one_line(exc)}") from exc
 
     def batches() -> Iterator[pa.RecordBatch]:
         for fragment in dataset.get_fragments():
@@ -1249,7 +1266,7 @@ def _dataset_source(
             except (pa.ArrowException, OSError) as exc:
                 if "invalid UTF8" in str(exc) and encoding is None:
                     raise SourceReadError(_not_utf8_message(where)) from exc
-                message = f"cannot read {where!r}: {_one_line(exc)}"
+                message = f"{where}: {_one_line(exc)}"
                 match = _CSV_CONVERSION.search(str(exc))
                 if match and isinstance(dataset.format, ds.CsvFileFormat):
                     index = int(match.group(1))

@@ -54,7 +54,7 @@ def csv_ranges(path: str, fs: Any, range_bytes: int) -> list[tuple[int, int]] | 
         finally:
             os.close(fd)
     except OSError as exc:
-        raise SourceReadError(f"cannot read {path!r}: {one_line(exc)}") from exc
+        raise SourceReadError(f"{path}: {one_line(exc)}") from exc
     ranges = []
     while start < size:
         end = min(size, start + range_bytes)

@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 
 from truthound import _core
 
-__all__ = ["row_hashes", "row_buckets"]
+__all__ = ["row_hashes", "row_buckets", "hashable_columns"]
 
 
 def row_hashes(batch: pa.RecordBatch, key_columns: Sequence[str]) -> pa.UInt64Array:
@@ -41,9 +41,29 @@ def _leaf_keys(schema: pa.Schema, key_columns: Sequence[str]) -> list[str]:
     return out
 
 
+def _hashable(t: pa.DataType) -> bool:
+    if pa.types.is_struct(t):
+        return all(_hashable(f.type) for f in t)
+    if pa.types.is_dictionary(t):
+        return _hashable(t.value_type)
+    return not (pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)
+                or pa.types.is_map(t) or pa.types.is_union(t) or pa.types.is_interval(t)
+                or pa.types.is_run_end_encoded(t) or getattr(pa.types, "is_list_view",
+                                                              lambda _: False)(t)
+                or getattr(pa.types, "is_large_list_view", lambda _: False)(t))
+
+
+def hashable_columns(schema: pa.Schema, columns: Sequence[str]) -> tuple[str, ...]:
+    """The ``columns`` whose values the engine hashes (lists, maps and unions have no value hash,
+    as in the duplicate-row hash): the keys of a whole-row hash partitioning."""
+    return tuple(c for c in columns if _hashable(schema.field(c).type))
+
+
 def row_buckets(batch: pa.RecordBatch, key_columns: Sequence[str], num_buckets: int) -> pa.Array:
     """The bucket (0..num_buckets-1) of each row of ``batch`` (an int64 array): its hash modulo
     ``num_buckets``."""
+    if not key_columns:  # nothing to hash: one bucket holds every row
+        return pa.array([0] * batch.num_rows, pa.int64())
     h = row_hashes(batch, key_columns)
     n = pa.scalar(num_buckets, pa.uint64())
     return pc.subtract(h, pc.multiply(pc.divide(h, n), n)).cast(pa.int64())  # h % n

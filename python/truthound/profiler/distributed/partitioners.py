@@ -20,6 +20,7 @@ from typing import Any
 
 from truthound.errors import ColumnNotFoundError, ConfigurationError, positive_int
 from truthound.profiler.distributed.grouping import column_cost, column_groups, split_rows
+from truthound.profiler.distributed.hashing import hashable_columns
 from truthound.profiler.distributed.pieces import (
     BatchPiece,
     FilePiece,
@@ -142,7 +143,7 @@ class HashPartitioner(Partitioner):
                     f"{plan.description!r}; available columns: {', '.join(plan.schema.names)}"
                 )
         else:
-            keys = plan.columns
+            keys = hashable_columns(plan.schema, plan.columns)
         (pieces,) = split_rows(plan, 1) if plan.kind != "stream" else [()]
         return [
             Partition(

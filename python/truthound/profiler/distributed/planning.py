@@ -90,7 +90,7 @@ def _parquet_units(
             frag.ensure_complete_metadata()
             groups = [(rg.id, rg.num_rows) for rg in frag.row_groups]
         except (pa.ArrowException, OSError) as exc:
-            raise SourceReadError(f"cannot read {frag.path!r}: {one_line(exc)}") from exc
+            raise SourceReadError(f"{frag.path}: {one_line(exc)}") from exc
         for rg_id, rows in groups:
             if rows:
                 units.append(
@@ -159,7 +159,7 @@ def _check_schema(schema: pa.Schema, description: str) -> None:
     seen: set[str] = set()
     for name in _leaf_names(schema):
         if name in seen:
-            raise SourceReadError(f"cannot profile {description!r}: two columns are named "
+            raise SourceReadError(f"{description}: two columns are named "
                                   f"{name!r} (struct fields are named parent.child)")
         seen.add(name)
     try:

@@ -19,7 +19,7 @@ from truthound import _core
 from truthound.errors import SourceReadError, TruthoundError, one_line
 from truthound.profiler import sources as _sources
 from truthound.profiler.distributed.csv_ranges import csv_range_bytes
-from truthound.profiler.distributed.hashing import row_buckets
+from truthound.profiler.distributed.hashing import hashable_columns, row_buckets
 from truthound.profiler.distributed.pieces import (
     BatchPiece,
     FilePiece,
@@ -107,7 +107,7 @@ def _file_batches(
     except (pa.ArrowException, OSError, ValueError) as exc:
         if "invalid UTF8" in str(exc) and piece.encoding is None:
             raise SourceReadError(_sources._not_utf8_message(piece.path)) from exc
-        message = f"cannot read {piece.path!r}: {one_line(exc)}"
+        message = f"{piece.path}: {one_line(exc)}"
         column = _conflicting_csv_column(piece, exc)
         if column is not None:
             raise _sources.CsvTypeConflict(message, column) from exc
@@ -172,8 +172,10 @@ def _runs(mask: pa.BooleanArray) -> Iterator[tuple[int, int]]:
 def _for_partition(batch: pa.RecordBatch, partition: Partition) -> Iterator[pa.RecordBatch]:
     """The partition's part of a batch: its hash bucket's rows, its columns."""
     if partition.hash_bucket is not None:
-        buckets = row_buckets(batch, partition.key_columns or partition.schema.names,
-                              partition.num_buckets)
+        keys = partition.key_columns
+        if keys is None:
+            keys = hashable_columns(partition.schema, partition.schema.names)
+        buckets = row_buckets(batch, keys, partition.num_buckets)
         mask = pc.equal(buckets, partition.hash_bucket)
         batch = batch.select(list(partition.columns))
         try:
