@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 # one thread for everything we can reach before the libraries start their pools
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TRUTHOUND_THREADS", "TRUTHOUND_NUM_THREADS"):
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TRUTHOUND_NUM_WORKERS"):
     os.environ.setdefault(var, "1")
 
 import numpy as np  # noqa: E402
