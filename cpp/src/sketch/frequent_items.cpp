@@ -146,6 +146,13 @@ void FrequentItems::drop_lazy() {
   rebuild(scratch_entries_, keys_.size(), nullptr);
 }
 
+void FrequentItems::release_scratch() {
+  std::vector<uint64_t>().swap(scratch_counts_);
+  std::vector<uint64_t>().swap(scratch_offsets_);
+  std::vector<Entry>().swap(scratch_entries_);
+  spare_arena_.release();
+}
+
 void FrequentItems::clear_slots() {
   if (active_ * 2 > keys_.size()) {
     std::memset(static_cast<void*>(keys_.data()), 0, keys_.size() * sizeof(Key));
@@ -279,6 +286,7 @@ void FrequentItems::merge(const FrequentItems& other) {
   auto kth = scratch_counts_.begin() + (total - capacity_ - 1);
   std::nth_element(scratch_counts_.begin(), kth, scratch_counts_.end());
   subtract_and_rebuild(*kth, fresh, nullptr);
+  release_scratch();
 }
 
 FrequentItems::Row FrequentItems::row_of(const Entry& e) const {
@@ -409,6 +417,7 @@ FrequentItems FrequentItems::deserialize(ByteReader& in) {
   fi.n_ = n;
   fi.offset_ = offset;
   fi.rebuild(items, slots_for(items.size()), nullptr);
+  fi.release_scratch();
   return fi;
 }
 

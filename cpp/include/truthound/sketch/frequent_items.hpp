@@ -191,6 +191,10 @@ class FrequentItems {
     const char* data() const { return buf_.data(); }
     uint64_t size() const { return used_; }
     void clear() { used_ = 0; }
+    void release() {
+      std::vector<char>().swap(buf_);
+      used_ = 0;
+    }
     void swap(Arena& other) noexcept {
       buf_.swap(other.buf_);
       std::swap(used_, other.used_);
@@ -248,6 +252,9 @@ class FrequentItems {
   void rebuild(std::span<Entry> entries, size_t slots, const LazyValues* lazy);
   // After value_at threw: drops the lazy items and their counts from the table and n_.
   void drop_lazy();
+  // Frees the buffers only purges and merges use (about 1 MiB at 16,384 counters), so a wide
+  // table's columns do not each keep theirs between batches.
+  void release_scratch();
   // Empties every slot (active_ = 0); leaves the arena alone.
   void clear_slots();
   std::vector<Entry> entries() const;

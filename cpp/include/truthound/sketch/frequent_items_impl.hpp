@@ -100,6 +100,7 @@ void FrequentItems::update(std::span<const uint64_t> hashes, ValueAt&& value_at)
     throw;
   }
   n_ += size;
+  release_scratch();
 }
 
 }  // namespace truthound
