@@ -130,6 +130,13 @@ class Executor(Protocol):
     started, after a failure); ``capacity`` is how many more tasks it takes now; ``submit`` must
     not block; ``events`` returns what happened since the last call (waiting up to ``timeout``
     seconds for something), each task ending with one TaskFinished or TaskFailed.
+
+    An executor may set ``window``, the tasks the driver issues ahead of the oldest unmerged one
+    (default ``MERGE_WINDOW_PER_WORKER * num_workers``; ``sys.maxsize``: every task is submitted
+    before the first ``events`` call, for an engine that schedules a whole job itself, as Spark
+    does). A source planned by :func:`~.planning.external_plan` runs only on the executor of
+    the engine that holds it: its tasks' partitions hold :class:`~.pieces.ExternalPiece` s, and
+    the executor feeds their batches with ``consume_partition(task.work, state, batches=...)``.
     """
 
     backend: str  # "local", "spark", ...
@@ -315,7 +322,9 @@ class _Run:
         self.watcher = watcher
         self.retryable = retryable
         self.parts = [_PartitionState() for _ in partitions]
-        self.window = MERGE_WINDOW_PER_WORKER * max(1, executor.num_workers)
+        window = getattr(executor, "window", None)
+        self.window = window if window is not None else \
+            MERGE_WINDOW_PER_WORKER * max(1, executor.num_workers)
         self.in_flight = 0  # issued tasks not yet merged into their partition
         self.finished: set[tuple[int, int, int]] = set()
         self.next_to_merge = 0  # partitions before it are merged into `groups`

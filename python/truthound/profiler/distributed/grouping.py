@@ -21,9 +21,13 @@ __all__ = ["split_rows", "contiguous_groups", "column_cost", "column_groups"]
 
 def split_rows(plan: SourcePlan, n: int) -> list[tuple[Piece, ...]]:
     """The plan's rows as at most ``n`` groups of pieces (n for in-memory data, lazy frames and
-    streams; a stream's groups are empty: the driver deals its batches out)."""
+    streams; a stream's groups are empty: the driver deals its batches out). An engine's frame
+    keeps its partitions whatever ``n`` is (an engine repartitions before planning)."""
     if plan.kind == "stream":
         return [() for _ in range(n)]
+    if plan.kind == "external":
+        # the engine's own partitioning is kept: one row part per engine partition
+        return [(u,) for u in plan.units] or [()]
     if plan.kind in ("memory", "lazy"):
         (piece,) = plan.units
         assert isinstance(piece, (TablePiece, LazyPiece))

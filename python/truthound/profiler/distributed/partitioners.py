@@ -144,7 +144,9 @@ class HashPartitioner(Partitioner):
                 )
         else:
             keys = hashable_columns(plan.schema, plan.columns)
-        (pieces,) = split_rows(plan, 1) if plan.kind != "stream" else [()]
+        # every bucket reads every row (an engine's frame: every partition of it)
+        pieces = tuple(u for group in split_rows(plan, 1) for u in group) \
+            if plan.kind != "stream" else ()
         return [
             Partition(
                 index=i, pieces=pieces, columns=plan.columns, schema=plan.schema,

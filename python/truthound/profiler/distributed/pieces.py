@@ -16,9 +16,9 @@ import pyarrow as pa
 
 from truthound.profiler.sources import DEFAULT_BATCH_SIZE
 
-__all__ = ["FilePiece", "TablePiece", "LazyPiece", "BatchPiece", "Piece", "Partition"]
-
-
+__all__ = [
+    "FilePiece", "TablePiece", "LazyPiece", "BatchPiece", "ExternalPiece", "Piece", "Partition"
+]
 
 @dataclass(frozen=True)
 class FilePiece:
@@ -132,7 +132,26 @@ class LazyPiece:
         return f"rows {self.offset}-{end}"
 
 
-Piece = FilePiece | TablePiece | LazyPiece | BatchPiece
+@dataclass(frozen=True)
+class ExternalPiece:
+    """Partition ``index`` of a frame that lives in a distributed engine (a Spark or Dask
+    DataFrame, a Ray Dataset). Only that engine's executor runs it: it reads the partition where
+    the engine holds it and hands its Arrow batches to :func:`~.worker.consume_partition`.
+    ``frame`` names the frame for the executor (the frame itself never travels in a piece)."""
+
+    frame: str
+    index: int
+    num_rows: int | None = None
+
+    @property
+    def weight(self) -> int:
+        return self.num_rows if self.num_rows is not None else 1
+
+    def describe(self) -> str:
+        return f"{self.frame} partition {self.index}"
+
+
+Piece = FilePiece | TablePiece | LazyPiece | BatchPiece | ExternalPiece
 
 
 # --------------------------------------------------------------------------- partitions
@@ -143,7 +162,8 @@ class Partition:
     """What one task profiles: pieces of rows, a column subset and, for hash partitions, a bucket.
 
     ``pieces`` is empty for a partition of a stream: the backend routes the stream's batches to it
-    (batch ``k`` goes to row part ``k % row_parts``).
+    (batch ``k`` goes to row part ``k % row_parts``). A partition of an engine's frame holds
+    :class:`ExternalPiece` s: the engine's executor feeds their batches.
     """
 
     index: int

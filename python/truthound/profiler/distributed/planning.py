@@ -17,7 +17,13 @@ from truthound import _core
 from truthound.errors import ArrowImportError, SourceReadError, UnsupportedTypeError, one_line
 from truthound.profiler import sources as _sources
 from truthound.profiler.distributed import csv_ranges as _csv
-from truthound.profiler.distributed.pieces import FilePiece, LazyPiece, Piece, TablePiece
+from truthound.profiler.distributed.pieces import (
+    ExternalPiece,
+    FilePiece,
+    LazyPiece,
+    Piece,
+    TablePiece,
+)
 from truthound.profiler.sources import DEFAULT_BATCH_SIZE, open_source
 
 if TYPE_CHECKING:
@@ -25,11 +31,12 @@ if TYPE_CHECKING:
 else:
     ds = _sources.ds  # imported on first use
 
-__all__ = ["SourcePlan", "SourceKind", "plan_source", "PARQUET_MIN_RANGE_ROWS"]
+__all__ = ["SourcePlan", "SourceKind", "plan_source", "external_plan", "PARQUET_MIN_RANGE_ROWS"]
 
 # files: row units of files, read by each worker; memory: one in-memory table, sliced; lazy: a
-# polars LazyFrame of counted rows, sliced; stream: batches read once by the driver and dealt out.
-SourceKind = Literal["files", "memory", "lazy", "stream"]
+# polars LazyFrame of counted rows, sliced; stream: batches read once by the driver and dealt out;
+# external: the partitions of a frame held by a distributed engine (Spark, Dask, Ray), run there.
+SourceKind = Literal["files", "memory", "lazy", "stream", "external"]
 
 
 @dataclass
@@ -249,6 +256,28 @@ def plan_source(
             ).batches()
 
     return SourcePlan(src.description, schema, cols, "stream", [], None, batch_size, open_stream)
+
+
+def external_plan(
+    description: str,
+    schema: pa.Schema,
+    frame: str,
+    partition_rows: Sequence[int | None],
+    *,
+    columns: Iterable[str] | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> SourcePlan:
+    """The plan of a frame a distributed engine holds in ``len(partition_rows)`` partitions
+    (their row counts where known): one :class:`ExternalPiece` per partition, kept as the
+    engine partitioned them. ``columns`` is checked against ``schema`` as profile() checks it."""
+    selected = _sources._validate_columns(columns)
+    _sources._check_columns(schema.names, selected, description)
+    _check_schema(schema, description)
+    cols = tuple(selected) if selected is not None else tuple(schema.names)
+    units: list[Piece] = [ExternalPiece(frame, i, n) for i, n in enumerate(partition_rows)]
+    known = [n for n in partition_rows if n is not None]
+    total = sum(known) if len(known) == len(partition_rows) else None
+    return SourcePlan(description, schema, cols, "external", units, total, batch_size)
 
 
 def _format_name(file_format: ds.FileFormat) -> str:

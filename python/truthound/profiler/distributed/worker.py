@@ -16,12 +16,13 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from truthound import _core
-from truthound.errors import SourceReadError, TruthoundError, one_line
+from truthound.errors import ConfigurationError, SourceReadError, TruthoundError, one_line
 from truthound.profiler import sources as _sources
 from truthound.profiler.distributed.csv_ranges import csv_range_bytes
 from truthound.profiler.distributed.hashing import hashable_columns, row_buckets
 from truthound.profiler.distributed.pieces import (
     BatchPiece,
+    ExternalPiece,
     FilePiece,
     LazyPiece,
     Partition,
@@ -150,6 +151,11 @@ def partition_batches(partition: Partition) -> Iterator[pa.RecordBatch]:
                 piece.frame.slice(piece.offset, piece.length)
             yield from _sources.open_source(rows, columns=columns,
                                             batch_size=partition.batch_size).batches()
+        elif isinstance(piece, ExternalPiece):
+            raise ConfigurationError(
+                f"{partition.describe()} is held by a distributed engine: only that engine's "
+                "backend runs it"
+            )
         else:  # pragma: no cover - partitions are built by the partitioners
             raise TypeError(f"unknown partition piece {type(piece).__name__}")
 
