@@ -11,6 +11,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 
+from _profiles import assert_equivalent
 from truthound.errors import SourceReadError
 from truthound.profiler import TableProfile, profile
 from truthound.profiler.distributed import (
@@ -274,3 +275,27 @@ def test_hash_buckets_come_from_the_engine_value_hash() -> None:
 
     with pytest.raises(ConfigurationError, match="'nope'"):
         row_hashes(batch, ["nope"])
+
+
+def test_batches_are_sized_by_bytes(tmp_path: Path) -> None:
+    """A wide table's batches hold about 32 MiB of its columns, not 131,072 rows (1,000 float
+    columns: 4,194 rows); a narrow table keeps 131,072; an explicit batch_size wins."""
+    from truthound.profiler.distributed.planning import (
+        TARGET_BATCH_BYTES,
+        batch_rows,
+        plan_source,
+    )
+
+    wide = pa.schema([pa.field(f"c{i}", pa.float64()) for i in range(1000)])
+    assert batch_rows(wide) == TARGET_BATCH_BYTES // 8000
+    assert batch_rows(pa.schema([("a", pa.int64()), ("s", pa.string())])) == 131_072
+    assert batch_rows(pa.schema([pa.field(f"c{i}", pa.string()) for i in range(100_000)])) == 256
+    table = pa.table({f"c{i}": pa.array(range(i, i + 3000), pa.float64()) for i in range(400)})
+    path = tmp_path / "wide.parquet"
+    pq.write_table(table, path)
+    assert plan_source(str(path)).batch_size == TARGET_BATCH_BYTES // 3200
+    assert plan_source(str(path), columns=["c1"]).batch_size == 131_072
+    assert plan_source(str(path), batch_size=1000).batch_size == 1000
+    small = profile(str(path), batch_size=100, num_workers=1)
+    auto = profile(str(path), num_workers=2)
+    assert_equivalent(auto, small)

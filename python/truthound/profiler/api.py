@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from truthound.errors import ConfigurationError
 from truthound.profiler.model import TableProfile
 from truthound.profiler.progress import ProgressCallback
-from truthound.profiler.sources import DEFAULT_BATCH_SIZE
 
 if TYPE_CHECKING:
     from truthound.profiler.distributed.observer import RunObserver
@@ -91,7 +90,7 @@ def profile(
     patterns: bool = True,
     pattern_threshold: float = 0.8,
     correlations: bool = False,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
     progress: bool | ProgressCallback = False,
     format: str | None = None,
     encoding: str | None = None,
@@ -111,7 +110,8 @@ def profile(
     Options: ``columns`` (profile only these), ``top_n`` top/bottom values per column,
     ``histogram_bins``, ``patterns`` (string pattern detection) and ``pattern_threshold`` (the
     share of non-null values a pattern must match), ``correlations`` (Pearson for numeric pairs),
-    ``batch_size`` (rows per batch handed to the engine), ``progress`` (True: a tqdm bar on
+    ``batch_size`` (rows per batch handed to the engine; default: as many as fit about
+    32 MiB of the columns read, at most 131,072, so a wide table's batches stay small), ``progress`` (True: a tqdm bar on
     stderr; or a callable ``(rows_done, total_rows_or_None)``), ``encoding`` (of CSV, TSV and
     JSON files: latin-1, cp1252, utf-16, ...; default UTF-8, or UTF-16/32 told by a byte-order
     mark, reported in ``source``; a file that is not UTF-8 otherwise raises SourceReadError

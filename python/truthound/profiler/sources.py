@@ -172,7 +172,7 @@ def _validate_columns(columns: Iterable[str] | None) -> list[str] | None:
     return cols
 
 
-def _rechunk(batches: Iterable[pa.RecordBatch], batch_size: int) -> Iterator[pa.RecordBatch]:
+def rechunk(batches: Iterable[pa.RecordBatch], batch_size: int) -> Iterator[pa.RecordBatch]:
     """Split batches larger than batch_size into zero-copy slices (progress granularity)."""
     for batch in batches:
         n = batch.num_rows
@@ -503,7 +503,7 @@ def _ipc_stream_source(
     def batches() -> Iterator[pa.RecordBatch]:
         try:
             with pa.ipc.open_stream(path) as reader:
-                for batch in _rechunk(reader, batch_size):
+                for batch in rechunk(reader, batch_size):
                     yield _project(batch, columns)
         except (pa.ArrowException, OSError) as exc:
             raise SourceReadError(f"{path}: {_one_line(exc)}") from exc
@@ -1208,7 +1208,7 @@ def _csv_fragment_batches(
     with fragment.filesystem.open_input_stream(fragment.path, compression="detect") as f:
         reader = pa_csv.open_csv(f, read_options=options, parse_options=fmt.parse_options,
                                  convert_options=convert)
-        for batch in _rechunk(reader, batch_size):
+        for batch in rechunk(reader, batch_size):
             yield _conform(batch, projected, keys)
 
 
@@ -1227,7 +1227,7 @@ def _json_fragment_batches(
     keys = ds.get_partition_keys(fragment.partition_expression)
     options = pa_json.ReadOptions(use_threads=use_threads, block_size=_JSON_BLOCK)
     with _text_stream(fragment.filesystem, fragment.path, encoding) as f:
-        for batch in _rechunk(pa_json.open_json(f, read_options=options), batch_size):
+        for batch in rechunk(pa_json.open_json(f, read_options=options), batch_size):
             yield _conform(batch, projected, keys)
 
 
@@ -1298,7 +1298,7 @@ def _reader_source(
         if once and used:
             raise SourceReadError(f"{description} is a one-shot stream and was already read")
         used = True
-        for batch in _rechunk(make_reader(), batch_size):
+        for batch in rechunk(make_reader(), batch_size):
             yield _project(batch, columns)
 
     return ArrowSource(description, projected, total, batches)
@@ -1344,7 +1344,7 @@ def _polars_source(
 
         def lazy_batches() -> Iterator[pa.RecordBatch]:
             for frame in frames():
-                for batch in _rechunk(frame.to_arrow().to_batches(), batch_size):
+                for batch in rechunk(frame.to_arrow().to_batches(), batch_size):
                     if batch.num_rows:
                         yield batch.cast(schema) if batch.schema != schema else batch
 

@@ -168,7 +168,8 @@ def split_options(options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str,
 
     rest = dict(options)
     source = {k: rest.pop(k) for k in _SOURCE_OPTIONS if k in rest}
-    source.setdefault("batch_size", DEFAULT_BATCH_SIZE)
+    if source.get("batch_size", 0) is None:
+        del source["batch_size"]  # planning sizes batches by bytes
     return source, engine_options(**rest)
 
 

@@ -58,6 +58,34 @@ class SourcePlan:
         return pa.schema([self.schema.field(c) for c in self.columns])
 
 
+# Batches are sized to hold about this many bytes of the columns read (at most
+# DEFAULT_BATCH_SIZE rows, at least MIN_BATCH_ROWS): 131,072 rows of a 1,000-column table would be
+# about 1 GB per batch per worker.
+TARGET_BATCH_BYTES = 32 * 1024 * 1024
+MIN_BATCH_ROWS = 256
+# Bytes a row of a variable-width value is assumed to take (offsets and data).
+_VARIABLE_WIDTH_BYTES = 24
+
+
+def _value_bytes(t: pa.DataType) -> int:
+    if pa.types.is_struct(t):
+        return sum(_value_bytes(f.type) for f in t)
+    if pa.types.is_dictionary(t):
+        return _value_bytes(t.index_type)
+    if pa.types.is_boolean(t) or pa.types.is_null(t):
+        return 1
+    try:
+        return max(1, t.byte_width)
+    except ValueError:  # variable width: strings, binary, lists, ...
+        return _VARIABLE_WIDTH_BYTES
+
+
+def batch_rows(schema: pa.Schema) -> int:
+    """Rows per batch for ``schema`` (the columns read): about TARGET_BATCH_BYTES a batch."""
+    row = sum(_value_bytes(f.type) for f in schema) or 1
+    return max(MIN_BATCH_ROWS, min(DEFAULT_BATCH_SIZE, TARGET_BATCH_BYTES // row))
+
+
 # A row group is not split into row ranges of fewer rows than this.
 PARQUET_MIN_RANGE_ROWS = 65_536
 
@@ -179,7 +207,7 @@ def plan_source(
     data: Any,
     *,
     columns: Iterable[str] | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
     format: str | None = None,
     min_units: int = 1,
     encoding: str | None = None,
@@ -192,13 +220,16 @@ def plan_source(
     a local file with fewer row groups than ``min_units`` into row ranges of them), other files
     per file. ``csv_column_types`` forces the type of CSV/TSV columns (the driver reads a column
     as text after a value that does not fit the type inferred from the file's first block).
+    ``batch_size`` None: rows per batch from the columns' widths (:func:`batch_rows`).
     """
     if isinstance(data, SourcePlan):
         return data
     # open_source validates everything exactly as profile() does (columns, formats, errors).
-    src = open_source(data, columns=columns, batch_size=batch_size, format=format,
-                      encoding=encoding, csv_column_types=csv_column_types)
+    src = open_source(data, columns=columns, batch_size=DEFAULT_BATCH_SIZE if batch_size is None else batch_size,
+                      format=format, encoding=encoding, csv_column_types=csv_column_types)
     _check_schema(src.schema, src.description)
+    if batch_size is None:
+        batch_size = batch_rows(src.schema)
     cols = tuple(src.schema.names)
     if _sources.path_sources(data) is not None or _sources.is_dataset(data, "FileSystemDataset"):
         opened: tuple[ds.Dataset | _sources.ParquetFileSource, str] | None
@@ -249,7 +280,8 @@ def plan_source(
 
         def open_stream(read_columns: Sequence[str]) -> Iterator[pa.RecordBatch]:  # noqa: F811
             if first and list(read_columns) == list(cols):
-                return first.pop().batches()
+                # opened before the batch size was known: cut its batches to it
+                return _sources.rechunk(first.pop().batches(), batch_size)
             first.clear()
             return open_source(
                 data, columns=list(read_columns), batch_size=batch_size, format=format
@@ -265,7 +297,7 @@ def external_plan(
     partition_rows: Sequence[int | None],
     *,
     columns: Iterable[str] | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
 ) -> SourcePlan:
     """The plan of a frame a distributed engine holds in ``len(partition_rows)`` partitions
     (their row counts where known): one :class:`ExternalPiece` per partition, kept as the
@@ -277,6 +309,8 @@ def external_plan(
     units: list[Piece] = [ExternalPiece(frame, i, n) for i, n in enumerate(partition_rows)]
     known = [n for n in partition_rows if n is not None]
     total = sum(known) if len(known) == len(partition_rows) else None
+    if batch_size is None:
+        batch_size = batch_rows(pa.schema([schema.field(c) for c in cols]))
     return SourcePlan(description, schema, cols, "external", units, total, batch_size)
 
 

@@ -69,7 +69,7 @@ def _csv_range_batches(
     projected = pa.schema([schema.field(c) for c in columns])
     reader = pa_csv.open_csv(pa.py_buffer(data), read_options=read, parse_options=parse,
                              convert_options=convert)
-    for batch in _sources._rechunk(reader, batch_size):
+    for batch in _sources.rechunk(reader, batch_size):
         if batch.num_rows:
             yield _sources._conform(batch, projected, {})
 
