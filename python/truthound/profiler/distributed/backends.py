@@ -27,6 +27,10 @@ class BaseBackend:
     def profile(self, data: Any, **options: Any) -> Any:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def close(self) -> None:
+        """Stop what this backend started (a Spark session, a Dask cluster, a Ray instance);
+        an engine it connected to is left running. A closed backend may start again."""
+
     def profile_file(self, path: str, **options: Any) -> Any:
         """Profile a file, glob, directory or URI (same as :meth:`profile` of the path)."""
         return self.profile(path, **options)

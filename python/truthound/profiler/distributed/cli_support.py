@@ -126,4 +126,9 @@ def run_distributed(
         num_workers=workers,
         use_processes=bool(processes) if name == "local" else None,
     )
-    return profiler.profile(source, **engine_options)
+    try:
+        return profiler.profile(source, **engine_options)
+    finally:
+        close = getattr(profiler.backend, "close", None)  # a registered backend may have none
+        if callable(close):
+            close()  # a session, cluster or Ray the backend started, it stops

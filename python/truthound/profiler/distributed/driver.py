@@ -51,6 +51,7 @@ __all__ = [
     "TaskProgress",
     "TaskFinished",
     "TaskFailed",
+    "TaskRetrying",
     "TaskEvent",
     "Executor",
     "run",
@@ -120,7 +121,17 @@ class TaskFailed:
     error: BaseException
 
 
-TaskEvent = TaskStarted | TaskProgress | TaskFinished | TaskFailed
+@dataclass(frozen=True)
+class TaskRetrying:
+    """The engine runs the task again (its worker died, Ray or Dask retries it): what the task
+    reported so far is void, and its partition reports again under the next attempt."""
+
+    key: tuple[int, int, int]
+    worker: str
+    error: BaseException
+
+
+TaskEvent = TaskStarted | TaskProgress | TaskFinished | TaskFailed | TaskRetrying
 
 
 class Executor(Protocol):
@@ -129,7 +140,8 @@ class Executor(Protocol):
     ``start`` before the first task and ``close`` after the last (``cancel``: drop the tasks not
     started, after a failure); ``capacity`` is how many more tasks it takes now; ``submit`` must
     not block; ``events`` returns what happened since the last call (waiting up to ``timeout``
-    seconds for something), each task ending with one TaskFinished or TaskFailed.
+    seconds for something), each task ending with one TaskFinished or TaskFailed. An executor
+    whose engine retries a task by itself reports TaskRetrying before the new try's events.
 
     An executor may set ``window``, the tasks the driver issues ahead of the oldest unmerged one
     (default ``MERGE_WINDOW_PER_WORKER * num_workers``; ``sys.maxsize``: every task is submitted
@@ -262,7 +274,7 @@ def run(
                 if not retryable(exc):
                     raise
                 csv_types[exc.column] = pa.large_string()
-                attempt += 1
+                attempt = current.next_attempt()
         merge_started = time.perf_counter()
         state.add_source(plan.description)
         result = TableProfile._from_state(state, source=plan.description)
@@ -294,6 +306,7 @@ class _PartitionState:
     rows_done: int = 0  # rows of merged chunks
     rows_running: dict[int, int] = field(default_factory=dict)  # chunk -> rows read so far
     waiting: dict[int, Any] = field(default_factory=dict)  # chunk -> finished partial
+    retries: int = 0  # tries the engine started again (TaskRetrying)
     state: Any = None
     duration: float = 0.0
     payload_bytes: int = 0
@@ -356,7 +369,8 @@ class _Run:
         if not part.submitted:
             part.submitted = True
             p = self.partitions[task.partition]
-            self.watcher.partition_submitted(task.partition, self.attempt, total_rows=p.num_rows,
+            self.watcher.partition_submitted(task.partition, self._attempt(task.partition),
+                                             total_rows=p.num_rows,
                                              description=p.describe())
         self.executor.submit(task)
         self.in_flight += 1
@@ -403,8 +417,11 @@ class _Run:
         elif isinstance(event, TaskProgress):
             self._started(partition, "")
             part.rows_running[chunk] = event.rows
-            self.watcher.partition_progress(partition, self.attempt, rows_processed=part.rows_read(),
+            self.watcher.partition_progress(partition, self._attempt(partition),
+                                            rows_processed=part.rows_read(),
                                             total_rows=self.partitions[partition].num_rows)
+        elif isinstance(event, TaskRetrying):
+            self._retrying(partition, chunk, event)
         elif isinstance(event, TaskFinished):
             self.finished.add(event.key)
             self._started(partition, event.worker)
@@ -419,16 +436,38 @@ class _Run:
             self._merge_chunks(partition)
         else:
             self.finished.add(event.key)
-            self.watcher.partition_failed(partition, self.attempt, error=one_line(event.error),
+            self.watcher.partition_failed(partition, self._attempt(partition),
+                                          error=one_line(event.error),
                                           will_retry=self.retryable(event.error))
             part.done = True
             raise event.error
+
+    def _attempt(self, partition: int) -> int:
+        return self.attempt + self.parts[partition].retries
+
+    def next_attempt(self) -> int:
+        """The attempt number a new run of this plan starts at (after every retry here)."""
+        return self.attempt + 1 + max((part.retries for part in self.parts), default=0)
+
+    def _retrying(self, partition: int, chunk: int, event: TaskRetrying) -> None:
+        """The engine runs a task again: the partition's try so far is void (its merged chunks
+        stay, they finished), and it reports again under the next attempt."""
+        part = self.parts[partition]
+        part.rows_running.pop(chunk, None)
+        self.watcher.partition_failed(partition, self._attempt(partition),
+                                      error=one_line(event.error), will_retry=True)
+        part.retries += 1
+        part.started = False
+        self.watcher.partition_submitted(partition, self._attempt(partition),
+                                         total_rows=self.partitions[partition].num_rows,
+                                         description=self.partitions[partition].describe())
 
     def _started(self, partition: int, worker: str) -> None:
         part = self.parts[partition]
         if not part.started:
             part.started = True
-            self.watcher.partition_started(partition, self.attempt, worker=worker or "?")
+            self.watcher.partition_started(partition, self._attempt(partition),
+                                           worker=worker or "?")
 
     def _merge_chunks(self, partition: int) -> None:
         """Fold the partition's finished chunks into its partial, in chunk order."""
@@ -451,9 +490,10 @@ class _Run:
                     and part.state is not None:
                 part.done = True
                 # the last word on rows before the partition completes: progress is cumulative
-                self.watcher.partition_progress(index, self.attempt, rows_processed=part.rows_done,
+                self.watcher.partition_progress(index, self._attempt(index),
+                                                rows_processed=part.rows_done,
                                                 total_rows=self.partitions[index].num_rows)
-                self.watcher.partition_completed(index, self.attempt, rows=part.rows_done,
+                self.watcher.partition_completed(index, self._attempt(index), rows=part.rows_done,
                                                  duration_seconds=part.duration,
                                                  payload_bytes=part.payload_bytes)
         # partitions merge into their column group in partition order, as they complete
@@ -482,7 +522,7 @@ class _Run:
         consume_partition(p, state, batches=())
         if not part.submitted:
             part.submitted = True
-            self.watcher.partition_submitted(index, self.attempt, total_rows=0,
+            self.watcher.partition_submitted(index, self._attempt(index), total_rows=0,
                                              description=p.describe())
         self._started(index, "driver")
         part.state = state
@@ -494,7 +534,7 @@ class _Run:
         for index, part in enumerate(self.parts):
             if part.submitted and not part.done:
                 part.done = True
-                self.watcher.partition_failed(index, self.attempt,
+                self.watcher.partition_failed(index, self._attempt(index),
                                               error="cancelled: another partition failed",
                                               will_retry=will_retry)
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from truthound.errors import ConfigurationError
 from truthound.profiler.distributed.auto import auto_select_backend
+from truthound.profiler.distributed.backends import BaseBackend
 from truthound.profiler.distributed.config import (
     DaskConfig,
     DistributedBackend,
@@ -103,5 +104,9 @@ class DistributedProfiler:
         if callable(executor):  # a backend of the driver: it supplies how partitions run
             return driver.run(source, executor(), strategy=self.partition_strategy,
                               observer=watcher, **options)
+        if isinstance(self.backend, BaseBackend):
+            # Spark, Dask, Ray: the backend plans frames its engine holds, then runs the driver
+            return self.backend.profile(source, partition_strategy=self.partition_strategy,
+                                        monitor=watcher, **options)
         # a registered backend of its own (BackendRegistry.register): profile(data) is its API
         return self.backend.profile(source, **options)
