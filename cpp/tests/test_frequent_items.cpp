@@ -326,6 +326,41 @@ TEST(FrequentItems, MergeOfExactPartsStaysExactAndEqualsTheWhole) {
   EXPECT_EQ(m.serialize(), sketch_of(s, 1024).serialize());
 }
 
+// The table's load is a memory/speed choice, not part of the sketch: any dense_slots gives the
+// same sketch, exact or approximate, fed directly or merged.
+TEST(FrequentItems, DenseSlotsChangeNoResult) {
+  for (uint64_t seed : {7u, 8u}) {
+    const Stream exact = uniform_stream(50000, 3000, seed);
+    const Stream zipf = zipf_stream(200000, 50000, 1.0, seed);
+    for (const Stream* s : {&exact, &zipf}) {
+      const FrequentItems reference = sketch_of(*s, 4096);
+      for (size_t slots : {size_t{16}, size_t{1024}, FrequentItems::kDenseSlots}) {
+        FrequentItems a(4096), b(4096);
+        a.set_dense_slots(slots);
+        b.set_dense_slots(slots);
+        s->feed(a, 0, 70000);
+        s->feed(b, 70000, SIZE_MAX);
+        a.merge(b);
+        FrequentItems whole(4096);
+        whole.set_dense_slots(slots);
+        s->feed(whole, 0, SIZE_MAX);
+        EXPECT_EQ(whole.serialize(), reference.serialize()) << slots;
+        FrequentItems ref_merged = sketch_of(*s, 4096, 0, 70000);
+        ref_merged.merge(sketch_of(*s, 4096, 70000));
+        EXPECT_EQ(a.serialize(), ref_merged.serialize()) << slots;
+      }
+    }
+  }
+}
+
+TEST(FrequentItems, RejectsDenseSlotsOutsideRange) {
+  FrequentItems fi(64);
+  for (size_t bad : {size_t{0}, size_t{8}, size_t{1000}, FrequentItems::kDenseSlots * 2}) {
+    EXPECT_THROW(fi.set_dense_slots(bad), InvalidArgumentError) << bad;
+  }
+  EXPECT_NO_THROW(fi.set_dense_slots(16));
+}
+
 TEST(FrequentItems, MergeIsCommutative) {
   for (uint64_t seed : {1u, 2u, 3u}) {
     const Stream s = zipf_stream(200000, 50000, 1.0, seed);

@@ -1,6 +1,7 @@
 #include "truthound/profile/partial.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <string_view>
 
@@ -61,12 +62,30 @@ void PartialProfile::add_null_rows(ColumnState& c, uint64_t n) {
   c.add_null_rows(n);
 }
 
+// Bytes of frequent-items table slots a profile's columns may take together at a low load: a
+// table of 12 columns keeps the fast 1/8 load up to 65,536 slots (1 MiB), one of 1,000 columns
+// fills tables to 1/2 from 16,384 slots on, so a column of 10,000 distinct values takes 512 KiB
+// instead of 1 MiB (10,000 x 10,000 table, 2 workers: peak RSS measured in the issue note).
+constexpr size_t kTopValueTableBudget = size_t{256} << 20;
+constexpr size_t kMinDenseSlots = 1024;
+
+void PartialProfile::fit_tables() {
+  const size_t per_column = kTopValueTableBudget / 16 / std::max<size_t>(1, columns_.size());
+  const size_t slots = std::clamp(std::bit_floor(std::max<size_t>(1, per_column)), kMinDenseSlots,
+                                  FrequentItems::kDenseSlots);
+  if (slots == dense_slots_) return;
+  dense_slots_ = slots;
+  for (auto& c : columns_) c.set_dense_slots(slots);
+}
+
 ColumnState& PartialProfile::column_for(const std::string& name, const DataType& type) {
   auto it = index_.find(name);
   if (it != index_.end()) return columns_[it->second];
   index_.emplace(name, columns_.size());
   columns_.emplace_back(name, type, options_);
+  columns_.back().set_dense_slots(dense_slots_);
   add_null_rows(columns_.back(), rows_);  // rows seen before the column appeared
+  fit_tables();
   return columns_.back();
 }
 
@@ -274,7 +293,9 @@ void PartialProfile::merge(const PartialProfile& other, MergeMode mode) {
       for (const auto& c : other.columns_) {
         index_.emplace(c.name(), columns_.size());
         columns_.push_back(c);
+        columns_.back().set_dense_slots(dense_slots_);
       }
+      fit_tables();
       if (columns_.size() == other.columns_.size()) {
         rows_ = other.rows_;
         duplicates_ = other.duplicates_;
@@ -297,6 +318,7 @@ void PartialProfile::merge(const PartialProfile& other, MergeMode mode) {
         if (it == index_.end()) {
           index_.emplace(oc.name(), columns_.size());
           columns_.emplace_back(oc.name(), oc.type(), options_);
+          columns_.back().set_dense_slots(dense_slots_);
           columns_.back().add_null_rows(rows_);
           columns_.back().merge(oc);
         } else {
@@ -304,13 +326,12 @@ void PartialProfile::merge(const PartialProfile& other, MergeMode mode) {
         }
       }
       for (auto& c : columns_) {
-        bool in_other = false;
-        for (const auto& oc : other.columns_) in_other = in_other || oc.name() == c.name();
-        if (!in_other) c.add_null_rows(other.rows_);
+        if (!other.index_.count(c.name())) c.add_null_rows(other.rows_);
       }
       rows_ += other.rows_;
       duplicates_.merge(other.duplicates_);
       duplicates_available_ = duplicates_available_ && other.duplicates_available_;
+      fit_tables();
     }
     for (const auto& [k, v] : other.correlations_) correlations_[k].merge(v);
     for (const auto& s : other.sources_) add_source(s);
@@ -415,6 +436,7 @@ PartialProfile PartialProfile::deserialize(const void* data, size_t size) {
     out.index_.emplace(c.name(), out.columns_.size());
     out.columns_.push_back(std::move(c));
   }
+  out.fit_tables();
   const size_t n_corr = p.count(16);
   for (size_t i = 0; i < n_corr; ++i) {
     std::string a(p.str()), b(p.str());

@@ -12,23 +12,6 @@ namespace truthound {
 namespace {
 
 constexpr size_t kInitialSlots = 16;
-// Items a table of `slots` slots holds at most. A low load (1/8) while the table is small, so
-// that a lookup almost always decides on its first slot (the hot loop's one branch stays
-// predictable); from kDenseSlots on, a load of 1/2, so that the table of a column with many
-// distinct values stays small: 16,384 items fit 65,536 slots of 16 bytes (1 MiB, a load of
-// 1/4) instead of 131,072 (2 MiB). Measured on 4M distinct values, capacity 16,384, ns per
-// value: 5.1 at 2 MiB, 5.9 at 1 MiB, 7.5 at 512 KiB (load 1/2; more probes and branch misses).
-constexpr size_t kDenseSlots = 65536;
-size_t load_limit(size_t slots) {
-  return slots < kDenseSlots ? slots / 8 : slots / 2;
-}
-
-// Slots for `items`.
-size_t slots_for(size_t items) {
-  size_t slots = kInitialSlots;
-  while (items > load_limit(slots)) slots *= 2;
-  return slots;
-}
 
 // Ties between equal counts go by value (`less`, or the bytes), then by hash, so the order is
 // deterministic.
@@ -39,6 +22,39 @@ bool value_before(const FrequentItems::Row& a, const FrequentItems::Row& b,
 }
 
 }  // namespace
+
+// Items a table of `slots` slots holds at most. A low load (1/8) while the table is small, so
+// that a lookup almost always decides on its first slot (the hot loop's one branch stays
+// predictable); from dense_slots_ (kDenseSlots unless a wide profile lowers it) on, a load of
+// 1/2, so that the table of a column with many distinct values stays small: 16,384 items fit
+// 65,536 slots of 16 bytes (1 MiB, a load of 1/4) instead of 131,072 (2 MiB). Measured on 4M
+// distinct values, capacity 16,384, ns per value: 5.1 at 2 MiB, 5.9 at 1 MiB, 7.5 at 512 KiB
+// (load 1/2; more probes and branch misses).
+size_t FrequentItems::load_limit(size_t slots) const {
+  return slots < dense_slots_ ? slots / 8 : slots / 2;
+}
+
+// Slots for `items`.
+size_t FrequentItems::slots_for(size_t items) const {
+  size_t slots = kInitialSlots;
+  while (items > load_limit(slots)) slots *= 2;
+  return slots;
+}
+
+void FrequentItems::set_dense_slots(size_t slots) {
+  if (slots < kInitialSlots || slots > kDenseSlots || !std::has_single_bit(slots)) {
+    throw InvalidArgumentError("FrequentItems: dense_slots must be a power of two in 16.." +
+                               std::to_string(kDenseSlots) + ", got " + std::to_string(slots));
+  }
+  dense_slots_ = slots;
+  // The table keeps its size; only when the next insert grows it changes. Keep the hot path's
+  // invariant: room for insert_limit_ + 1 items before after_insert() moves them.
+  insert_limit_ = std::min<size_t>(capacity_, load_limit(keys_.size()));
+  if (occupied_.size() < insert_limit_ + 1) {
+    occupied_.resize(insert_limit_ + 1);
+    refs_.resize(insert_limit_ + 1);
+  }
+}
 
 FrequentItems::FrequentItems(uint32_t capacity) : capacity_(capacity) {
   if (capacity < 1 || capacity > kMaxCapacity) {
@@ -250,7 +266,9 @@ void FrequentItems::merge(const FrequentItems& other) {
   }
   if (other.is_empty()) return;
   if (is_empty()) {
+    const size_t dense_slots = dense_slots_;
     *this = other;
+    set_dense_slots(dense_slots);
     return;
   }
   capacity_ = std::min(capacity_, other.capacity_);
@@ -416,7 +434,7 @@ FrequentItems FrequentItems::deserialize(ByteReader& in) {
   FrequentItems fi(capacity);
   fi.n_ = n;
   fi.offset_ = offset;
-  fi.rebuild(items, slots_for(items.size()), nullptr);
+  fi.rebuild(items, fi.slots_for(items.size()), nullptr);
   fi.release_scratch();
   return fi;
 }

@@ -106,6 +106,8 @@ class ColumnState {
   // Merges another state of the same column (same rows or other rows). Promotes losslessly
   // compatible types; throws SchemaError otherwise.
   void merge(const ColumnState& other);
+  // See FrequentItems::set_dense_slots: a profile of many columns keeps their tables small.
+  void set_dense_slots(size_t slots) { freq_.set_dense_slots(slots); }
 
   void serialize(ByteWriter& out) const;
   static ColumnState deserialize(ByteReader& in, const ProfileOptions& options);

@@ -86,10 +86,14 @@ class PartialProfile {
                int64_t offset, int64_t length, const uint8_t* parent_valid, std::vector<Leaf>& out,
                int depth);
   ColumnState& column_for(const std::string& name, const DataType& type);
+  // Sets the columns' frequent-items tables to fit kTopValueTableBudget together (called when
+  // the number of columns changes).
+  void fit_tables();
   void add_null_rows(ColumnState& c, uint64_t n);
 
   ProfileOptions options_;
   uint64_t rows_ = 0;
+  size_t dense_slots_ = FrequentItems::kDenseSlots;
   std::vector<ColumnState> columns_;
   std::unordered_map<std::string, size_t> index_;
   std::vector<std::string> sources_;
