@@ -185,7 +185,10 @@ QUANTILE_KEYS = {"p01": 0.01, "p05": 0.05, "p10": 0.10, "p25": 0.25, "p50": 0.5,
 
 
 def value_counts(arr: pa.Array) -> Counter:
-    return Counter(canonical(v) for v in valid_values(arr))
+    """Counts of the values top and bottom values rank: NaN is not among them (the profile
+    counts it as nan_count)."""
+    return Counter(canonical(v) for v in valid_values(arr)
+                   if not (isinstance(v, float) and math.isnan(v)))
 
 
 def as_reported(value: Any, k: str) -> Any:
