@@ -42,6 +42,7 @@ from truthound.profiler.distributed.monitoring import (
     MonitorEvent,
     MonitorEventType,
 )
+from truthound.profiler.distributed.dask_executor import DaskTaskError
 from truthound.profiler.distributed.monitoring.adapters import DaskMonitorAdapter
 
 dd = pytest.importorskip("dask.dataframe")
@@ -319,6 +320,44 @@ def test_a_killed_worker_is_retried_and_its_rows_count_once(client: Any, data_di
     assert killed in health and health[killed].status.rank >= HealthStatus.UNHEALTHY.rank, \
         health.get(killed)
     assert MonitorEventType.WORKER_UNHEALTHY in [e.event_type for e in recorder.events]
+
+
+def _set_allowed_failures(dask_scheduler: Any, n: int) -> int:
+    before = int(dask_scheduler.allowed_failures)
+    dask_scheduler.allowed_failures = n
+    return before
+
+
+def test_a_task_whose_worker_keeps_dying_fails_naming_its_file(client: Any, data_dir: Path,
+                                                               tmp_path: Path) -> None:
+    path = data_dir / "parquet" / "b.parquet"
+    dataset = ds.dataset(str(path), format="parquet", filesystem=blocking_filesystem(str(tmp_path)))
+    backend = DaskBackend(DaskConfig(scheduler="distributed"))
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["profile"] = backend.profile(dataset)
+        except BaseException as exc:  # noqa: BLE001 - checked below
+            outcome["error"] = exc
+
+    # the scheduler gives a task up at its first dead worker
+    before = client.run_on_scheduler(_set_allowed_failures, n=0)
+    try:
+        runner = threading.Thread(target=run)
+        runner.start()
+        pid = claimed_pid(str(tmp_path))
+        assert pid in client.run(os.getpid).values()
+        os.kill(pid, signal.SIGKILL)
+        runner.join(timeout=120)
+        assert not runner.is_alive()
+    finally:
+        client.run_on_scheduler(_set_allowed_failures, n=before)
+    assert "profile" not in outcome
+    error = outcome["error"]
+    assert isinstance(error, DaskTaskError), error
+    assert "KilledWorker" in str(error) and "b.parquet" in str(error)
+    client.wait_for_workers(2, timeout=60)  # the nanny restarts the killed worker
 
 
 # --------------------------------------------------------------------------- the monitor adapter
