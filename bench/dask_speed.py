@@ -82,7 +82,7 @@ def main() -> int:
         "ratio_dask_to_local": dask_med / local_med,
         "target_ratio": 1.3,
         "versions": {"truthound": getattr(truthound, "__version__", "?"),
-                     "dask": distributed.__version__, "python": platform.python_version()},
+                     "distributed": distributed.__version__, "python": platform.python_version()},
         "load_average_before": load_before,
     "load_average_after": os.getloadavg(),
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
