@@ -303,6 +303,11 @@ def test_a_killed_worker_is_retried_and_its_rows_count_once(client: Any, data_di
         workers = client.run(os.getpid)  # address -> PID of every worker
         assert pid in workers.values()
         killed = next(address for address, p in workers.items() if p == pid)
+        # the scheduler's view of the blocked task: its Dask key, worker and attempt
+        tasks = DaskMonitorAdapter(client).get_tasks()
+        blocked = [t for t in tasks if t.worker == killed]
+        assert len(blocked) == 1 and blocked[0].state == "processing"
+        assert blocked[0].attempt == 1 and "-p" in blocked[0].key
         time.sleep(0.3)  # a heartbeat of the worker before it dies
         os.kill(pid, signal.SIGKILL)
         runner.join(timeout=120)

@@ -167,10 +167,9 @@ class DaskBackend(BaseBackend):
 
     # ------------------------------------------------------------------ the cluster
 
-    @property
-    def client(self) -> Any:
-        """The ``distributed.Client`` (connected or started on first use; None on a local
-        scheduler)."""
+    def connect(self) -> Any:
+        """The ``distributed.Client`` this backend runs on, connected (or its cluster started)
+        on first use; None on a local scheduler."""
         if self.scheduler in _LOCAL_SCHEDULERS:
             return None
         if self._client is not None and self._client.status == "running":
@@ -255,6 +254,6 @@ class DaskBackend(BaseBackend):
             _import_dask()
             executor = DaskLocalExecutor(scheduler, self._workers(), frames)
         else:
-            client = self.client
+            client = self.connect()
             executor = DaskClusterExecutor(client, self._cluster_workers(client), frames)
         return driver.run(source, executor, strategy=strategy, observer=monitor, **options)

@@ -19,7 +19,7 @@ from truthound.profiler.distributed.monitoring.adapters import BaseMonitorAdapte
 if TYPE_CHECKING:
     from truthound.profiler.distributed.monitoring.monitor import DistributedMonitor
 
-__all__ = ["DaskMonitorAdapter", "DaskWorkerSnapshot"]
+__all__ = ["DaskMonitorAdapter", "DaskTaskSnapshot", "DaskWorkerSnapshot"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,17 @@ class DaskWorkerSnapshot(WorkerSnapshot):
     memory_limit: int | None = None
     tasks_ready: int | None = None
     tasks_in_memory: int | None = None
+
+
+@dataclass(frozen=True)
+class DaskTaskSnapshot:
+    """A task as the scheduler sees it now: its key, state (``processing``, ``memory``, ...), the
+    worker running it and its attempt (1 + the workers that died while running it)."""
+
+    key: str
+    state: str
+    worker: str | None
+    attempt: int
 
 
 def _number(value: Any) -> float | None:
@@ -90,6 +101,22 @@ class DaskMonitorAdapter(BaseMonitorAdapter):
                 tasks_in_memory=int(in_memory) if in_memory is not None else None,
             ))
         return out
+
+    def get_tasks(self, prefix: str = "truthound-") -> list[DaskTaskSnapshot]:
+        """The scheduler's tasks whose key starts with ``prefix`` (the Dask backend names its
+        tasks ``truthound-<run>-p<partition>-a<attempt>-c<chunk>``), by key."""
+
+        def tasks(dask_scheduler: Any, prefix: str) -> list[tuple[str, str, str | None, int]]:
+            # runs on the scheduler (pickled by value: the scheduler need not have truthound)
+            out = []
+            for key, ts in dask_scheduler.tasks.items():
+                if isinstance(key, str) and key.startswith(prefix):
+                    worker = ts.processing_on.address if ts.processing_on is not None else None
+                    out.append((key, str(ts.state), worker, int(ts.suspicious) + 1))
+            return out
+
+        rows = self._client().run_on_scheduler(tasks, prefix=prefix)
+        return [DaskTaskSnapshot(*row) for row in sorted(rows)]
 
     def get_metrics(self) -> dict[str, float]:
         """Totals over the workers: workers, CPU, memory against the limits, task counts."""
