@@ -137,6 +137,21 @@ def test_a_dask_dataframe_on_the_cluster_equals_profile(client: Any, frame_table
         assert got.execution.num_partitions == 4  # the frame's partitioning is kept
 
 
+def test_a_frame_of_python_object_columns_is_typed_from_its_first_partition(
+        client: Any, frame_table: pa.Table) -> None:
+    import dask
+
+    pdf = frame_table.to_pandas()
+    pdf["email"] = pdf["email"].astype(object)
+    with dask.config.set({"dataframe.convert-string": False}):
+        df = dd.from_pandas(pdf, npartitions=3)
+    assert df.dtypes["email"] == object
+    got = DaskBackend(DaskConfig(scheduler="distributed")).profile(df)
+    want = profile(pa.Table.from_pandas(df.compute(), preserve_index=False))
+    _same(got, want, PartitionStrategy.ROW_BASED)
+    assert got["email"].physical_type == want["email"].physical_type
+
+
 @pytest.mark.parametrize("scheduler", ["threads", "processes", "synchronous"])
 def test_local_schedulers(data_dir: Path, frame_table: pa.Table, scheduler: str) -> None:
     backend = DaskBackend(DaskConfig(scheduler=scheduler, num_workers=2))
