@@ -34,7 +34,7 @@ fi
 step "installing truthound with its [test] extra (builds the C++ extension)"
 python -m pip install -q --upgrade pip
 python -m pip install -q cmake ninja
-python -m pip install -q ".[test]"
+python -m pip install -q ".[test,dask]"
 
 # ---- C++ tests ----
 step "C++: build and run the GoogleTest suite"

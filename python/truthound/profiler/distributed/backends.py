@@ -3,8 +3,9 @@
 A backend profiles a source: ``profile(data, **options) -> TableProfile``. Every backend does the
 same three steps -- plan partitions, run :func:`~truthound.profiler.distributed.worker.profile_partition`
 on each (getting the engine's serialized partial back), merge the partials in the engine -- and
-differs only in where step two runs. Spark, Dask and Ray land in the next release: their classes
-validate their configuration today and raise BackendNotAvailableError from ``profile``.
+differs only in where step two runs. Dask runs on its schedulers (:mod:`.dask_backend`); Spark
+and Ray land in the next release: their classes validate their configuration today and raise
+BackendNotAvailableError from ``profile``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from truthound.errors import BackendNotAvailableError, ConfigurationError
-from truthound.profiler.distributed.config import DaskConfig, RayConfig, SparkConfig
+from truthound.profiler.distributed.config import RayConfig, SparkConfig
 
 __all__ = ["BaseBackend", "SparkBackend", "DaskBackend", "RayBackend"]
 
@@ -74,15 +75,11 @@ class SparkBackend(_PendingBackend):
     config_class = SparkConfig
 
 
-class DaskBackend(_PendingBackend):
-    """Dask Distributed backend (one task per fragment or partition; not available yet)."""
-
-    name = "dask"
-    config_class = DaskConfig
-
-
 class RayBackend(_PendingBackend):
     """Ray backend (``map_batches`` / remote tasks over fragments; not available yet)."""
 
     name = "ray"
     config_class = RayConfig
+
+
+from truthound.profiler.distributed.dask_backend import DaskBackend  # noqa: E402

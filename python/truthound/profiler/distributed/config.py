@@ -104,6 +104,8 @@ class DaskConfig:
     scheduler_address: str | None = field(
         default_factory=lambda: os.environ.get("DASK_SCHEDULER_ADDRESS") or None
     )
+    # How long connecting to a scheduler address may take before the backend gives up.
+    connect_timeout_seconds: float = 10.0
 
     def validate(self) -> None:
         if not isinstance(self.scheduler, str) or not self.scheduler:
@@ -114,6 +116,10 @@ class DaskConfig:
                 f"scheduler address (tcp://host:port), got {self.scheduler!r}"
             )
         _check_positive("DaskConfig.num_workers", self.num_workers)
+        timeout = self.connect_timeout_seconds
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise ConfigurationError(
+                f"DaskConfig.connect_timeout_seconds must be a positive number, got {timeout!r}")
 
 
 @dataclass

@@ -2,7 +2,8 @@
 nodes) into worker health, as heartbeats with CPU and memory.
 
 :class:`LocalMonitorAdapter` works today (Linux ``/proc``; elsewhere heartbeats carry no CPU or
-memory). The Dask, Spark and Ray adapters arrive with their backends: their classes take the
+memory). :class:`DaskMonitorAdapter` (:mod:`.dask_adapter`) reads the Dask scheduler's
+``scheduler_info()``. The Spark and Ray adapters arrive with their backends: their classes take the
 spec's arguments now and raise :class:`~truthound.errors.BackendNotAvailableError` from
 ``connect()`` and polling, naming what is missing; they never pretend to watch anything.
 """
@@ -274,16 +275,6 @@ class _ClusterAdapter(BaseMonitorAdapter):
         raise self._unavailable()
 
 
-class DaskMonitorAdapter(_ClusterAdapter):
-    """Dask workers from the scheduler (``client.scheduler_info()``): with the Dask backend."""
-
-    backend, module, install = "Dask", "distributed", "'dask[distributed]'"
-
-    def __init__(self, client: Any = None, poll_interval_seconds: float = 2.0) -> None:
-        super().__init__(poll_interval_seconds)
-        self.client = client
-
-
 class SparkMonitorAdapter(_ClusterAdapter):
     """Spark executors from the status tracker: with the Spark backend."""
 
@@ -302,3 +293,7 @@ class RayMonitorAdapter(_ClusterAdapter):
     def __init__(self, address: str | None = None, poll_interval_seconds: float = 5.0) -> None:
         super().__init__(poll_interval_seconds)
         self.address = address
+
+
+# (imports no Dask: the adapter works on the client it is given)
+from truthound.profiler.distributed.monitoring.dask_adapter import DaskMonitorAdapter  # noqa: E402
