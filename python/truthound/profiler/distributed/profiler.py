@@ -16,7 +16,6 @@ from truthound.profiler.distributed.config import (
     check_num_workers,
     default_backend,
 )
-from truthound.profiler.distributed import driver
 from truthound.profiler.distributed.observer import RunObserver
 from truthound.profiler.distributed.partitioners import Partitioner
 from truthound.profiler.distributed.registry import BackendRegistry
@@ -100,12 +99,9 @@ class DistributedProfiler:
         given to :meth:`create`) is told about every partition.
         """
         watcher = monitor if monitor is not None else self.monitor
-        executor = getattr(self.backend, "executor", None)
-        if callable(executor):  # a backend of the driver: it supplies how partitions run
-            return driver.run(source, executor(), strategy=self.partition_strategy,
-                              observer=watcher, **options)
         if isinstance(self.backend, BaseBackend):
-            # Spark, Dask, Ray: the backend plans frames its engine holds, then runs the driver
+            # local, Spark, Dask, Ray: the backend plans (a frame its engine holds, or a path)
+            # and runs the driver on its executor
             return self.backend.profile(source, partition_strategy=self.partition_strategy,
                                         monitor=watcher, **options)
         # a registered backend of its own (BackendRegistry.register): profile(data) is its API
