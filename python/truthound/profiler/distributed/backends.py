@@ -3,8 +3,9 @@
 A backend profiles a source: ``profile(data, **options) -> TableProfile``. Every backend does the
 same three steps -- plan partitions, run :func:`~truthound.profiler.distributed.worker.profile_partition`
 on each (getting the engine's serialized partial back), merge the partials in the engine -- and
-differs only in where step two runs. Spark, Dask and Ray land in the next release: their classes
-validate their configuration today and raise BackendNotAvailableError from ``profile``.
+differs only in where step two runs. Ray runs on a Ray cluster (:mod:`.ray_backend`); Spark and
+Dask land in the next release: their classes validate their configuration today and raise
+BackendNotAvailableError from ``profile``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from truthound.errors import BackendNotAvailableError, ConfigurationError
-from truthound.profiler.distributed.config import DaskConfig, RayConfig, SparkConfig
+from truthound.profiler.distributed.config import DaskConfig, SparkConfig
 
 __all__ = ["BaseBackend", "SparkBackend", "DaskBackend", "RayBackend"]
 
@@ -81,8 +82,5 @@ class DaskBackend(_PendingBackend):
     config_class = DaskConfig
 
 
-class RayBackend(_PendingBackend):
-    """Ray backend (``map_batches`` / remote tasks over fragments; not available yet)."""
-
-    name = "ray"
-    config_class = RayConfig
+# Re-exported at the end: ray_backend subclasses BaseBackend (it imports Ray only when used).
+from truthound.profiler.distributed.ray_backend import RayBackend  # noqa: E402
