@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import threading
 import time
 import weakref
@@ -69,8 +70,6 @@ def import_ray(*, local_cluster: bool = False) -> Any:
     for the first time, it is told to keep the instance on the loopback address
     (``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``, read by Ray at import).
     """
-    import sys
-
     if local_cluster and "ray" not in sys.modules:
         os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     try:
@@ -108,6 +107,18 @@ def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT_SECONDS) -> N
             f"cannot reach the Ray cluster at {address}: {one_line(exc)} (after at most "
             f"{timeout:g} s; is the cluster running, and is the address right?)"
         ) from exc
+
+
+def other_cluster(ray: Any, address: str | None) -> str | None:
+    """Why ``address`` is not the Ray this process is connected to (None when it is, or when
+    no address is asked for: None, ``auto``, ``local``)."""
+    if address is None or address in ("auto", "local"):
+        return None
+    current = ray.get_runtime_context().gcs_address
+    if address == current:
+        return None
+    return (f"asked for the Ray cluster at {address}, but this process is connected to the Ray "
+            f"at {current} already: call ray.shutdown() first, or leave the address out")
 
 
 # --------------------------------------------------------------------------- in the worker
@@ -418,14 +429,13 @@ class RayBackend(BaseBackend):
         """The ``ray`` module, connected: a Ray initialized already, ``config.address``, or a
         local Ray this backend starts."""
         address = self.config.address
+        if address is not None and "ray" not in sys.modules:
+            check_reachable(address)  # Ray is not initialized: fail fast, before importing it
         ray = import_ray(local_cluster=address is None)
         if ray.is_initialized():
-            current = ray.get_runtime_context().gcs_address
-            if address is not None and "://" not in address and address not in ("auto", "local") \
-                    and address != current:
-                raise ConfigurationError(
-                    f"RayConfig.address is {address}, but this process is connected to the Ray "
-                    f"at {current} already: call ray.shutdown() first, or leave address None")
+            other = other_cluster(ray, address)
+            if other is not None:
+                raise ConfigurationError(f"RayConfig.address: {other}")
             self._ray = ray
             return ray
         began = time.perf_counter()

@@ -40,8 +40,13 @@ class RayMonitorAdapter(BaseMonitorAdapter):
 
     def connect(self) -> None:
         """Check that Ray can be watched: initialized here, or reachable at ``address``."""
+        from truthound.profiler.distributed.ray_backend import other_cluster
+
         ray = self._ray()
         if ray.is_initialized():
+            other = other_cluster(ray, self.address)
+            if other is not None:
+                raise BackendNotAvailableError(f"RayMonitorAdapter: {other}")
             return
         if self.address is None:
             raise BackendNotAvailableError(
