@@ -4,8 +4,9 @@
     python bench/ray_speed.py --size 10m --runs 3     # target: Ray <= 1.3 x local
 
 The file comes from bench/generate.py (generated on first use). Each backend profiles the file
-``--runs`` times (median wall time; the first Ray run, which starts Ray's worker processes, is
-reported apart as well). Results go to bench/results/ray-speed-<size>.json and are printed as a
+``--runs`` times, alternating (median wall time; a first Ray run, which starts Ray's worker
+processes, is reported apart). The machine's load average is recorded: on a shared machine the
+numbers move with it. Results go to bench/results/ray-speed-<size>.json and are printed as a
 markdown table.
 """
 
@@ -47,29 +48,33 @@ def main() -> int:
 
     data = str(generate.generate(args.size)["parquet"])
     local = DistributedProfiler.create(backend="local", num_workers=args.workers)
-    local_times = []
-    for _ in range(args.runs):
-        seconds, result = _timed(lambda: local.profile(data))
-        local_times.append(seconds)
-    rows = result.row_count
-
     backend = RayBackend(RayConfig(num_cpus=args.workers,
                                    object_store_memory=args.object_store_mib * 1024 * 1024))
+    load_before = os.getloadavg()[0]
     startup, _ = _timed(backend.connect)
-    ray_times = []
+    local_times: list[float] = []
+    ray_times: list[float] = []
     try:
-        for _ in range(args.runs + 1):  # the first run also starts Ray's worker processes
+        # the first Ray run also starts Ray's worker processes: reported apart
+        first, result = _timed(lambda: backend.profile(data))
+        rows = result.row_count
+        partitions = result.execution.num_partitions if result.execution else None
+        # alternated, so a change in the machine's load hits both alike
+        for _ in range(args.runs):
+            seconds, result = _timed(lambda: local.profile(data))
+            assert result.row_count == rows, (result.row_count, rows)
+            local_times.append(seconds)
             seconds, result = _timed(lambda: backend.profile(data))
             assert result.row_count == rows, (result.row_count, rows)
             ray_times.append(seconds)
-        partitions = result.execution.num_partitions if result.execution else None
     finally:
         backend.close()
+    load_after = os.getloadavg()[0]
 
     import ray
 
     local_median = statistics.median(local_times)
-    ray_median = statistics.median(ray_times[1:])
+    ray_median = statistics.median(ray_times)
     report = {
         "size": args.size,
         "rows": rows,
@@ -79,14 +84,15 @@ def main() -> int:
         "local_threads_seconds": local_times,
         "local_median_seconds": local_median,
         "ray_startup_seconds": startup,
-        "ray_first_run_seconds": ray_times[0],
-        "ray_seconds": ray_times[1:],
+        "ray_first_run_seconds": first,
+        "ray_seconds": ray_times,
         "ray_median_seconds": ray_median,
         "ray_partitions": partitions,
         "ratio_ray_to_local": ray_median / local_median,
         "target_ratio": 1.3,
         "ray_version": ray.__version__,
         "python": platform.python_version(),
+        "load_average_1m_before_after": [load_before, load_after],
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
@@ -96,7 +102,7 @@ def main() -> int:
     print(f"| {args.size} ({rows:,} rows) | seconds |\n|---|---|")
     print(f"| local backend, {args.workers} threads (median of {args.runs}) | {local_median:.2f} |")
     print(f"| Ray start-up (ray.init, {args.workers} CPUs) | {startup:.2f} |")
-    print(f"| Ray backend, first run (starts worker processes) | {ray_times[0]:.2f} |")
+    print(f"| Ray backend, first run (starts worker processes) | {first:.2f} |")
     print(f"| Ray backend (median of {args.runs}) | {ray_median:.2f} |")
     print(f"| ratio Ray / local | {ray_median / local_median:.2f} (target <= 1.3) |")
     print(f"results: {out}")
