@@ -158,6 +158,11 @@ def test_spec_distributed_profiler_create_and_auto(ray_session: Any, files: Path
     profiler = DistributedProfiler.create(backend=DistributedBackend.AUTO)
     assert isinstance(profiler.backend, RayBackend)
     _same(profiler.profile(str(files)), want, PartitionStrategy.ROW_BASED)
+    # a Ray Dataset through DistributedProfiler: the backend plans its blocks
+    dataset = ray_session.data.from_arrow([pq.read_table(p) for p in sorted(files.iterdir())])
+    got = DistributedProfiler.create(backend="ray",
+                                     partition_strategy="column_based").profile(dataset)
+    _same(got, want, PartitionStrategy.COLUMN_BASED, sources=False)
     with pytest.raises(ConfigurationError, match="RayConfig"):
         DistributedProfiler.create(backend="ray", config=object())
     with pytest.raises(ConfigurationError, match="RayBackend takes a RayConfig"):
@@ -179,6 +184,20 @@ def test_cli_connects_to_a_ray_address(ray_session: Any, csv_file: Path) -> None
     assert out.returncode == 0, out.stderr
     assert '"row_count": 6000' in out.stdout and '"backend": "ray"' in out.stdout
     assert ray_session.is_initialized() and ray_session.nodes()[0]["Alive"]
+
+
+def test_cli_starts_and_stops_a_local_ray(csv_file: Path) -> None:
+    """``th profile --backend ray`` with no address: a local Ray of its own, on 127.0.0.1,
+    shut down at the end (the process exits cleanly)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("RAY_ADDRESS", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER")}
+    out = subprocess.run(
+        [sys.executable, "-m", "truthound", "profile", str(csv_file), "--backend", "ray",
+         "--partition-strategy", "column_based", "-f", "json"],
+        capture_output=True, text=True, env=env, timeout=180,
+    )
+    assert out.returncode == 0, out.stderr
+    assert '"row_count": 6000' in out.stdout and '"backend": "ray"' in out.stdout
 
 
 # --------------------------------------------------------------------------- errors
@@ -273,7 +292,7 @@ def _run_with_a_kill(backend: RayBackend, source: str, marks: Path, monitor: Dis
     killer = threading.Thread(target=lambda: killed.append(_kill_when_reported(marks)))
     killer.start()
     try:
-        result = run(source, backend.executor(before_task=_holding_hook(str(marks))),
+        result = run(source, backend.ray_executor(before_task=_holding_hook(str(marks))),
                      strategy=PartitionStrategy.ROW_BASED, observer=monitor)
     finally:
         killer.join()

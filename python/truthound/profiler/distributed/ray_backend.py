@@ -55,6 +55,8 @@ INSTALL_HINT = "pip install 'truthound[ray]'"
 # How long the backend waits for a Ray address to accept a connection before it gives up
 # (ray.init itself retries an unreachable GCS for minutes).
 CONNECT_TIMEOUT_SECONDS = 10.0
+# Seconds the driver waits for the reporter actor to hand over the tries' reports.
+_REPORTER_TIMEOUT = 60.0
 # Tasks queued in Ray beyond the ones running, per worker.
 _QUEUED_PER_WORKER = 1
 
@@ -309,7 +311,12 @@ class RayExecutor:
     def _reports(self) -> list[TaskEvent]:
         if self._reporter is None:
             return []
-        reports = self._ray.get(self._reporter.drain.remote())
+        try:
+            reports = self._ray.get(self._reporter.drain.remote(), timeout=_REPORTER_TIMEOUT)
+        except Exception as exc:  # noqa: BLE001 - the actor died or the cluster is gone
+            raise BackendNotAvailableError(
+                f"ray: lost the task reporter actor (is the cluster still up?): {one_line(exc)}"
+            ) from exc
         events: list[TaskEvent] = []
         for report in reports:
             key = report[1]
@@ -477,10 +484,13 @@ class RayBackend(BaseBackend):
         cpus = ray.cluster_resources().get("CPU", 1)
         return max(1, int(cpus))
 
-    def executor(
+    def ray_executor(
         self, *, blocks: list[Any] | None = None, before_task: BeforeTask | None = None
     ) -> RayExecutor:
-        """The executor the driver runs this backend's partitions on (connecting first)."""
+        """The executor the driver runs this backend's partitions on (connecting first).
+
+        Not named ``executor``: DistributedProfiler would then hand it every source, a Ray
+        Dataset too, instead of calling :meth:`profile` (which plans a Dataset's blocks)."""
         ray = self.connect()
         return RayExecutor(ray, self._workers(ray), max_retries=self.config.max_retries,
                            blocks=blocks, before_task=before_task)
@@ -517,9 +527,9 @@ class RayBackend(BaseBackend):
         if is_ray_dataset(data):
             plan, refs = self.plan_dataset(data, **options)
             rest = {k: v for k, v in options.items() if k not in ("columns", "batch_size")}
-            return driver.run(plan, self.executor(blocks=refs), strategy=strategy,
+            return driver.run(plan, self.ray_executor(blocks=refs), strategy=strategy,
                               observer=monitor, **rest)
-        return driver.run(data, self.executor(), strategy=strategy, observer=monitor, **options)
+        return driver.run(data, self.ray_executor(), strategy=strategy, observer=monitor, **options)
 
     def profile_file(self, path: str, **options: Any) -> TableProfile:
         """Profile a file, glob, directory or URI: each task reads its pieces in a Ray worker."""
