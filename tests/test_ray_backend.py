@@ -253,8 +253,9 @@ def test_a_failing_task_names_its_file(ray_session: Any, tmp_path: Path, table: 
 
 
 def _holding_hook(marks: str) -> Any:
-    """A before-task hook: the first try of partition 0 writes its worker's PID to
-    ``marks/pid`` and waits (up to a minute) to be killed; every other try goes on."""
+    """A hook run after a task's first batch: the first try of partition 0 writes its worker's
+    PID to ``marks/pid`` and waits (up to a minute) to be killed, its first rows reported;
+    every other try goes on."""
 
     def hook(task: Task, pid: int) -> None:
         import os as os_
@@ -292,7 +293,7 @@ def _run_with_a_kill(backend: RayBackend, source: str, marks: Path, monitor: Dis
     killer = threading.Thread(target=lambda: killed.append(_kill_when_reported(marks)))
     killer.start()
     try:
-        result = run(source, backend.ray_executor(before_task=_holding_hook(str(marks))),
+        result = run(source, backend.ray_executor(after_first_batch=_holding_hook(str(marks))),
                      strategy=PartitionStrategy.ROW_BASED, observer=monitor)
     finally:
         killer.join()
@@ -309,6 +310,10 @@ def test_a_killed_worker_is_retried_and_rows_count_once(ray_session: Any, files:
     result, pid = _run_with_a_kill(backend, str(files), tmp_path, monitor)
     _same(result, profile(str(files)), PartitionStrategy.ROW_BASED)
     assert MonitorEventType.TASK_RETRYING in kinds
+    # the killed try had reported rows before it died: they are void, the retry's count
+    assert MonitorEventType.TASK_PROGRESS in kinds[:kinds.index(MonitorEventType.TASK_RETRYING)]
+    progress = monitor.get_progress()
+    assert progress is not None and progress.rows_processed == 6000
     stats = monitor.get_statistics()
     assert stats["tasks_completed"] == result.execution.num_partitions  # type: ignore[union-attr]
     assert monitor.metrics_collector is not None

@@ -60,9 +60,10 @@ _REPORTER_TIMEOUT = 60.0
 # Tasks queued in Ray beyond the ones running, per worker.
 _QUEUED_PER_WORKER = 1
 
-# A hook run in the worker before a task's rows are read (tests use it to hold a task while they
-# kill its worker): called with the task and the worker's PID; it must be picklable by Ray.
-BeforeTask = Callable[[Task, int], None]
+# A hook run in the worker after a task's first batch is profiled and its rows reported (tests use
+# it to hold a task mid-way while they kill its worker): called with the task and the worker's
+# PID; it must be picklable by Ray.
+AfterFirstBatch = Callable[[Task, int], None]
 
 
 def import_ray(*, local_cluster: bool = False) -> Any:
@@ -159,7 +160,7 @@ def _run_on_ray(
     task: Task,
     engine_options: str,
     reporter: Any,
-    before_task: BeforeTask | None,
+    after_first_batch: AfterFirstBatch | None,
     *blocks: pa.Table,
 ) -> tuple[int, bytes, str, int, float]:
     """One task in a Ray worker: (rows, serialized partial, worker, pid, seconds). ``blocks``
@@ -173,13 +174,15 @@ def _run_on_ray(
     key = task.key
     # waited for: the driver knows this try (and its worker) before any row is read
     ray.get(reporter.started.remote(key, worker, pid))
-    if before_task is not None:
-        before_task(task, pid)
     began = time.perf_counter()
     state = new_state(engine_options)
+    first = [True]
 
     def on_rows(n: int) -> None:
         reporter.progress.remote(key, n)
+        if first[0] and after_first_batch is not None:
+            first[0] = False
+            after_first_batch(task, pid)
 
     if blocks:
         batch_size = task.work.batch_size
@@ -225,13 +228,13 @@ class RayExecutor:
         *,
         max_retries: int = 3,
         blocks: list[Any] | None = None,
-        before_task: BeforeTask | None = None,
+        after_first_batch: AfterFirstBatch | None = None,
     ) -> None:
         self._ray = ray
         self.num_workers = num_workers
         self.max_retries = max_retries
         self._blocks = blocks
-        self._before_task = before_task
+        self._after_first_batch = after_first_batch
         self._pending: dict[Any, Task] = {}
         self._reporter: Any = None
         # task key -> the worker its current try reported
@@ -265,7 +268,8 @@ class RayExecutor:
                     raise ConfigurationError(
                         f"{task.work.describe()} is held by another engine, not by Ray")
                 refs.append(self._blocks[piece.index])
-        ref = self._remote.remote(task, self._options, self._reporter, self._before_task, *refs)
+        ref = self._remote.remote(task, self._options, self._reporter,
+                                  self._after_first_batch, *refs)
         self._pending[ref] = task
         self.counts["submitted"] += 1
 
@@ -485,7 +489,7 @@ class RayBackend(BaseBackend):
         return max(1, int(cpus))
 
     def ray_executor(
-        self, *, blocks: list[Any] | None = None, before_task: BeforeTask | None = None
+        self, *, blocks: list[Any] | None = None, after_first_batch: AfterFirstBatch | None = None
     ) -> RayExecutor:
         """The executor the driver runs this backend's partitions on (connecting first).
 
@@ -493,7 +497,7 @@ class RayBackend(BaseBackend):
         Dataset too, instead of calling :meth:`profile` (which plans a Dataset's blocks)."""
         ray = self.connect()
         return RayExecutor(ray, self._workers(ray), max_retries=self.config.max_retries,
-                           blocks=blocks, before_task=before_task)
+                           blocks=blocks, after_first_batch=after_first_batch)
 
     # ------------------------------------------------------------------ profiling
 
