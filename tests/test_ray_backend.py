@@ -249,6 +249,17 @@ def test_a_failing_task_names_its_file(ray_session: Any, tmp_path: Path, table: 
         RayBackend().profile(str(tmp_path))
 
 
+def test_a_csv_type_conflict_in_a_worker_plans_again(ray_session: Any, tmp_path: Path) -> None:
+    """An ``x`` after the block the types were inferred from: the Ray worker's error crosses to
+    the driver, which reads the column as text and runs every partition again."""
+    path = tmp_path / "late.csv"
+    path.write_text("n,s\n" + "".join(f"{i},v{i}\n" for i in range(300_000)) + "x,late\n")
+    got = RayBackend().profile(str(path))
+    want = profile(str(path))
+    assert got.row_count == want.row_count == 300_001
+    assert got["n"].physical_type == want["n"].physical_type == "large_string"
+
+
 # --------------------------------------------------------------------------- a killed worker
 
 
