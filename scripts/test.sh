@@ -31,10 +31,10 @@ if [ -z "${VIRTUAL_ENV:-}" ]; then
   # shellcheck disable=SC1091
   . .venv-test/bin/activate
 fi
-step "installing truthound with its [test] extra (builds the C++ extension)"
+step "installing truthound with its [test], [dask] and [ray] extras (builds the C++ extension)"
 python -m pip install -q --upgrade pip
 python -m pip install -q cmake ninja
-python -m pip install -q ".[test,dask]"
+python -m pip install -q ".[test,dask,ray]"
 
 # ---- C++ tests ----
 step "C++: build and run the GoogleTest suite"

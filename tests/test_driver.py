@@ -251,10 +251,12 @@ def test_auto_never_picks_a_backend_that_cannot_run() -> None:
     from truthound.profiler.distributed import DistributedBackend, auto_select_backend
     from truthound.profiler.distributed.auto import _can_run
 
-    # Spark and Ray are placeholders in this release: an active session of one of them
-    # must not make auto choose it (Dask runs: a live client makes auto choose it)
-    assert not any(_can_run(b) for b in (DistributedBackend.SPARK, DistributedBackend.RAY))
-    assert _can_run(DistributedBackend.LOCAL) and _can_run(DistributedBackend.DASK)
+    # Spark is a placeholder in this release: an active session must not make auto choose it.
+    # Dask and Ray run (auto picks them with a live client / an initialized Ray:
+    # tests/test_dask_backend.py, tests/test_ray_backend.py).
+    assert not _can_run(DistributedBackend.SPARK)
+    assert all(_can_run(b) for b in (DistributedBackend.LOCAL, DistributedBackend.DASK,
+                                     DistributedBackend.RAY))
     assert auto_select_backend() is DistributedBackend.LOCAL
 
 

@@ -3,8 +3,9 @@
 A backend profiles a source: ``profile(data, **options) -> TableProfile``. Every backend does the
 same three steps -- plan partitions, run :func:`~truthound.profiler.distributed.worker.profile_partition`
 on each (getting the engine's serialized partial back), merge the partials in the engine -- and
-differs only in where step two runs. Dask runs on its schedulers (:mod:`.dask_backend`); Spark
-and Ray land in the next release: their classes validate their configuration today and raise
+differs only in where step two runs. Dask runs on its schedulers (:mod:`.dask_backend`), Ray
+on a Ray cluster (:mod:`.ray_backend`); Spark lands in the next release: its class validates its
+configuration today and raises
 BackendNotAvailableError from ``profile``.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from truthound.errors import BackendNotAvailableError, ConfigurationError
-from truthound.profiler.distributed.config import RayConfig, SparkConfig
+from truthound.profiler.distributed.config import SparkConfig
 
 __all__ = ["BaseBackend", "SparkBackend", "DaskBackend", "RayBackend"]
 
@@ -75,11 +76,6 @@ class SparkBackend(_PendingBackend):
     config_class = SparkConfig
 
 
-class RayBackend(_PendingBackend):
-    """Ray backend (``map_batches`` / remote tasks over fragments; not available yet)."""
-
-    name = "ray"
-    config_class = RayConfig
-
-
 from truthound.profiler.distributed.dask_backend import DaskBackend  # noqa: E402
+# Re-exported at the end: ray_backend subclasses BaseBackend (it imports Ray only when used).
+from truthound.profiler.distributed.ray_backend import RayBackend  # noqa: E402

@@ -132,8 +132,14 @@ class RayConfig:
     num_cpus: int | None = None
     num_gpus: int | None = None
     object_store_memory: int | None = None
+    # How often Ray runs a task again when its worker dies (Ray's max_retries).
+    max_retries: int = 3
 
     def validate(self) -> None:
+        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int) or \
+                self.max_retries < 0:
+            raise ConfigurationError(
+                f"RayConfig.max_retries must be a non-negative integer, got {self.max_retries!r}")
         if self.address is not None and (not isinstance(self.address, str) or not self.address):
             raise ConfigurationError(f"RayConfig.address must be a non-empty string or None, got {self.address!r}")
         _check_positive("RayConfig.num_cpus", self.num_cpus)

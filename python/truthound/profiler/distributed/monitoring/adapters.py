@@ -3,9 +3,11 @@ nodes) into worker health, as heartbeats with CPU and memory.
 
 :class:`LocalMonitorAdapter` works today (Linux ``/proc``; elsewhere heartbeats carry no CPU or
 memory). :class:`DaskMonitorAdapter` (:mod:`.dask_adapter`) reads the Dask scheduler's
-``scheduler_info()``. The Spark and Ray adapters arrive with their backends: their classes take the
+``scheduler_info()``. The Spark adapter arrives with its backend: its class takes the
 spec's arguments now and raise :class:`~truthound.errors.BackendNotAvailableError` from
 ``connect()`` and polling, naming what is missing; they never pretend to watch anything.
+:class:`RayMonitorAdapter` (:mod:`.ray_adapter`) reads Ray's nodes and resources and the Ray
+backend's task counts; it imports Ray on first use.
 """
 
 from __future__ import annotations
@@ -285,15 +287,7 @@ class SparkMonitorAdapter(_ClusterAdapter):
         self.spark_session = spark_session
 
 
-class RayMonitorAdapter(_ClusterAdapter):
-    """Ray nodes from ``ray.nodes()``: with the Ray backend."""
-
-    backend, module, install = "Ray", "ray", "ray"
-
-    def __init__(self, address: str | None = None, poll_interval_seconds: float = 5.0) -> None:
-        super().__init__(poll_interval_seconds)
-        self.address = address
-
-
 # (imports no Dask: the adapter works on the client it is given)
 from truthound.profiler.distributed.monitoring.dask_adapter import DaskMonitorAdapter  # noqa: E402
+# Re-exported at the end: ray_adapter subclasses BaseMonitorAdapter (it imports Ray only when used).
+from truthound.profiler.distributed.monitoring.ray_adapter import RayMonitorAdapter  # noqa: E402
