@@ -29,6 +29,7 @@ from truthound.profiler.distributed.dask_tasks import (
     run_frame_task,
     run_local_task,
 )
+from truthound.profiler.distributed.local import _EventQueue
 from truthound.profiler.distributed.driver import (
     Task,
     TaskEvent,
@@ -228,7 +229,7 @@ class DaskLocalExecutor:
     def start(self, engine_options: str) -> None:
         self._options = engine_options
         self._work: queue.Queue[Task | None] = queue.Queue()
-        self._events: queue.Queue[TaskEvent] = queue.Queue()
+        self._events = _EventQueue()
         self._pending = 0
         self._lock = threading.Lock()
         self._cancel = threading.Event()
@@ -251,15 +252,7 @@ class DaskLocalExecutor:
         self._work.put(task)
 
     def events(self, timeout: float) -> list[TaskEvent]:
-        try:
-            events = [self._events.get(timeout=timeout)]
-        except queue.Empty:
-            return []
-        while True:
-            try:
-                events.append(self._events.get_nowait())
-            except queue.Empty:
-                break
+        events = self._events.take(timeout)
         done = sum(isinstance(e, (TaskFinished, TaskFailed)) for e in events)
         with self._lock:
             self._pending -= done

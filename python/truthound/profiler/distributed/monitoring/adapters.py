@@ -88,7 +88,7 @@ class BaseMonitorAdapter:
     def poll(self, monitor: DistributedMonitor) -> list[WorkerSnapshot]:
         """One round: a heartbeat per worker into ``monitor``."""
         workers = self.get_workers()
-        for w in workers:
+        for w in self._live(workers, monitor):
             if monitor.health_monitor is not None:
                 monitor.health_monitor.record_heartbeat(
                     w.worker_id, cpu_percent=w.cpu_percent, memory_percent=w.memory_percent,
@@ -99,6 +99,11 @@ class BaseMonitorAdapter:
                     value = getattr(w, name)
                     if value is not None:
                         m.record_worker_metric(w.worker_id, name, value)
+        return workers
+
+    def _live(self, workers: list[WorkerSnapshot], monitor: DistributedMonitor) -> list[WorkerSnapshot]:
+        """The workers that get a heartbeat this round (all of them unless an adapter knows
+        when a worker was last heard from)."""
         return workers
 
     def start(self, monitor: DistributedMonitor) -> None:

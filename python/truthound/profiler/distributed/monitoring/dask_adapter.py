@@ -138,25 +138,13 @@ class DaskMonitorAdapter(BaseMonitorAdapter):
             out[name] = float(sum(values))
         return out
 
-    def poll(self, monitor: DistributedMonitor) -> list[WorkerSnapshot]:
-        """One round: a heartbeat for every worker the scheduler heard from lately."""
-        workers = self.get_workers()
-        timeout = None
-        if monitor.health_monitor is not None:
-            timeout = monitor.health_monitor.config.heartbeat_timeout_seconds
+    def _live(self, workers: list[WorkerSnapshot], monitor: DistributedMonitor) -> list[WorkerSnapshot]:
+        """The workers the scheduler heard from within the heartbeat timeout: a dead worker the
+        scheduler still lists gets no heartbeat, so health sees it go silent."""
+        if monitor.health_monitor is None:
+            return workers
+        timeout = monitor.health_monitor.config.heartbeat_timeout_seconds
         now = time.time()
-        fresh = [w for w in workers
-                 if timeout is None or not isinstance(w, DaskWorkerSnapshot)
-                 or w.last_seen is None or now - w.last_seen <= timeout]
-        for w in fresh:
-            if monitor.health_monitor is not None:
-                monitor.health_monitor.record_heartbeat(
-                    w.worker_id, cpu_percent=w.cpu_percent, memory_percent=w.memory_percent,
-                    active_tasks=w.active_tasks)
-            m = monitor.metrics_collector
-            if m is not None:
-                for name in ("cpu_percent", "memory_percent", "memory_bytes", "active_tasks"):
-                    value = getattr(w, name)
-                    if value is not None:
-                        m.record_worker_metric(w.worker_id, name, value)
-        return workers
+        return [w for w in workers
+                if not isinstance(w, DaskWorkerSnapshot) or w.last_seen is None
+                or now - w.last_seen <= timeout]
