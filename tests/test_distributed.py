@@ -8,6 +8,7 @@ import os
 import pickle
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -138,11 +139,16 @@ def test_spec_distributed_profiler_examples(parquet_dataset: Path, whole_parquet
     assert isinstance(profiler.backend, LocalBackend)
     assert_equivalent(profiler.profile(str(parquet_dataset)), whole_parquet)
 
+    # the spec's master does not exist here: it fails within the connect timeout, named
     profiler = DistributedProfiler.create(
-        backend=DistributedBackend.SPARK, config=SparkConfig(master="spark://master:7077"),
+        backend=DistributedBackend.SPARK,
+        config=SparkConfig(master="spark://master:7077", connect_timeout_seconds=2),
     )
-    with pytest.raises(BackendNotAvailableError, match="spark backend is not available yet"):
+    started = time.monotonic()
+    with pytest.raises(BackendNotAvailableError,
+                       match="Spark master spark://master:7077 cannot be reached within 2 s"):
         profiler.profile(str(parquet_dataset))
+    assert time.monotonic() - started < 10
     profiler = DistributedProfiler.create(
         backend=DistributedBackend.DASK, config=DaskConfig(scheduler="distributed"),
     )
@@ -151,9 +157,10 @@ def test_spec_distributed_profiler_examples(parquet_dataset: Path, whole_parquet
 
 
 def test_spec_backend_classes_not_available_yet(parquet_dataset: Path) -> None:
-    config = SparkConfig(master="spark://master:7077", executor_memory="8g", num_executors=10)
+    config = SparkConfig(master="spark://master:7077", executor_memory="8g", num_executors=10,
+                         connect_timeout_seconds=2)
     backend = SparkBackend(config)
-    with pytest.raises(BackendNotAvailableError, match="spark"):
+    with pytest.raises(BackendNotAvailableError, match="spark://master:7077 cannot be reached"):
         backend.profile_file("hdfs://data/large.parquet")
     backend = DaskBackend(DaskConfig(scheduler="distributed", num_workers=8, memory_limit="8GB"))
     with pytest.raises(BackendNotAvailableError, match="dask"):
@@ -655,6 +662,7 @@ def test_cli_support(parquet_dataset: Path) -> None:
     res = runner.invoke(_cli(), [str(parquet_dataset), "--distributed", "--backend", "spark",
                                  "--master", "spark://master:7077"])
     assert isinstance(res.exception, BackendNotAvailableError)
+    assert "spark://master:7077 cannot be reached" in str(res.exception)
     res = runner.invoke(_cli(), [str(parquet_dataset), "--distributed", "--backend", "local",
                                  "--master", "spark://x:7077"])
     assert isinstance(res.exception, ConfigurationError)

@@ -251,12 +251,14 @@ def test_auto_never_picks_a_backend_that_cannot_run() -> None:
     from truthound.profiler.distributed import DistributedBackend, auto_select_backend
     from truthound.profiler.distributed.auto import _can_run
 
-    # Spark, Dask and Ray are placeholders in this release: an active session of one of them
-    # must not make auto choose it
-    assert not any(_can_run(b) for b in (DistributedBackend.SPARK, DistributedBackend.DASK,
-                                          DistributedBackend.RAY))
-    assert _can_run(DistributedBackend.LOCAL)
-    assert auto_select_backend() is DistributedBackend.LOCAL
+    # Dask and Ray are placeholders in this release: an active client of one of them must not
+    # make auto choose it; Spark runs (auto picks it when a session is active)
+    assert not any(_can_run(b) for b in (DistributedBackend.DASK, DistributedBackend.RAY))
+    assert _can_run(DistributedBackend.SPARK) and _can_run(DistributedBackend.LOCAL)
+    from truthound.profiler.distributed.spark_session import active_session
+
+    expected = DistributedBackend.SPARK if active_session() is not None else DistributedBackend.LOCAL
+    assert auto_select_backend() is expected
 
 
 def test_hash_buckets_come_from_the_engine_value_hash() -> None:

@@ -3,8 +3,9 @@
 A backend profiles a source: ``profile(data, **options) -> TableProfile``. Every backend does the
 same three steps -- plan partitions, run :func:`~truthound.profiler.distributed.worker.profile_partition`
 on each (getting the engine's serialized partial back), merge the partials in the engine -- and
-differs only in where step two runs. Spark, Dask and Ray land in the next release: their classes
-validate their configuration today and raise BackendNotAvailableError from ``profile``.
+differs only in where step two runs. The Spark backend lives in :mod:`.spark_backend` (re-exported
+here); Dask and Ray land in the next release: their classes validate their configuration today
+and raise BackendNotAvailableError from ``profile``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from truthound.errors import BackendNotAvailableError, ConfigurationError
-from truthound.profiler.distributed.config import DaskConfig, RayConfig, SparkConfig
+from truthound.profiler.distributed.config import DaskConfig, RayConfig
 
 __all__ = ["BaseBackend", "SparkBackend", "DaskBackend", "RayBackend"]
 
@@ -67,13 +68,6 @@ class _PendingBackend(BaseBackend):
         )
 
 
-class SparkBackend(_PendingBackend):
-    """Apache Spark backend (``mapInArrow`` over the DataFrame; not available yet)."""
-
-    name = "spark"
-    config_class = SparkConfig
-
-
 class DaskBackend(_PendingBackend):
     """Dask Distributed backend (one task per fragment or partition; not available yet)."""
 
@@ -86,3 +80,6 @@ class RayBackend(_PendingBackend):
 
     name = "ray"
     config_class = RayConfig
+
+
+from truthound.profiler.distributed.spark_backend import SparkBackend  # noqa: E402

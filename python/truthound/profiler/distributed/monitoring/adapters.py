@@ -2,8 +2,9 @@
 nodes) into worker health, as heartbeats with CPU and memory.
 
 :class:`LocalMonitorAdapter` works today (Linux ``/proc``; elsewhere heartbeats carry no CPU or
-memory). The Dask, Spark and Ray adapters arrive with their backends: their classes take the
-spec's arguments now and raise :class:`~truthound.errors.BackendNotAvailableError` from
+memory). :class:`SparkMonitorAdapter` (:mod:`.spark_adapter`) polls Spark's ``StatusTracker``:
+executors into heartbeats, the run's job group's stages into task counts. The Dask and Ray
+adapters arrive with their backends: their classes take the spec's arguments now and raise :class:`~truthound.errors.BackendNotAvailableError` from
 ``connect()`` and polling, naming what is missing; they never pretend to watch anything.
 """
 
@@ -284,16 +285,6 @@ class DaskMonitorAdapter(_ClusterAdapter):
         self.client = client
 
 
-class SparkMonitorAdapter(_ClusterAdapter):
-    """Spark executors from the status tracker: with the Spark backend."""
-
-    backend, module, install = "Spark", "pyspark", "pyspark"
-
-    def __init__(self, spark_session: Any = None, poll_interval_seconds: float = 5.0) -> None:
-        super().__init__(poll_interval_seconds)
-        self.spark_session = spark_session
-
-
 class RayMonitorAdapter(_ClusterAdapter):
     """Ray nodes from ``ray.nodes()``: with the Ray backend."""
 
@@ -302,3 +293,7 @@ class RayMonitorAdapter(_ClusterAdapter):
     def __init__(self, address: str | None = None, poll_interval_seconds: float = 5.0) -> None:
         super().__init__(poll_interval_seconds)
         self.address = address
+
+
+# pyspark is imported only when the adapter polls
+from truthound.profiler.distributed.monitoring.spark_adapter import SparkMonitorAdapter  # noqa: E402
