@@ -363,3 +363,37 @@ def test_standalone_cluster_profiles_a_multi_file_dataset(tmp_path: Path, datase
     for g, w in zip(got["columns"], want["columns"]):
         assert (g["name"], g["null_count"], g["distinct_count"], str(g["min"]), str(g["max"])) == \
             (w["name"], w["null_count"], w["distinct_count"], str(w["min"]), str(w["max"]))
+
+
+_NO_ENGINE_SCRIPT = """
+import sys
+from truthound.errors import BackendNotAvailableError
+from truthound.profiler.distributed import SparkBackend, SparkConfig
+backend = SparkBackend(SparkConfig(master="local[1]", spark_config={conf}), reader="files")
+try:
+    backend.profile_file(sys.argv[1])
+except BackendNotAvailableError as exc:
+    print(exc)
+finally:
+    backend.close()
+"""
+
+
+@pytest.mark.slow
+def test_a_worker_python_without_truthound_fails_naming_the_interpreter(tmp_path: Path,
+                                                                          dataset: Path) -> None:
+    """PYSPARK_PYTHON set by the user is kept: here an interpreter that cannot see truthound
+    (this Python without its site-packages; Spark's own pyspark.zip is on its path)."""
+    from _spark import TEST_CONF
+
+    wrapper = tmp_path / "python-without-site"
+    wrapper.write_text(f"#!/bin/sh\nexec {sys.executable} -S \"$@\"\n")
+    wrapper.chmod(0o755)
+    env = dict(os.environ, SPARK_LOCAL_IP="127.0.0.1", PYSPARK_PYTHON=str(wrapper))
+    script = _NO_ENGINE_SCRIPT.replace("{conf}", repr(dict(TEST_CONF)))
+    out = subprocess.run([sys.executable, "-c", script, str(dataset)], capture_output=True,
+                         text=True, timeout=180, env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    message = out.stdout.strip().splitlines()[-1]
+    assert "Spark partition" in message and "cannot import truthound's engine" in message
+    assert sys.executable in message and "PYSPARK_PYTHON" in message
