@@ -150,6 +150,13 @@ def test_columns_option_and_empty_partitions(spark: Any, dataset: Path) -> None:
     assert SparkBackend().profile(empty).row_count == 0
 
 
+def test_other_sources_run_as_truthound_tasks_on_spark(spark: Any) -> None:
+    table = _table(1200)
+    got = SparkBackend().profile(table, partition_strategy="hybrid")
+    _same(got, profile(table), PartitionStrategy.HYBRID)
+    assert got.execution is not None and got.execution.executor == "tasks"
+
+
 # --------------------------------------------------------------------------- files
 
 
@@ -397,3 +404,23 @@ def test_a_worker_python_without_truthound_fails_naming_the_interpreter(tmp_path
     message = out.stdout.strip().splitlines()[-1]
     assert "Spark partition" in message and "cannot import truthound's engine" in message
     assert sys.executable in message and "PYSPARK_PYTHON" in message
+
+
+@pytest.mark.slow
+def test_th_profile_distributed_on_spark(dataset: Path, local_profile: TableProfile) -> None:
+    """``th profile PATH --distributed --backend spark --master URL`` in a process of its own
+    (it builds its session and stops it)."""
+    from _spark import TEST_CONF
+
+    conf = " ".join(f"--conf {k}={v}" for k, v in TEST_CONF.items())
+    env = dict(os.environ, SPARK_LOCAL_IP="127.0.0.1", PYSPARK_SUBMIT_ARGS=f"{conf} pyspark-shell")
+    out = subprocess.run(
+        [sys.executable, "-m", "truthound", "profile", f"file://{dataset}/*.parquet",
+         "--distributed", "--backend", "spark", "--master", "local[1]",
+         "--partition-strategy", "hash", "-f", "json"],
+        capture_output=True, text=True, env=env, timeout=180,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    got = json.loads(out.stdout)
+    assert got["row_count"] == 3000 and got["execution"]["backend"] == "spark"
+    assert got["duplicate_row_count"] == local_profile.duplicate_row_count
