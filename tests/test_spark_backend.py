@@ -338,6 +338,10 @@ config = SparkConfig(master=sys.argv[1], executor_cores=1, num_executors=1,
                      spark_config={conf})
 backend = SparkBackend(config, reader="spark")
 try:
+    conf = backend.session.sparkContext.getConf()
+    assert conf.get("spark.executor.memory") == "512m", conf.get("spark.executor.memory")
+    assert conf.get("spark.executor.instances") == "1" and conf.get("spark.executor.cores") == "1"
+    assert conf.get("spark.app.name") == "truthound-profiler"
     result = backend.profile_file(sys.argv[2], partition_strategy=sys.argv[3])
     print(json.dumps(result.to_dict(), default=str))
 finally:

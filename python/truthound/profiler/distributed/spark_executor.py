@@ -280,21 +280,18 @@ class _SparkJobExecutor:
         began = time.perf_counter()
         try:
             job, slots = self._outcomes()
-            if job is None:
-                rows: list[tuple[int, int, int, bytes]] = []
-            sc = self.session.sparkContext
             # a job group per run (set on this thread, which ends with the job): the adapter
             # finds the run's job by it, and cancelling the group stops it
-            sc.setJobGroup(self.job_group, self.description, interruptOnCancel=True)
-            if job is not None:
-                rows = self._collect(job)
+            self.session.sparkContext.setJobGroup(self.job_group, self.description,
+                                                  interruptOnCancel=True)
+            rows = self._collect(job) if job is not None else []
         except Exception as exc:  # noqa: BLE001 - reported to the driver as a failed task
             index, error = job_error(exc)
             error.__cause__ = exc
             key = self._key_of(index)
             self._events.put(TaskFailed(key, error))
             return
-        seconds = time.perf_counter() - began
+        seconds = time.perf_counter() - began  # rows carry no duration: each task gets the job's
         seen: set[int] = set()
         for spark_partition, attempt, count, payload in rows:
             if spark_partition not in slots or spark_partition in seen:
@@ -345,13 +342,16 @@ class _SparkJobExecutor:
         self._events.put(TaskFinished(key, worker, total, seconds, state=state))
 
     def _key_of(self, partition: int | None) -> tuple[int, int, int]:
+        """The key of the task a failed Spark task's ``partition`` belongs to (the first task
+        when it is not known)."""
         for task in self._tasks:
-            if partition is None or any(
-                isinstance(p, ExternalPiece) and p.index == partition for p in task.work.pieces
-            ) or (not any(isinstance(p, ExternalPiece) for p in task.work.pieces)
-                  and task.partition == partition):
+            if partition is not None and self._covers(task, partition):
                 return task.key
         return self._tasks[0].key
+
+    def _covers(self, task: Task, partition: int) -> bool:
+        """Does ``task`` read the rows of the failed task numbered ``partition``?"""
+        return task.partition == partition
 
 
 class SparkFrameExecutor(_SparkJobExecutor):
@@ -387,6 +387,11 @@ class SparkFrameExecutor(_SparkJobExecutor):
             mapped = self.frame.select(*[_column(c) for c in columns]).mapInArrow(fn, RESULT_SCHEMA)
             job = mapped if job is None else job.union(mapped)
         return job, slots
+
+    def _covers(self, task: Task, partition: int) -> bool:
+        # the frame's Spark partition ``partition`` (of any selection)
+        return any(isinstance(p, ExternalPiece) and p.index == partition
+                   for p in task.work.pieces)
 
     def _collect(self, job: Any) -> list[tuple[int, int, int, bytes]]:
         table = job.toArrow()
