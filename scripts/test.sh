@@ -12,10 +12,11 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 step() { printf '\n==> %s\n' "$*"; }
 
-# ---- system packages: GoogleTest (and a compiler) from Debian ----
+# ---- system packages: GoogleTest (and a compiler), Java for Spark, from Debian ----
 need_apt=()
 [ -f /usr/include/gtest/gtest.h ] || need_apt+=(libgtest-dev googletest)
 command -v g++ >/dev/null || need_apt+=(g++)
+command -v java >/dev/null || need_apt+=(openjdk-17-jre-headless)  # the Spark backend's tests
 if [ ${#need_apt[@]} -gt 0 ]; then
   step "installing Debian packages: ${need_apt[*]}"
   sudo_cmd=""
@@ -31,10 +32,10 @@ if [ -z "${VIRTUAL_ENV:-}" ]; then
   # shellcheck disable=SC1091
   . .venv-test/bin/activate
 fi
-step "installing truthound with its [test], [dask] and [ray] extras (builds the C++ extension)"
+step "installing truthound with its [test], [spark], [dask] and [ray] extras (builds the C++ extension)"
 python -m pip install -q --upgrade pip
 python -m pip install -q cmake ninja
-python -m pip install -q ".[test,dask,ray]"
+python -m pip install -q ".[test,spark,dask,ray]"
 
 # ---- C++ tests ----
 step "C++: build and run the GoogleTest suite"

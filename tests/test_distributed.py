@@ -8,6 +8,7 @@ import os
 import pickle
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -138,11 +139,16 @@ def test_spec_distributed_profiler_examples(parquet_dataset: Path, whole_parquet
     assert isinstance(profiler.backend, LocalBackend)
     assert_equivalent(profiler.profile(str(parquet_dataset)), whole_parquet)
 
+    # the spec's master does not exist here: it fails within the connect timeout, named
     profiler = DistributedProfiler.create(
-        backend=DistributedBackend.SPARK, config=SparkConfig(master="spark://master:7077"),
+        backend=DistributedBackend.SPARK,
+        config=SparkConfig(master="spark://master:7077", connect_timeout_seconds=2),
     )
-    with pytest.raises(BackendNotAvailableError, match="spark backend is not available yet"):
+    started = time.monotonic()
+    with pytest.raises(BackendNotAvailableError,
+                       match="Spark master spark://master:7077 cannot be reached within 2 s"):
         profiler.profile(str(parquet_dataset))
+    assert time.monotonic() - started < 10
     # the dask backend runs (on a cluster in tests/test_dask_backend.py; here on its
     # synchronous scheduler, no cluster)
     profiler = DistributedProfiler.create(
@@ -156,12 +162,12 @@ def test_spec_distributed_profiler_examples(parquet_dataset: Path, whole_parquet
 
 
 def test_spec_backend_classes(parquet_dataset: Path) -> None:
-    """Spark is not available yet; Dask runs (here on threads); Ray runs
-    (tests/test_ray_backend.py runs it on a local Ray): here an address that does not resolve
-    fails naming it."""
-    config = SparkConfig(master="spark://master:7077", executor_memory="8g", num_executors=10)
+    """Every backend of the spec runs: Spark's unreachable master and Ray's unresolvable address
+    fail naming them; Dask runs here on threads (clusters: tests/test_*_backend.py)."""
+    config = SparkConfig(master="spark://master:7077", executor_memory="8g", num_executors=10,
+                         connect_timeout_seconds=2)
     backend = SparkBackend(config)
-    with pytest.raises(BackendNotAvailableError, match="spark"):
+    with pytest.raises(BackendNotAvailableError, match="spark://master:7077 cannot be reached"):
         backend.profile_file("hdfs://data/large.parquet")
     backend = DaskBackend(DaskConfig(scheduler="threads", num_workers=2, memory_limit="8GB"))
     assert backend.profile_file(str(parquet_dataset)).row_count == 2600
@@ -661,6 +667,7 @@ def test_cli_support(parquet_dataset: Path) -> None:
     res = runner.invoke(_cli(), [str(parquet_dataset), "--distributed", "--backend", "spark",
                                  "--master", "spark://master:7077"])
     assert isinstance(res.exception, BackendNotAvailableError)
+    assert "spark://master:7077 cannot be reached" in str(res.exception)
     res = runner.invoke(_cli(), [str(parquet_dataset), "--distributed", "--backend", "local",
                                  "--master", "spark://x:7077"])
     assert isinstance(res.exception, ConfigurationError)

@@ -251,13 +251,14 @@ def test_auto_never_picks_a_backend_that_cannot_run() -> None:
     from truthound.profiler.distributed import DistributedBackend, auto_select_backend
     from truthound.profiler.distributed.auto import _can_run
 
-    # Spark is a placeholder in this release: an active session must not make auto choose it.
-    # Dask and Ray run (auto picks them with a live client / an initialized Ray:
-    # tests/test_dask_backend.py, tests/test_ray_backend.py).
-    assert not _can_run(DistributedBackend.SPARK)
-    assert all(_can_run(b) for b in (DistributedBackend.LOCAL, DistributedBackend.DASK,
-                                     DistributedBackend.RAY))
-    assert auto_select_backend() is DistributedBackend.LOCAL
+    # every backend of this release runs; auto picks Spark / Dask / Ray only when a session /
+    # client / initialized Ray exists (tests/test_spark_backend.py, test_dask_backend.py,
+    # test_ray_backend.py)
+    assert all(_can_run(b) for b in DistributedBackend if b is not DistributedBackend.AUTO)
+    from truthound.profiler.distributed.spark_session import active_session
+
+    expected = DistributedBackend.SPARK if active_session() is not None else DistributedBackend.LOCAL
+    assert auto_select_backend() is expected
 
 
 def test_hash_buckets_come_from_the_engine_value_hash() -> None:

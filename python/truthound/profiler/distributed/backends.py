@@ -3,18 +3,14 @@
 A backend profiles a source: ``profile(data, **options) -> TableProfile``. Every backend does the
 same three steps -- plan partitions, run :func:`~truthound.profiler.distributed.worker.profile_partition`
 on each (getting the engine's serialized partial back), merge the partials in the engine -- and
-differs only in where step two runs. Dask runs on its schedulers (:mod:`.dask_backend`), Ray
-on a Ray cluster (:mod:`.ray_backend`); Spark lands in the next release: its class validates its
-configuration today and raises
-BackendNotAvailableError from ``profile``.
+differs only in where step two runs: Spark (:mod:`.spark_backend`), Dask (:mod:`.dask_backend`)
+and Ray (:mod:`.ray_backend`) bring executors of their own, re-exported here.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from truthound.errors import BackendNotAvailableError, ConfigurationError
-from truthound.profiler.distributed.config import SparkConfig
 
 __all__ = ["BaseBackend", "SparkBackend", "DaskBackend", "RayBackend"]
 
@@ -38,44 +34,6 @@ class BaseBackend:
         return self.profile(path, **options)
 
 
-class _PendingBackend(BaseBackend):
-    config_class: type = object
-    engine = ""
-    available = False
-
-    def __init__(
-        self, config: Any = None, *, num_workers: int | None = None, partition_strategy: Any = None
-    ) -> None:
-        if config is None:
-            config = self.config_class()
-        if not isinstance(config, self.config_class):
-            raise ConfigurationError(
-                f"{type(self).__name__} takes a {self.config_class.__name__}, got {type(config).__name__}"
-            )
-        validate = getattr(config, "validate", None)
-        if callable(validate):
-            validate()
-        self.config = config
-        self.num_workers = num_workers
-        self.partition_strategy = partition_strategy
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.config!r})"
-
-    def profile(self, data: Any, **options: Any) -> Any:
-        raise BackendNotAvailableError(
-            f"the {self.name} backend is not available yet: it comes in the next truthound "
-            f"release; use --backend local (DistributedBackend.LOCAL) meanwhile"
-        )
-
-
-class SparkBackend(_PendingBackend):
-    """Apache Spark backend (``mapInArrow`` over the DataFrame; not available yet)."""
-
-    name = "spark"
-    config_class = SparkConfig
-
-
 from truthound.profiler.distributed.dask_backend import DaskBackend  # noqa: E402
-# Re-exported at the end: ray_backend subclasses BaseBackend (it imports Ray only when used).
 from truthound.profiler.distributed.ray_backend import RayBackend  # noqa: E402
+from truthound.profiler.distributed.spark_backend import SparkBackend  # noqa: E402

@@ -75,6 +75,8 @@ class SparkConfig:
     spark_config: dict[str, str] = field(default_factory=dict)
     # Read from SPARK_HOME when not given (used to find the Spark installation).
     spark_home: str | None = field(default_factory=lambda: os.environ.get("SPARK_HOME") or None)
+    # A spark:// master that does not answer (or gives no executor) within this fails the run.
+    connect_timeout_seconds: float = 60.0
 
     def validate(self) -> None:
         if not isinstance(self.master, str) or not self.master:
@@ -83,6 +85,11 @@ class SparkConfig:
             raise ConfigurationError(f"SparkConfig.app_name must be a non-empty string, got {self.app_name!r}")
         _check_positive("SparkConfig.executor_cores", self.executor_cores, allow_none=False)
         _check_positive("SparkConfig.num_executors", self.num_executors, allow_none=False)
+        timeout = self.connect_timeout_seconds
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise ConfigurationError(
+                f"SparkConfig.connect_timeout_seconds must be a positive number, got {timeout!r}"
+            )
         if not isinstance(self.spark_config, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in self.spark_config.items()
         ):

@@ -3,16 +3,14 @@ nodes) into worker health, as heartbeats with CPU and memory.
 
 :class:`LocalMonitorAdapter` works today (Linux ``/proc``; elsewhere heartbeats carry no CPU or
 memory). :class:`DaskMonitorAdapter` (:mod:`.dask_adapter`) reads the Dask scheduler's
-``scheduler_info()``. The Spark adapter arrives with its backend: its class takes the
-spec's arguments now and raise :class:`~truthound.errors.BackendNotAvailableError` from
-``connect()`` and polling, naming what is missing; they never pretend to watch anything.
+``scheduler_info()``; :class:`SparkMonitorAdapter` (:mod:`.spark_adapter`) polls Spark's
+``StatusTracker`` (executors into heartbeats, the run's job group's stages into task counts);
 :class:`RayMonitorAdapter` (:mod:`.ray_adapter`) reads Ray's nodes and resources and the Ray
-backend's task counts; it imports Ray on first use.
+backend's task counts. None imports its engine until it is used.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import threading
@@ -22,7 +20,6 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from truthound.errors import BackendNotAvailableError
 
 if TYPE_CHECKING:
     from truthound.profiler.distributed.monitoring.monitor import DistributedMonitor
@@ -256,43 +253,7 @@ class LocalMonitorAdapter(BaseMonitorAdapter):
 # --------------------------------------------------------------------------- clusters
 
 
-class _ClusterAdapter(BaseMonitorAdapter):
-    """Shared by the adapters whose backends arrive later (see the module docstring)."""
-
-    backend = ""
-    module = ""
-    install = ""
-
-    def _unavailable(self) -> BackendNotAvailableError:
-        if importlib.util.find_spec(self.module) is None:
-            return BackendNotAvailableError(
-                f"{type(self).__name__} needs the {self.module!r} package, which is not "
-                f"installed: pip install {self.install}")
-        return BackendNotAvailableError(
-            f"{type(self).__name__}: watching {self.backend} workers comes with the "
-            f"{self.backend} backend and is not available in this version")
-
-    def connect(self) -> None:
-        raise self._unavailable()
-
-    def get_workers(self) -> list[WorkerSnapshot]:
-        raise self._unavailable()
-
-    def get_metrics(self) -> dict[str, float]:
-        raise self._unavailable()
-
-
-class SparkMonitorAdapter(_ClusterAdapter):
-    """Spark executors from the status tracker: with the Spark backend."""
-
-    backend, module, install = "Spark", "pyspark", "pyspark"
-
-    def __init__(self, spark_session: Any = None, poll_interval_seconds: float = 5.0) -> None:
-        super().__init__(poll_interval_seconds)
-        self.spark_session = spark_session
-
-
-# (imports no Dask: the adapter works on the client it is given)
+# Re-exported at the end: each subclasses BaseMonitorAdapter and imports its engine only when used.
 from truthound.profiler.distributed.monitoring.dask_adapter import DaskMonitorAdapter  # noqa: E402
-# Re-exported at the end: ray_adapter subclasses BaseMonitorAdapter (it imports Ray only when used).
 from truthound.profiler.distributed.monitoring.ray_adapter import RayMonitorAdapter  # noqa: E402
+from truthound.profiler.distributed.monitoring.spark_adapter import SparkMonitorAdapter  # noqa: E402
