@@ -18,6 +18,7 @@ partition's rows count once and the monitor shows TASK_RETRYING.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import sys
@@ -453,13 +454,15 @@ class RayBackend(BaseBackend):
         if address is not None:
             check_reachable(address)
             try:
-                ray.init(address=address, log_to_driver=False)
+                ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
             except Exception as exc:  # noqa: BLE001 - Ray's errors vary by version
                 raise BackendNotAvailableError(
                     f"cannot connect to the Ray cluster at {address}: {one_line(exc)}") from exc
         else:
             c = self.config
+            # WARNING: Ray's INFO lines ("Started a local Ray instance") are not the user's news
             kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
+                                      "logging_level": logging.WARNING,
                                       "_node_ip_address": "127.0.0.1"}
             for name in ("num_cpus", "num_gpus", "object_store_memory"):
                 if getattr(c, name) is not None:
