@@ -220,3 +220,33 @@ def test_console_shows_exact_counts_plainly_and_ranges_otherwise(tmp_path: Path)
     top_line = next(line for line in out.splitlines() if line.strip().startswith("top:"))
     assert "~" not in top_line and "–" not in top_line
     assert "0 15" in top_line
+
+
+@pytest.mark.slow
+def test_shipped_partials_are_compact_and_keep_the_bounds() -> None:
+    """A worker's partial ships compacted (issue 12): a string column past its exact regime takes
+    at most 48 KiB, and the profile merged from such partials (worker processes) still lists
+    only guaranteed heavy hitters whose bounds hold, every value above 4n/C among them."""
+    rng = np.random.default_rng(12)
+    n = 300_000
+    heavy = [f"heavy-{i}" for i in range(6)]
+    words = np.concatenate([np.repeat(heavy, 400),  # 0.13 % each: above 4n/C = 0.0244 %
+                            np.char.add("v", rng.integers(0, 120_000, n - 2400).astype(str))])
+    rng.shuffle(words)
+    table = pa.table({"s": pa.array(words), "x": rng.normal(size=n)})
+
+    def shipped(t: pa.Table, compact: bool = True) -> int:
+        state = profile(t, num_workers=1)._state
+        if compact:
+            state.compact()
+        return len(state.to_bytes())
+
+    # the column's share: the partial's table-level parts (the duplicate-row counter) are in both
+    column_bytes = shipped(table) - shipped(table.select(["x"]))
+    assert column_bytes <= 48 * 1024
+    assert column_bytes < shipped(table, False) - shipped(table.select(["x"]), False)
+
+    c = LocalBackend(num_workers=2, use_processes=True).profile(table)["s"]
+    truth = Counter(words.tolist())
+    _check_heavy_hitters(c, truth, 10)
+    assert {v.value for v in c.top_values} >= set(heavy)

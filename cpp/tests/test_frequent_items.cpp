@@ -407,6 +407,48 @@ TEST(FrequentItems, MergeOfManyPartitionsKeepsTheBounds) {
   EXPECT_EQ(hashes_of(total.top(10)), std::set<uint64_t>(truth.begin(), truth.end()));
 }
 
+// compact() before shipping: exact sketches are untouched; compacted parts of Zipf and
+// near-distinct streams, merged, keep every bound (offset <= 2n/C, heavy hitters above 4n/C
+// listed, intervals hold the true counts), over many seeds and 200 parts.
+TEST(FrequentItems, CompactLeavesExactSketchesAlone) {
+  const Stream s = uniform_stream(20000, 500, 4);
+  FrequentItems fi = sketch_of(s, 1024);
+  const auto before = fi.serialize();
+  EXPECT_EQ(fi.compact(16), 0u);
+  EXPECT_EQ(fi.serialize(), before);
+}
+
+TEST(FrequentItems, CompactedPartsMergeWithinBounds) {
+  for (uint64_t seed = 1; seed <= 6; ++seed) {
+    const Stream zipf = zipf_stream(400000, 200000, 1.05, seed);
+    const Stream flat = uniform_stream(400000, 150000, seed);
+    for (const Stream* s : {&zipf, &flat}) {
+      FrequentItems total(1024), plain(1024);
+      size_t shipped_items = 0, unshipped_items = 0;
+      const size_t parts = 200, step = 2000;
+      for (size_t p = 0; p < parts; ++p) {
+        FrequentItems part = sketch_of(*s, 1024, p * step, (p + 1) * step);
+        plain.merge(part);
+        unshipped_items += part.num_items();
+        part.compact(64);
+        EXPECT_LE(part.maximum_error() * part.capacity(), 2 * part.n());
+        expect_within_bounds(part, Stream(std::vector<uint64_t>(s->ids.begin() + p * step,
+                                                                s->ids.begin() + (p + 1) * step))
+                                       .counts);
+        shipped_items += part.num_items();
+        total.merge(part);
+      }
+      expect_within_bounds(total, s->counts);
+      EXPECT_LT(shipped_items, unshipped_items);
+      // the heaviest items are listed by both
+      const auto truth = s->true_top(3);
+      if (s == &zipf) {
+        EXPECT_EQ(hashes_of(total.top(3)), std::set<uint64_t>(truth.begin(), truth.end()));
+      }
+    }
+  }
+}
+
 TEST(FrequentItems, MergeWithEmptyIsIdentity) {
   const Stream s = zipf_stream(50000, 10000, 1.0, 3);
   for (uint32_t cap : {64u, 4096u}) {

@@ -24,6 +24,8 @@ class PartialProfile:
     def merge(self, other: PartialProfile, columns: bool = False) -> None:
         """Merge ``other`` in place: other rows (default) or, with ``columns=True``, other
         columns; SchemaError on a type conflict."""
+    def compact(self) -> None:
+        """Before the partial ships: fewer top-value counters where the error bound allows."""
     def to_bytes(self) -> bytes:
         """The state as versioned, checksummed bytes."""
     @staticmethod

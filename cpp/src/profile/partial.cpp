@@ -446,6 +446,11 @@ PartialProfile PartialProfile::deserialize(const void* data, size_t size) {
   return out;
 }
 
+void PartialProfile::compact_for_transport() {
+  const size_t max_items = std::max<size_t>(64, options_.frequent_items_capacity / 16);
+  for (auto& c : columns_) c.compact_top_values(max_items);
+}
+
 std::string PartialProfile::finalize_json() const {
   JsonWriter w;
   w.begin_object();

@@ -273,6 +273,15 @@ NB_MODULE(_core, m) {
           "Merge another partial in place: other rows (default) or, with columns=True, other "
           "columns.")
       .def(
+          "compact",
+          [](PyPartialProfile& self) {
+            nb::gil_scoped_release release;
+            std::lock_guard<std::mutex> lock(self.mutex);
+            self.profile.compact_for_transport();
+          },
+          "Before the partial ships: columns past their exact top-value regime keep fewer "
+          "counters where the error bound allows (every bound still holds).")
+      .def(
           "to_bytes",
           [](PyPartialProfile& self) {
             std::vector<uint8_t> bytes;

@@ -239,6 +239,42 @@ void FrequentItems::subtract_and_rebuild(uint64_t amount, std::span<const Entry>
   offset_ += amount;
 }
 
+uint64_t FrequentItems::compact(size_t max_items) {
+  if (is_exact() || active_ <= max_items) return 0;
+  std::vector<uint64_t> counts(active_);
+  unsigned __int128 mass = 0;
+  for (size_t j = 0; j < active_; ++j) {
+    counts[j] = keys_[occupied_[j]].count;
+    mass += counts[j];
+  }
+  // The weight purges removed beyond what the offset already accounts for: the room left.
+  const unsigned __int128 removed = n_ > mass ? n_ - mass : 0;
+  const unsigned __int128 used = static_cast<unsigned __int128>(offset_) * capacity_ / 2;
+  if (removed < used) return 0;  // a sketch that does not satisfy the invariant: leave it
+  const unsigned __int128 room = removed - used;
+  std::sort(counts.begin(), counts.end());
+  // Threshold t = counts[i] drops counters 0..i and removes t from each of the rest: weight
+  // removed R(t) = sum(counts[0..i]) + t * (rest). Allowed while t * capacity / 2 <= room + R(t),
+  // which holds on an interval [0, t_max] (R is concave, its slope is the number of counters
+  // above t).
+  uint64_t best = 0;
+  unsigned __int128 below = 0;
+  for (size_t i = 0; i < counts.size(); ++i) {
+    below += counts[i];
+    if (i + 1 < counts.size() && counts[i + 1] == counts[i]) continue;
+    const uint64_t t = counts[i];
+    const size_t rest = counts.size() - i - 1;
+    const unsigned __int128 weight_removed = below + static_cast<unsigned __int128>(t) * rest;
+    if (static_cast<unsigned __int128>(t) * capacity_ / 2 > room + weight_removed) break;
+    best = t;
+    if (rest <= max_items) break;
+  }
+  if (best == 0) return 0;
+  subtract_and_rebuild(best, {}, nullptr);
+  release_scratch();
+  return best;
+}
+
 void FrequentItems::update(uint64_t hash, std::string_view value, uint64_t weight) {
   if (weight == 0) return;
   size_t s = slot_of(hash);

@@ -108,6 +108,8 @@ class ColumnState {
   void merge(const ColumnState& other);
   // See FrequentItems::set_dense_slots: a profile of many columns keeps their tables small.
   void set_dense_slots(size_t slots) { freq_.set_dense_slots(slots); }
+  // See FrequentItems::compact: a partial about to ship keeps fewer top-value counters.
+  void compact_top_values(size_t max_items) { freq_.compact(max_items); }
 
   void serialize(ByteWriter& out) const;
   static ColumnState deserialize(ByteReader& in, const ProfileOptions& options);

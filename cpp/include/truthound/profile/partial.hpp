@@ -60,6 +60,10 @@ class PartialProfile {
 
   // Framed, little-endian, checksummed bytes (layout in partial.cpp).
   std::vector<uint8_t> serialize() const;
+  // Before a partial ships to the process that merges it: the frequent-items sketches of
+  // columns past their exact regime keep at most 1/16 of their capacity in counters where the
+  // error bound allows (FrequentItems::compact); exact columns are untouched. The bounds hold.
+  void compact_for_transport();
   // Throws CorruptProfileError on truncated, corrupted or unknown bytes.
   static PartialProfile deserialize(const void* data, size_t size);
 

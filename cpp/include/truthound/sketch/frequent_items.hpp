@@ -110,6 +110,14 @@ class FrequentItems {
   void update(uint64_t hash, std::string_view value, uint64_t weight = 1);
   void merge(const FrequentItems& other);
 
+  // Sketch regime only (an exact sketch is left as it is): before a partial ships, drops the
+  // counters at or below a threshold t and lowers the others by t (the offset grows by t), as a
+  // purge does, choosing the smallest t that leaves at most `max_items` counters, or the largest
+  // t the bound allows. The bound's invariant, offset * capacity / 2 <= n - (sum of counters)
+  // (every purge removed at least that much weight), is kept, so offset <= 2n / capacity holds
+  // here and after any merge. Returns the t applied (0: nothing dropped).
+  uint64_t compact(size_t max_items);
+
   bool is_empty() const { return n_ == 0; }
   // Total weight seen.
   uint64_t n() const { return n_; }

@@ -21,7 +21,7 @@ from truthound import _core
 from truthound.errors import SourceReadError, one_line
 from truthound.profiler.distributed import driver
 from truthound.profiler.distributed.driver import Task
-from truthound.profiler.distributed.worker import consume_partition
+from truthound.profiler.distributed.worker import consume_partition, shipped_bytes
 
 __all__ = ["TaskResult", "run_file_task", "run_frame_task", "run_local_task"]
 
@@ -70,7 +70,7 @@ def run_file_task(task: Task, engine_options: str, topic: str | None) -> TaskRes
     began = time.perf_counter()
     state = _core.PartialProfile(engine_options)
     rows = driver.run_task(task, state, on_rows=report.rows)
-    return rows, state.to_bytes(), report.worker, time.perf_counter() - began
+    return rows, shipped_bytes(state), report.worker, time.perf_counter() - began
 
 
 def _frame_batches(task: Task, schema: pa.Schema, frames: tuple[Any, ...]) -> Iterator[pa.RecordBatch]:
@@ -97,7 +97,7 @@ def run_frame_task(
     state = _core.PartialProfile(engine_options)
     rows = consume_partition(task.work, state, batches=_frame_batches(task, schema, frames),
                              on_rows=report.rows)
-    return rows, state.to_bytes(), report.worker, time.perf_counter() - began
+    return rows, shipped_bytes(state), report.worker, time.perf_counter() - began
 
 
 def run_local_task(

@@ -34,6 +34,7 @@ from truthound.profiler.distributed.driver import (
 )
 from truthound.profiler.distributed.observer import RunObserver
 from truthound.profiler.distributed.partitioners import Partitioner
+from truthound.profiler.distributed.worker import shipped_bytes
 from truthound.profiler.model import ColumnProfile, TableProfile
 
 __all__ = ["LocalBackend", "ThreadExecutor", "ProcessExecutor"]
@@ -165,7 +166,7 @@ def _run_in_child(task: Task, engine_options: str) -> tuple[bytes, int, float, s
             _child_events.put(("progress", key, n))
 
     rows = driver.run_task(task, state, on_rows=on_rows)
-    payload = state.to_bytes()
+    payload = shipped_bytes(state)
     return payload, rows, time.perf_counter() - began, worker
 
 

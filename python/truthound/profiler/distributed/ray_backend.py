@@ -168,7 +168,7 @@ def _run_on_ray(
     are the Arrow tables of the task's Ray Dataset blocks (Ray resolves the refs), in order."""
     import ray
 
-    from truthound.profiler.distributed.worker import consume_partition, new_state
+    from truthound.profiler.distributed.worker import consume_partition, new_state, shipped_bytes
 
     pid = os.getpid()
     worker = _worker_name(pid)
@@ -191,7 +191,7 @@ def _run_on_ray(
         rows = consume_partition(task.work, state, batches=batches, on_rows=on_rows)
     else:
         rows = driver.run_task(task, state, on_rows=on_rows)
-    return rows, state.to_bytes(), worker, pid, time.perf_counter() - began
+    return rows, shipped_bytes(state), worker, pid, time.perf_counter() - began
 
 
 # --------------------------------------------------------------------------- the executor

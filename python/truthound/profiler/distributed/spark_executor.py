@@ -83,7 +83,7 @@ def _frame_function(
         try:
             from truthound.errors import TruthoundError as _TruthoundError
             from truthound.errors import one_line as _one_line
-            from truthound.profiler.distributed.worker import consume_partition, new_state
+            from truthound.profiler.distributed.worker import consume_partition, new_state, shipped_bytes
         except ImportError as exc:
             raise RuntimeError(
                 f"{mark} partition {index}: the Spark worker's Python ({_sys.executable}) "
@@ -103,7 +103,7 @@ def _frame_function(
         try:
             state = new_state(options)
             rows = consume_partition(partition, state, batches=batches)
-            payload = state.to_bytes()
+            payload = shipped_bytes(state)
         except _TruthoundError as exc:  # the engine's or a reader's own error: no retry helps
             yield row(failed_rows, _pickle.dumps(exc))
             return
@@ -135,7 +135,7 @@ def _task_function(options: str) -> Callable[[Iterator[Any]], Iterator[Any]]:
                 from truthound.errors import TruthoundError as _TruthoundError
                 from truthound.errors import one_line as _one_line
                 from truthound.profiler.distributed.driver import run_task
-                from truthound.profiler.distributed.worker import new_state
+                from truthound.profiler.distributed.worker import new_state, shipped_bytes
             except ImportError as exc:
                 raise RuntimeError(
                     f"{mark} partition {index}: the Spark worker's Python ({_sys.executable}) "
@@ -146,7 +146,7 @@ def _task_function(options: str) -> Callable[[Iterator[Any]], Iterator[Any]]:
                 task = _pickle.loads(blob)
                 state = new_state(options)
                 rows = run_task(task, state)
-                payload = state.to_bytes()
+                payload = shipped_bytes(state)
             except _TruthoundError as exc:
                 yield (index, attempt, failed_rows, _pickle.dumps(exc))
                 continue
