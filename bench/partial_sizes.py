@@ -3,7 +3,7 @@
     python bench/partial_sizes.py FILE [--partials 200] [--workers 2]
 
 Profiles FILE once (its partial is in the sketch regime when a column has more than 16,384
-distinct values), reports the serialized engine partial (what a worker ships) per column (median, max and by type), then merges
+distinct values), reports the engine partial as a worker ships it (compacted, serialized) per column (median, max and by type), then merges
 ``--partials`` partials the way the driver does: one running merge and one incoming partial
 deserialized at a time. Two cases: FILE cut into ``--partials`` row slices (small partials, each
 column exact), and ``--partials`` copies of the whole file's partial (the worst case: every
@@ -21,7 +21,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from truthound import _core
-from truthound.profiler import profile
+from truthound.profiler import TableProfile, profile
+from truthound.profiler.distributed.worker import shipped_bytes
 
 
 def _peak_rss_mb() -> float:
@@ -46,9 +47,14 @@ def _bytes_per_column_by_type(table: pa.Table, workers: int) -> dict[str, dict[s
         by_type.setdefault(str(field.type), []).append(field.name)
     out = {}
     for t, names in by_type.items():
-        size = len(profile(table.select(names), num_workers=workers)._state.to_bytes())
+        size = len(_shipped(profile(table.select(names), num_workers=workers)))
         out[t] = {"columns": len(names), "bytes_per_column": round(size / len(names))}
     return out
+
+
+def _shipped(p: TableProfile) -> bytes:
+    """The partial as a worker ships it (compacted, then serialized)."""
+    return shipped_bytes(p._state)
 
 
 def _merge(blobs: list[bytes]) -> tuple[float, int]:
@@ -74,13 +80,13 @@ def main() -> None:
     out: dict[str, object] = {"file": args.file, "rows": table.num_rows, "columns": table.num_columns}
 
     whole = profile(table, num_workers=args.workers)
-    blob = whole._state.to_bytes()
+    blob = _shipped(whole)
     out["whole_partial_bytes"] = len(blob)
     out["whole_partial_bytes_per_column"] = round(len(blob) / table.num_columns)
     out["by_type"] = _bytes_per_column_by_type(table, args.workers)
 
     step = -(-table.num_rows // args.partials)
-    slices = [profile(table.slice(i, step), num_workers=1)._state.to_bytes()
+    slices = [_shipped(profile(table.slice(i, step), num_workers=1))
               for i in range(0, table.num_rows, step)]
     del table, whole
     for case, blobs in (("row slices", slices), ("copies of the whole", [blob] * args.partials)):
