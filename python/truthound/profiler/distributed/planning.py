@@ -7,7 +7,7 @@ stream read once by the driver.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -212,6 +212,7 @@ def plan_source(
     min_units: int = 1,
     encoding: str | None = None,
     csv_column_types: dict[str, pa.DataType] | None = None,
+    storage_options: Mapping[str, object] | None = None,
 ) -> SourcePlan:
     """Open ``data`` (anything :func:`truthound.profiler.profile` accepts) for partitioning.
 
@@ -221,12 +222,15 @@ def plan_source(
     per file. ``csv_column_types`` forces the type of CSV/TSV columns (the driver reads a column
     as text after a value that does not fit the type inferred from the file's first block).
     ``batch_size`` None: rows per batch from the columns' widths (:func:`batch_rows`).
+    ``storage_options`` configures a remote URI's filesystem, which its pieces carry to the
+    workers (each opens its own file).
     """
     if isinstance(data, SourcePlan):
         return data
     # open_source validates everything exactly as profile() does (columns, formats, errors).
     src = open_source(data, columns=columns, batch_size=DEFAULT_BATCH_SIZE if batch_size is None else batch_size,
-                      format=format, encoding=encoding, csv_column_types=csv_column_types)
+                      format=format, encoding=encoding, csv_column_types=csv_column_types,
+                      storage_options=storage_options)
     _check_schema(src.schema, src.description)
     if batch_size is None:
         batch_size = batch_rows(src.schema)
@@ -239,7 +243,8 @@ def plan_source(
             paths = _sources.path_sources(data)
             assert paths is not None
             encoding = _sources.text_encoding(paths, format, encoding)[0]
-            opened = _sources.file_dataset(paths, format, csv_column_types, encoding)
+            opened = _sources.file_dataset(paths, format, csv_column_types, encoding,
+                                           storage_options)
         if opened is not None:
             dataset, fmt = opened
             if isinstance(dataset, _sources.ParquetFileSource) or fmt == "parquet":
