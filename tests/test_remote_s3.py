@@ -339,6 +339,49 @@ def test_unreachable_endpoint_fails_within_seconds() -> None:
     _check_message(info.value, uri)
 
 
+def test_a_broken_object_is_named_by_its_uri(s3: S3Server) -> None:
+    data = (Path(__file__).parent / "data").glob("*.parquet")
+    good = next(iter(sorted(data)), None)
+    body = good.read_bytes() if good is not None else b"PAR1" + b"\0" * 64
+    _client(s3.endpoint).put_object(Bucket=BUCKET, Key="broken/x.parquet",
+                                    Body=body[:4] + b"x" * 64 + body[-32:])
+    uri = f"s3://{BUCKET}/broken/x.parquet"
+    for workers in (1, 2):
+        with pytest.raises(SourceReadError) as info:
+            truthound.profile(f"s3://{BUCKET}/broken/", storage_options=_options(s3),
+                              num_workers=workers)
+        assert str(info.value).startswith(uri + ": ")
+        _check_message(info.value, uri)
+
+
+def test_several_uris_are_one_table(s3: S3Server, local_copy: Path) -> None:
+    uris = [f"s3://{BUCKET}/parquet/part-0.parquet", f"s3://{BUCKET}/parquet/part-1.parquet"]
+    got = truthound.profile(uris, storage_options=_options(s3))
+    want = truthound.profile(str(local_copy / "parquet"))
+    assert got.sources == [", ".join(uris)]
+    got.sources = want.sources
+    assert_equivalent(got, want)
+    with pytest.raises(SourceReadError, match="all be URIs of one scheme"):
+        truthound.profile([uris[0], str(local_copy / "csv" / "data.csv")],
+                          storage_options=_options(s3))
+
+
+def test_endpoint_that_does_not_answer_fails_within_its_timeout() -> None:
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts connections, never answers
+    try:
+        uri = f"s3://{BUCKET}/parquet/"
+        options = {"endpoint_url": f"http://127.0.0.1:{silent.getsockname()[1]}",
+                   "access_key": ACCESS_KEY, "secret_key": SECRET, "region": REGION,
+                   "request_timeout": "1", "connect_timeout": "1", "max_attempts": "2"}
+        started = time.monotonic()
+        with pytest.raises(SourceReadError, match="(?i)timeout") as info:
+            truthound.profile(uri, storage_options=options)
+        assert time.monotonic() - started < 10  # measured: 3.1 s
+        _check_message(info.value, uri)
+    finally:
+        silent.close()
+
+
 def test_access_denied(tmp_path: Path) -> None:
     # moto checks credentials when told to (INITIAL_NO_AUTH_ACTION_COUNT=0): unknown keys fail
     server = _start_server(tmp_path, {"INITIAL_NO_AUTH_ACTION_COUNT": "0"})

@@ -42,9 +42,11 @@ S3_OPTIONS = frozenset({
 })
 _SECRET_KEYS = frozenset({"secret_key", "session_token", "access_key", "password", "token",
                           "account_key", "sas_token", "client_secret", "key", "secret"})
-# An unreachable endpoint fails within about connect_timeout * max_attempts seconds.
+# An endpoint that refuses fails at once; one that does not answer within about
+# (connect_timeout or request_timeout) * max_attempts seconds. request_timeout is curl's
+# low-speed limit (no byte for that long), not a bound on a whole download.
 _CONNECT_TIMEOUT = 5.0
-_REQUEST_TIMEOUT = 30.0
+_REQUEST_TIMEOUT = 10.0
 _MAX_ATTEMPTS = 2
 _S3_SCHEMES = ("s3", "s3a")
 # the package that gives a scheme, for the message of a scheme nothing here can read
@@ -69,10 +71,13 @@ def public_uri(uri: str) -> str:
     return f"{parts.scheme}://{host}{parts.path}"
 
 
+_MIN_SECRET = 4  # shorter values are no real secret, and would mangle the text
+
+
 def redact(text: str, secrets: tuple[str, ...]) -> str:
-    """``text`` with every secret value replaced by ``***``."""
+    """``text`` with every secret value (of at least 4 characters) replaced by ``***``."""
     for secret in secrets:
-        if secret:
+        if len(secret) >= _MIN_SECRET:
             text = text.replace(secret, "***")
     return text
 
@@ -281,6 +286,45 @@ def _check_bucket(fs: pa_fs.FileSystem, path: str, shown: str) -> None:
     bucket = path.split("/", 1)[0]
     if fs.get_file_info(bucket).type == pa_fs.FileType.NotFound:
         raise SourceNotFoundError(f"{shown}: no such bucket {bucket!r}")
+
+
+def display_path(path: str, filesystem: pa_fs.FileSystem | None) -> str:
+    """A file of ``filesystem`` as its URI (``s3://bucket/key``), a local one as its path."""
+    if filesystem is None or isinstance(filesystem, pa_fs.LocalFileSystem):
+        return path
+    if isinstance(filesystem, pa_fs.S3FileSystem):
+        return f"s3://{path}"
+    if isinstance(filesystem, pa_fs.PyFileSystem):
+        handler = filesystem.handler
+        if isinstance(handler, pa_fs.FSSpecHandler):
+            return str(handler.fs.unstrip_protocol(path))
+    return f"{filesystem.type_name}://{path}"
+
+
+def public_message(
+    text: str, filesystem: pa_fs.FileSystem, files: list[str], secrets: tuple[str, ...]
+) -> str:
+    """An error text about remote ``files`` with the file it starts with given as its URI and
+    the secrets removed."""
+    text = redact(text, secrets)
+    for path in files:
+        if text.startswith(path + ":") or text.startswith(path + " "):
+            return display_path(path, filesystem) + text[len(path):]
+    return text
+
+
+def resolve_many(
+    uris: list[str], storage_options: Mapping[str, object] | None = None
+) -> RemoteFiles:
+    """The files of several URIs of one scheme (profiled as one table), in the order given."""
+    schemes = {u.split("://", 1)[0].lower() if "://" in u else "" for u in uris}
+    if len(schemes) != 1 or "" in schemes:
+        raise SourceReadError(
+            f"{public_uri(next(u for u in uris if is_remote(u)))}: several sources must all be "
+            "URIs of one scheme, or all local paths")
+    found = [resolve_remote(u, storage_options) for u in uris]
+    files = list(dict.fromkeys(f for r in found for f in r.files))
+    return RemoteFiles(found[0].filesystem, files, None, found[0].secrets)
 
 
 def resolve_remote(uri: str, storage_options: Mapping[str, object] | None = None) -> RemoteFiles:

@@ -559,24 +559,43 @@ def file_dataset(
     if not isinstance(source, str):
         paths = list(source)
         if len(paths) != 1:
+            if any(_remote.is_remote(p) for p in paths):
+                found = _remote.resolve_many(paths, storage_options)
+                shown = describe_sources([_remote.public_uri(p) for p in paths])
+                return _remote_dataset(found, shown, fmt, csv_column_types, encoding)
             files = _resolve_many(paths)
             return _files_dataset(files, None, describe_sources(paths), fmt, csv_column_types,
                                   encoding)
         source = paths[0]
     if _remote.is_remote(source):
         found = _remote.resolve_remote(source, storage_options)
-        try:
-            return _files_dataset(found.files, found.base, _remote.public_uri(source), fmt,
-                                  csv_column_types, encoding, found.filesystem)
-        except (SourceReadError, SourceNotFoundError, SchemaError) as exc:
-            if not found.secrets:
-                raise
-            message = _remote.redact(str(exc), found.secrets)
-            raise type(exc)(message) from None
+        return _remote_dataset(found, _remote.public_uri(source), fmt, csv_column_types, encoding)
     if source.startswith("file://"):
         source = source[len("file://") :]
     files, base, _description = _resolve_files(source)
     return _files_dataset(files, base, source, fmt, csv_column_types, encoding)
+
+
+def _remote_dataset(
+    found: _remote.RemoteFiles,
+    description: str,
+    fmt: str | None,
+    csv_column_types: dict[str, pa.DataType] | None,
+    encoding: str | None,
+) -> tuple[ds.Dataset | ParquetFileSource, str] | None:
+    """The dataset of remote files; an error names the file by its URI, without secrets."""
+    try:
+        return _files_dataset(found.files, found.base, description, fmt, csv_column_types,
+                              encoding, found.filesystem)
+    except (SourceReadError, SourceNotFoundError, SchemaError) as exc:
+        message = _remote.public_message(str(exc), found.filesystem, found.files, found.secrets)
+        if message == str(exc):
+            raise
+        error = type(exc)(message)
+        if exc.cli_message is not None:
+            error.cli_message = _remote.public_message(
+                exc.cli_message, found.filesystem, found.files, found.secrets)
+        raise error from None
 
 
 def _files_dataset(
