@@ -240,16 +240,21 @@ class CountingProxy:
         self.port = self._listener.getsockname()[1]
         self.received = 0
         self._lock = threading.Lock()
+        self._listener.settimeout(0.1)  # accept() wakes up to see close()
+        self._closed = threading.Event()
         self._sockets: list[socket.socket] = []
         self._threads = [threading.Thread(target=self._accept, daemon=True)]
         self._threads[0].start()
 
     def _accept(self) -> None:
-        while True:
+        while not self._closed.is_set():
             try:
                 conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
+            conn.settimeout(None)
             upstream = socket.create_connection(("127.0.0.1", self._target))
             with self._lock:
                 self._sockets += [conn, upstream]
@@ -275,6 +280,8 @@ class CountingProxy:
                     pass
 
     def close(self) -> None:
+        self._closed.set()
+        self._threads[0].join(timeout=10)
         self._listener.close()
         with self._lock:
             sockets, threads = list(self._sockets), list(self._threads)
