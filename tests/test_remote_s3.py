@@ -213,6 +213,31 @@ def test_credentials_from_the_aws_environment(
     _same(truthound.profile(uri), truthound.profile(str(local_copy / "parquet")), uri)
 
 
+def test_credentials_from_an_aws_profile_and_from_the_uri(
+    s3: S3Server, local_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    credentials = tmp_path / "credentials"
+    credentials.write_text(f"[tests]\naws_access_key_id = {ACCESS_KEY}\n"
+                           f"aws_secret_access_key = {SECRET}\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.setenv("AWS_PROFILE", "tests")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3.endpoint)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    uri = f"s3://{BUCKET}/csv/data.csv"
+    want = truthound.profile(str(local_copy / "csv" / "data.csv"))
+    got = truthound.profile(uri, num_workers=2)
+    _same(got, want, uri)
+    monkeypatch.delenv("AWS_PROFILE")
+    with_keys = f"s3://{ACCESS_KEY}:{SECRET}@{BUCKET}/csv/data.csv"
+    got = truthound.profile(with_keys)
+    _same(got, want, uri)  # the source without the keys
+    with pytest.raises(SourceNotFoundError) as info:
+        truthound.profile(f"s3://{ACCESS_KEY}:{SECRET}@{BUCKET}/csv/nothing.csv")
+    _check_message(info.value, f"s3://{BUCKET}/csv/nothing.csv")
+
+
 def test_pieces_carry_the_filesystem_not_the_data(s3: S3Server) -> None:
     """Each worker opens its own file: the plan's pieces are file pieces (path, row groups and
     the pickled filesystem), a few kilobytes, not rows read by the driver."""

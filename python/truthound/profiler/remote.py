@@ -237,6 +237,14 @@ def remote_filesystem(
     scheme = parts.scheme.lower()
     host = parts.netloc.rsplit("@", 1)[-1]
     if scheme in _S3_SCHEMES:
+        if "@" in parts.netloc and "access_key" not in options:
+            # s3://KEY:SECRET@bucket/... as pyarrow spells it
+            from urllib.parse import unquote
+
+            key, _, secret = parts.netloc.rpartition("@")[0].partition(":")
+            options = {**options, "access_key": unquote(key), "secret_key": unquote(secret)}
+            secrets = tuple(sorted(set(secrets) | {unquote(key), unquote(secret)}, key=len,
+                                   reverse=True))
         return _s3_filesystem(options), (host + parts.path).rstrip("/") or host, secrets
     if scheme in ("http", "https"):
         fs, path = _fsspec_filesystem(scheme, options, uri)
