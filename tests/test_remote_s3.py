@@ -352,7 +352,7 @@ def _check_message(exc: BaseException, uri: str) -> None:
 
 
 def test_missing_bucket_and_key(s3: S3Server) -> None:
-    for uri, pattern in ((f"s3://no-such-bucket/x.parquet", "no such bucket 'no-such-bucket'"),
+    for uri, pattern in (("s3://no-such-bucket/x.parquet", "no such bucket 'no-such-bucket'"),
                          (f"s3://{BUCKET}/nothing/here.parquet", "no such file or directory"),
                          (f"s3://{BUCKET}/nothing/*.parquet", "no file matches")):
         with pytest.raises(SourceNotFoundError, match=pattern) as info:
