@@ -548,3 +548,25 @@ def test_spark_matches_local_copies(s3: S3Server, local_copy: Path) -> None:
             _same(got, truthound.profile(str(local_copy / local)), uri)
     finally:
         session.stop()
+
+
+@pytest.mark.slow
+def test_cli_dask_processes_as_the_spec_writes_it(s3: S3Server, local_copy: Path) -> None:
+    """``th profile s3://bucket/data/*.parquet --distributed --backend dask`` with Dask's
+    process scheduler: the worker processes get the endpoint and keys only through the pickled
+    filesystem (the command's environment has no AWS variable)."""
+    uri = f"s3://{BUCKET}/parquet/*.parquet"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "truthound", "profile", uri, "-f", "json", "--distributed",
+         "--backend", "dask", "--scheduler", "processes", "--workers", "2",
+         "--storage-option", f"endpoint_url={s3.endpoint}",
+         "--storage-option", f"access_key={ACCESS_KEY}",
+         "--storage-option", f"secret_key={SECRET}"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert SECRET not in done.stdout + done.stderr
+    got = TableProfile.from_dict(json.loads(done.stdout))
+    assert got.execution is not None and got.execution.backend == "dask"
+    _same(got, truthound.profile(str(local_copy / "parquet")), uri)
