@@ -16,6 +16,7 @@ import pyarrow as pa
 from truthound import _core
 from truthound.errors import ArrowImportError, SourceReadError, UnsupportedTypeError, one_line
 from truthound.profiler import sources as _sources
+from truthound.profiler.remote import display_path
 from truthound.profiler.distributed import csv_ranges as _csv
 from truthound.profiler.distributed.pieces import (
     ExternalPiece,
@@ -125,7 +126,8 @@ def _parquet_units(
             frag.ensure_complete_metadata()
             groups = [(rg.id, rg.num_rows) for rg in frag.row_groups]
         except (pa.ArrowException, OSError) as exc:
-            raise SourceReadError(f"{frag.path}: {one_line(exc)}") from exc
+            where = display_path(frag.path, dataset.filesystem)
+            raise SourceReadError(f"{where}: {one_line(exc)}") from exc
         for rg_id, rows in groups:
             if rows:
                 units.append(
