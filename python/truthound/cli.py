@@ -20,6 +20,7 @@ import click
 
 from truthound.errors import ColumnNotFoundError, ConfigurationError, TruthoundError
 from truthound.profiler.distributed.cli_support import DISTRIBUTED_OPTIONS, distributed_kwargs
+from truthound.profiler.remote import parse_storage_options
 
 if TYPE_CHECKING:
     from truthound.profiler.distributed.monitoring import DistributedMonitor
@@ -107,6 +108,13 @@ PROFILE_OPTIONS: list[Callable[[Any], Any]] = [
         "--encoding", default=None, metavar="NAME",
         help="Text encoding of CSV, TSV and JSON files (latin-1, cp1252, utf-16, ...). "
              "[default: UTF-8, or UTF-16/32 when a byte-order mark says so]",
+    ),
+    click.option(
+        "--storage-option", "storage_option", multiple=True, metavar="KEY=VALUE",
+        help="A setting of a remote URI's filesystem (s3://: access_key, secret_key, "
+             "session_token, region, endpoint_url, profile, anonymous, connect_timeout, "
+             "request_timeout, max_attempts); repeat for several. [default: the AWS_* "
+             "environment variables]",
     ),
     click.option(
         "--progress/--no-progress", default=None,
@@ -207,6 +215,7 @@ def _profile_kwargs(params: dict[str, Any]) -> dict[str, Any]:
         "format": params["input_format"].lower() if params["input_format"] else None,
         "encoding": params["encoding"],
         "progress": progress,
+        "storage_options": parse_storage_options(list(params["storage_option"])) or None,
     }
 
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from truthound.errors import ConfigurationError
@@ -72,7 +72,7 @@ def engine_options(
             known = sorted(
                 {"columns", "top_n", "histogram_bins", "patterns", "pattern_threshold",
                  "correlations", "batch_size", "progress", "format", "encoding", "num_workers",
-                 "monitor"} | ENGINE_OPTIONS
+                 "monitor", "storage_options"} | ENGINE_OPTIONS
             )
             raise ConfigurationError(
                 f"unknown option {name!r}; known options: {', '.join(known)}"
@@ -96,6 +96,7 @@ def profile(
     encoding: str | None = None,
     num_workers: int | None = None,
     monitor: RunObserver | None = None,
+    storage_options: Mapping[str, object] | None = None,
     **engine_opts: Any,
 ) -> TableProfile:
     """Profile every column of ``source`` in one pass and return a :class:`TableProfile`.
@@ -119,6 +120,13 @@ def profile(
     ``pattern_samples``, ``hll_precision``, ``kll_k``, ``frequent_items_capacity``,
     ``duplicate_exact_limit``. A bad option raises ConfigurationError naming it.
 
+    A URI (``s3://bucket/prefix/*.parquet``, ``gs://``, ``abfs://``, ``https://``, any scheme
+    pyarrow or an installed fsspec implementation reads) is profiled where it lies;
+    ``storage_options`` configures its filesystem (``s3://``: ``access_key``, ``secret_key``,
+    ``session_token``, ``region``, ``endpoint_url``, ``profile``, ``anonymous``,
+    ``connect_timeout``, ``request_timeout``, ``max_attempts``; defaults from the standard AWS
+    environment variables; other schemes: the fsspec filesystem's arguments).
+
     It runs on every core: ``num_workers`` threads (default: TRUTHOUND_NUM_WORKERS, else the CPU
     count; 1 for one) profile parts of the source, whose partial profiles the engine merges in
     order, the same path as every distributed backend (``result.execution`` says how it ran).
@@ -139,5 +147,5 @@ def profile(
         source, ThreadExecutor(workers), observer=monitor, progress=progress, columns=columns,
         top_n=top_n, histogram_bins=histogram_bins, patterns=patterns,
         pattern_threshold=pattern_threshold, correlations=correlations, batch_size=batch_size,
-        format=format, encoding=encoding, **engine_opts,
+        format=format, encoding=encoding, storage_options=storage_options, **engine_opts,
     )

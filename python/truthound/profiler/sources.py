@@ -20,7 +20,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -40,6 +40,7 @@ from truthound.errors import (
     TruthoundError,
     UnsupportedTypeError,
 )
+from truthound.profiler import remote as _remote
 
 _log = logging.getLogger("truthound")
 
@@ -542,6 +543,7 @@ def file_dataset(
     fmt: str | None = None,
     csv_column_types: dict[str, pa.DataType] | None = None,
     encoding: str | None = None,
+    storage_options: Mapping[str, object] | None = None,
 ) -> tuple[ds.Dataset | ParquetFileSource, str] | None:
     """The pyarrow dataset (and format name) that profile() reads for a path, glob, directory or
     URI (or a list of local ones), or None for an Arrow IPC stream file (read with pyarrow.ipc
@@ -550,36 +552,50 @@ def file_dataset(
     Hive partitions become columns (of a single directory or glob); several files get one schema,
     the union of their columns by name with types widened losslessly (SchemaError when two files'
     types cannot be combined; CSV/TSV columns then read as text). Text files are read in
-    ``encoding`` (a codec name from :func:`text_encoding`; None: UTF-8).
+    ``encoding`` (a codec name from :func:`text_encoding`; None: UTF-8). A remote URI (``s3://``,
+    ...: :mod:`truthound.profiler.remote`) is read through its filesystem, configured by
+    ``storage_options``.
     """
     if not isinstance(source, str):
         paths = list(source)
         if len(paths) != 1:
+            if any(_remote.is_remote(p) for p in paths):
+                found = _remote.resolve_many(paths, storage_options)
+                shown = describe_sources([_remote.public_uri(p) for p in paths])
+                return _remote_dataset(found, shown, fmt, csv_column_types, encoding)
             files = _resolve_many(paths)
             return _files_dataset(files, None, describe_sources(paths), fmt, csv_column_types,
                                   encoding)
         source = paths[0]
-    if "://" in source and not source.startswith("file://"):
-        fmt = fmt or format_of(source.rstrip("/"))
-        if fmt is None:
-            raise _input_format_error(
-                SourceReadError, f"{_braces(source)}: cannot tell the format; pass {{option}}"
-            )
-        if fmt == "ipc_stream":
-            return None
-        try:
-            dataset = ds.dataset(
-                source, format=_file_format(fmt, csv_column_types, encoding), partitioning="hive"
-            )
-        except FileNotFoundError as exc:
-            raise SourceNotFoundError(f"{source}: no such file or directory") from exc
-        except (pa.ArrowException, OSError, ValueError) as exc:
-            raise SourceReadError(f"{source}: {_one_line(exc)}") from exc
-        return dataset, fmt
+    if _remote.is_remote(source):
+        found = _remote.resolve_remote(source, storage_options)
+        return _remote_dataset(found, _remote.public_uri(source), fmt, csv_column_types, encoding)
     if source.startswith("file://"):
         source = source[len("file://") :]
     files, base, _description = _resolve_files(source)
     return _files_dataset(files, base, source, fmt, csv_column_types, encoding)
+
+
+def _remote_dataset(
+    found: _remote.RemoteFiles,
+    description: str,
+    fmt: str | None,
+    csv_column_types: dict[str, pa.DataType] | None,
+    encoding: str | None,
+) -> tuple[ds.Dataset | ParquetFileSource, str] | None:
+    """The dataset of remote files; an error names the file by its URI, without secrets."""
+    try:
+        return _files_dataset(found.files, found.base, description, fmt, csv_column_types,
+                              encoding, found.filesystem)
+    except (SourceReadError, SourceNotFoundError, SchemaError) as exc:
+        message = _remote.public_message(str(exc), found.filesystem, found.files, found.secrets)
+        if message == str(exc):
+            raise
+        error = type(exc)(message)
+        if exc.cli_message is not None:
+            error.cli_message = _remote.public_message(
+                exc.cli_message, found.filesystem, found.files, found.secrets)
+        raise error from None
 
 
 def _files_dataset(
@@ -589,12 +605,13 @@ def _files_dataset(
     fmt: str | None,
     csv_column_types: dict[str, pa.DataType] | None,
     encoding: str | None,
+    filesystem: pa_fs.FileSystem | None = None,
 ) -> tuple[ds.Dataset | ParquetFileSource, str] | None:
     chosen_by_user = fmt
     fmt, files = _choose_format(files, source, fmt)
     if fmt == "ipc_stream":
         return None
-    if fmt == "parquet" and base is None and len(files) == 1:
+    if fmt == "parquet" and base is None and len(files) == 1 and filesystem is None:
         try:
             return _open_parquet_file(files[0]), fmt
         except SourceReadError as exc:
@@ -607,6 +624,8 @@ def _files_dataset(
             ) from exc
     file_format = _file_format(fmt, csv_column_types, encoding)
     options: dict[str, Any] = {"format": file_format}
+    if filesystem is not None:
+        options["filesystem"] = filesystem
     if base is not None:
         options["partitioning"] = "hive"
         options["partition_base_dir"] = base
@@ -617,7 +636,7 @@ def _files_dataset(
                 f"{source}: hive-partitioned JSON files in {encoding} are not read yet; "
                 "profile a glob of the files, or transcode them to UTF-8"
             )
-        lfs = pa_fs.LocalFileSystem()
+        lfs = filesystem if filesystem is not None else pa_fs.LocalFileSystem()
         schemas = [(f, _json_schema(lfs, f, encoding)) for f in files]
         options["schema"] = _union_of(schemas, text=False)
     try:
@@ -669,10 +688,11 @@ def _file_source(
     fmt: str | None,
     csv_column_types: dict[str, pa.DataType] | None = None,
     encoding: str | None = None,
+    storage_options: Mapping[str, object] | None = None,
 ) -> ArrowSource:
     encoding, note = text_encoding(paths, fmt, encoding)
-    source = describe_sources(paths) + note
-    opened = file_dataset(paths, fmt, csv_column_types, encoding)
+    source = describe_sources([_remote.public_uri(p) for p in paths]) + note
+    opened = file_dataset(paths, fmt, csv_column_types, encoding, storage_options)
     if opened is None:
         if len(paths) == 1:
             path = source[len("file://") :] if source.startswith("file://") else source
@@ -1403,6 +1423,7 @@ def open_source(
     format: str | None = None,
     csv_column_types: dict[str, pa.DataType] | None = None,
     encoding: str | None = None,
+    storage_options: Mapping[str, object] | None = None,
 ) -> ArrowSource:
     """Open ``source`` for streaming.
 
@@ -1413,7 +1434,8 @@ def open_source(
     object with ``__arrow_c_stream__``. ``csv_column_types`` overrides the types pyarrow infers
     for CSV/TSV columns. ``encoding`` is the text encoding of CSV, TSV and JSON files (a Python
     codec name: latin-1, cp1252, utf-16, ...; default UTF-8, or the one a UTF-16/32 byte-order
-    mark tells, which the source description reports).
+    mark tells, which the source description reports). ``storage_options`` configures the
+    filesystem of a remote URI (``s3://``: see :mod:`truthound.profiler.remote`).
 
     >>> import pyarrow as pa
     >>> src = open_source(pa.table({"a": [1, 2], "b": ["x", "y"]}), columns=["b"])
@@ -1425,7 +1447,10 @@ def open_source(
         raise ConfigurationError(f"option 'batch_size' must be a positive integer, got {batch_size!r}")
     paths = path_sources(source)
     if paths is not None:
-        return _file_source(paths, cols, batch_size, format, csv_column_types, encoding)
+        return _file_source(paths, cols, batch_size, format, csv_column_types, encoding,
+                            storage_options)
+    if storage_options is not None:
+        raise ConfigurationError("option 'storage_options' applies to paths and URIs only")
     if isinstance(source, pa.Table):
         return _table_source(source, cols, batch_size, "pyarrow.Table")
     if isinstance(source, pa.RecordBatch):

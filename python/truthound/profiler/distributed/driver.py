@@ -71,7 +71,7 @@ STREAM_CHUNK_ROWS = 2 * DEFAULT_BATCH_SIZE
 # Tasks issued ahead of the oldest unmerged one, per worker: bounds the finished partials that
 # wait for their turn to merge (and the stream chunks in memory).
 MERGE_WINDOW_PER_WORKER = 4
-_SOURCE_OPTIONS = ("columns", "batch_size", "format", "encoding")
+_SOURCE_OPTIONS = ("columns", "batch_size", "format", "encoding", "storage_options")
 
 
 # --------------------------------------------------------------------------- tasks and events

@@ -14,6 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from truthound.profiler.remote import display_path
 from truthound.profiler.sources import DEFAULT_BATCH_SIZE
 
 __all__ = [
@@ -37,15 +38,20 @@ class FilePiece:
     file_columns: tuple[str, ...] | None = None
     encoding: str | None = None  # of a text file (None: UTF-8)
 
+    @property
+    def uri(self) -> str:
+        """The file as messages name it: its path, or its URI on a remote filesystem."""
+        return display_path(self.path, self.filesystem)
+
     def describe(self) -> str:
         if self.row_range is not None and self.row_groups is not None:
             first, count = self.row_range
-            return f"{self.path} (row group {self.row_groups[0]}, rows {first}-{first + count})"
+            return f"{self.uri} (row group {self.row_groups[0]}, rows {first}-{first + count})"
         if self.row_groups is not None:
-            return f"{self.path} (row groups {list(self.row_groups)})"
+            return f"{self.uri} (row groups {list(self.row_groups)})"
         if self.byte_range is not None:
-            return f"{self.path} (bytes {self.byte_range[0]}-{self.byte_range[1]})"
-        return self.path
+            return f"{self.uri} (bytes {self.byte_range[0]}-{self.byte_range[1]})"
+        return self.uri
 
 
 @dataclass(frozen=True)

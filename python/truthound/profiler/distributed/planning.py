@@ -7,7 +7,7 @@ stream read once by the driver.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -16,6 +16,7 @@ import pyarrow as pa
 from truthound import _core
 from truthound.errors import ArrowImportError, SourceReadError, UnsupportedTypeError, one_line
 from truthound.profiler import sources as _sources
+from truthound.profiler.remote import display_path
 from truthound.profiler.distributed import csv_ranges as _csv
 from truthound.profiler.distributed.pieces import (
     ExternalPiece,
@@ -125,7 +126,8 @@ def _parquet_units(
             frag.ensure_complete_metadata()
             groups = [(rg.id, rg.num_rows) for rg in frag.row_groups]
         except (pa.ArrowException, OSError) as exc:
-            raise SourceReadError(f"{frag.path}: {one_line(exc)}") from exc
+            where = display_path(frag.path, dataset.filesystem)
+            raise SourceReadError(f"{where}: {one_line(exc)}") from exc
         for rg_id, rows in groups:
             if rows:
                 units.append(
@@ -212,6 +214,7 @@ def plan_source(
     min_units: int = 1,
     encoding: str | None = None,
     csv_column_types: dict[str, pa.DataType] | None = None,
+    storage_options: Mapping[str, object] | None = None,
 ) -> SourcePlan:
     """Open ``data`` (anything :func:`truthound.profiler.profile` accepts) for partitioning.
 
@@ -221,12 +224,15 @@ def plan_source(
     per file. ``csv_column_types`` forces the type of CSV/TSV columns (the driver reads a column
     as text after a value that does not fit the type inferred from the file's first block).
     ``batch_size`` None: rows per batch from the columns' widths (:func:`batch_rows`).
+    ``storage_options`` configures a remote URI's filesystem, which its pieces carry to the
+    workers (each opens its own file).
     """
     if isinstance(data, SourcePlan):
         return data
     # open_source validates everything exactly as profile() does (columns, formats, errors).
     src = open_source(data, columns=columns, batch_size=DEFAULT_BATCH_SIZE if batch_size is None else batch_size,
-                      format=format, encoding=encoding, csv_column_types=csv_column_types)
+                      format=format, encoding=encoding, csv_column_types=csv_column_types,
+                      storage_options=storage_options)
     _check_schema(src.schema, src.description)
     if batch_size is None:
         batch_size = batch_rows(src.schema)
@@ -239,7 +245,8 @@ def plan_source(
             paths = _sources.path_sources(data)
             assert paths is not None
             encoding = _sources.text_encoding(paths, format, encoding)[0]
-            opened = _sources.file_dataset(paths, format, csv_column_types, encoding)
+            opened = _sources.file_dataset(paths, format, csv_column_types, encoding,
+                                           storage_options)
         if opened is not None:
             dataset, fmt = opened
             if isinstance(dataset, _sources.ParquetFileSource) or fmt == "parquet":

@@ -5,8 +5,13 @@ them with :class:`~.spark_executor.SparkFrameExecutor` (``mapInArrow``; each tas
 serialized partial profile). ``profile_file(path)`` reads the files with ``spark.read`` (Parquet,
 CSV, JSON lines, ORC; every filesystem Spark knows) and profiles the DataFrame the same way, or,
 for local files of a format truthound reads, ships truthound's own file pieces as Spark tasks
-(``reader="files"``; ``reader="auto"`` picks it for local files: see BENCHMARKS.md). No statistic
-comes from Spark SQL or Python: the engine computes, Spark moves bytes.
+(``reader="files"``; ``reader="auto"`` picks it for local files: see BENCHMARKS.md). Object-store
+URIs truthound reads itself (``s3://``, ``s3a://``, ``gs://``, ``abfs://``, ``http(s)://``:
+:data:`FILE_SCHEMES`) take the same ``files`` path under ``auto``: each Spark task opens its own
+file through the pickled pyarrow filesystem (credentials from ``storage_options`` or the AWS
+environment of the driver), so no S3A connector is needed; ``reader="spark"`` hands the URI to
+``spark.read`` instead (``s3://`` given as ``s3a://``), which needs the installation's connector.
+No statistic comes from Spark SQL or Python: the engine computes, Spark moves bytes.
 """
 
 from __future__ import annotations
@@ -30,10 +35,13 @@ from truthound.profiler.distributed.spark_session import (
     check_reachable,
 )
 from truthound.profiler.model import TableProfile
+from truthound.profiler.remote import public_uri
 
 __all__ = ["SparkBackend", "READERS"]
 
 READERS = ("auto", "spark", "files")
+# URI schemes reader="auto" reads with truthound's own readers (truthound.profiler.remote)
+FILE_SCHEMES = ("s3", "s3a", "gs", "gcs", "abfs", "abfss", "az", "http", "https")
 # spark.read's format of a file extension
 _SPARK_FORMATS = {
     ".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".tsv": "tsv", ".json": "json",
@@ -195,17 +203,24 @@ class SparkBackend(BaseBackend):
             raise ConfigurationError(
                 f"option 'reader' must be one of {', '.join(READERS)}, got {reader!r}")
         path = os.fspath(path)
-        fmt = _format_of(path, options.pop("format", None))
+        given = options.pop("format", None)
+        fmt = _format_of(path, given)
         local = _local_path(path)
+        remote = local is None and path.split("://", 1)[0].lower() in FILE_SCHEMES
         if reader == "auto":
-            reader = "files" if local is not None and fmt in _OWN_FORMATS else "spark"
+            reader = "files" if (local is not None and fmt in _OWN_FORMATS) or remote else "spark"
         if reader == "files":
-            if local is None:
-                raise ConfigurationError(
-                    f"reader='files' reads local files only, not {path}: use reader='spark'")
             options.pop("num_partitions", None)
+            if local is None:
+                # truthound's remote readers: the format from the files unless given
+                shown = public_uri(path)
+                return driver.run(path, self._file_executor(shown), strategy=strategy,
+                                  observer=monitor, format=given, **options)
             return driver.run(local, self._file_executor(path), strategy=strategy,
                               observer=monitor, format=fmt, **options)
+        options.pop("storage_options", None)
+        if path.startswith("s3://"):
+            path = "s3a://" + path[len("s3://"):]
         frame = self._read(path, fmt, options.pop("encoding", None))
         return self._profile_frame(frame, path, strategy, monitor, **options)
 

@@ -107,8 +107,8 @@ def _file_batches(
         raise
     except (pa.ArrowException, OSError, ValueError) as exc:
         if "invalid UTF8" in str(exc) and piece.encoding is None:
-            raise SourceReadError(_sources._not_utf8_message(piece.path)) from exc
-        message = f"{piece.path}: {one_line(exc)}"
+            raise SourceReadError(_sources._not_utf8_message(piece.uri)) from exc
+        message = f"{piece.uri}: {one_line(exc)}"
         column = _conflicting_csv_column(piece, exc)
         if column is not None:
             raise _sources.CsvTypeConflict(message, column) from exc
