@@ -24,7 +24,10 @@ from truthound.profiler.distributed.cli_support import DISTRIBUTED_OPTIONS, dist
 if TYPE_CHECKING:
     from truthound.profiler.distributed.monitoring import DistributedMonitor
 
-__all__ = ["build_monitor", "cli", "main", "render_console", "write_atomic"]
+__all__ = [
+    "build_monitor", "check_output", "cli", "main", "output_format", "render", "render_console",
+    "write_atomic",
+]
 
 FORMATS = ("console", "json", "yaml")
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -72,6 +75,11 @@ PROFILE_OPTIONS: list[Callable[[Any], Any]] = [
         "-f", "--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False), default=None,
         help="Report format: a readable summary (console) or the full profile (json, yaml). "
              "[default: from the -o extension (.json, .yaml, .yml), else console]",
+    ),
+    click.option(
+        "--save-profile", type=click.Path(dir_okay=False), default=None, metavar="FILE.thp",
+        help="Also save the mergeable profile to FILE.thp (atomically), for th merge, th show "
+             "and th diff.",
     ),
     click.option(
         "--columns", callback=_parse_columns, metavar="A,B,...", default=None,
@@ -217,7 +225,7 @@ _OUTPUT_EXTENSIONS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".txt": 
 _UNWRITABLE_EXTENSIONS = {".html": "HTML", ".htm": "HTML"}
 
 
-def _output_format(fmt: str | None, output: str | None) -> str:
+def output_format(fmt: str | None, output: str | None) -> str:
     """The report format from -f and the -o extension; a UsageError (exit 2) names what fits."""
     ext = os.path.splitext(output)[1].lower() if output is not None else ""
     if ext in _UNWRITABLE_EXTENSIONS:
@@ -235,17 +243,17 @@ def _output_format(fmt: str | None, output: str | None) -> str:
     return _OUTPUT_EXTENSIONS[ext]
 
 
-def _check_output(output: str) -> None:
+def check_output(output: str, option: str = "-o") -> None:
     """Fail before profiling when -o cannot be written: its directory must exist and be
     writable, and the path must not be a directory."""
     target = os.path.abspath(output)
     directory = os.path.dirname(target)
     if not os.path.isdir(directory):
-        raise click.UsageError(f"-o {output}: the directory {directory} does not exist")
+        raise click.UsageError(f"{option} {output}: the directory {directory} does not exist")
     if os.path.isdir(target):
-        raise click.UsageError(f"-o {output}: is a directory")
+        raise click.UsageError(f"{option} {output}: is a directory")
     if not os.access(directory, os.W_OK | os.X_OK):
-        raise click.UsageError(f"-o {output}: the directory {directory} is not writable")
+        raise click.UsageError(f"{option} {output}: the directory {directory} is not writable")
 
 
 _PROFILE_EPILOG = """\b
@@ -271,9 +279,12 @@ def profile_command(
     from truthound.profiler import profile
 
     source: str | list[str] = sources[0] if len(sources) == 1 else list(sources)
-    fmt = _output_format(fmt, output)
+    fmt = output_format(fmt, output)
     if output is not None:
-        _check_output(output)
+        check_output(output)
+    save_path = params.pop("save_profile")
+    if save_path is not None:
+        check_output(save_path, "--save-profile")
     dist = distributed_kwargs(params)
     monitor = _monitor_kwargs(params)
     kwargs = _profile_kwargs(params)
@@ -287,17 +298,27 @@ def profile_command(
             result = run_distributed(source, **dist, **kwargs)
         else:
             result = profile(source, **kwargs)
-    text = _render(result, fmt)
+    if save_path is not None:
+        from truthound.profiler.saved import save_profile
+
+        save_profile(result, save_path)
+    text = render(result, fmt)
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
     else:
         write_atomic(output, text)
 
 
+from truthound.cli_history import merge_command, show_command  # noqa: E402
+
+cli.add_command(merge_command)
+cli.add_command(show_command)
+
 # --------------------------------------------------------------------------- rendering
 
 
-def _render(result: Any, fmt: str) -> str:
+def render(result: Any, fmt: str) -> str:
+    """The report of a TableProfile in format console, json or yaml."""
     if fmt == "json":
         return result.to_json(indent=2) + "\n"
     if fmt == "yaml":
