@@ -88,3 +88,38 @@ def test_errors_name_the_file(days: list[Path], tmp_path: Path) -> None:
     assert bad.returncode == 1 and "garbage.thp" in bad.stderr and "not a truthound profile" in bad.stderr
     nodir = th("profile", days[0], "--save-profile", tmp_path / "no" / "x.thp")
     assert nodir.returncode == 2 and "--save-profile" in nodir.stderr
+
+
+def test_cache_reuses_unchanged_files(days: list[Path], tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for d in days[:2]:
+        shutil.copy(d, folder / d.name)
+    cache = tmp_path / "cache"
+
+    def run(*extra: object) -> tuple[dict[str, object], str]:
+        r = th("profile", folder, "-f", "json", *extra)
+        assert r.returncode == 0, r.stderr
+        return _stable(TableProfile.from_json(r.stdout)), r.stderr
+
+    plain, _ = run()
+    first, err = run("--cache", cache)
+    assert "reused 0 of 2 files" in err and first == plain
+    second, err = run("--cache", cache)
+    assert "reused 2 of 2 files" in err and second == plain
+
+    shutil.copy(days[2], folder / days[2].name)  # a new file
+    t = pa.table({"id": [7, 8], "city": ["Oslo", "Paris"], "amount": [1.5, -2.0]})
+    pq.write_table(t, folder / days[0].name)  # a changed file
+    os.utime(folder / days[0].name, ns=(1, 1))
+    third, err = run("--cache", cache)
+    assert "reused 1 of 3 files, profiled 2" in err
+    assert third == run()[0]
+    assert len(list(cache.iterdir())) == 3  # the changed file's old entry is gone
+    other_options, err = run("--cache", cache, "--top-n", "3")
+    assert "reused 0 of 3 files" in err
+
+    both = th("profile", folder, "--cache", cache, "--distributed")
+    assert both.returncode == 2 and "--cache" in both.stderr

@@ -82,6 +82,11 @@ PROFILE_OPTIONS: list[Callable[[Any], Any]] = [
              "and th diff.",
     ),
     click.option(
+        "--cache", "cache_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
+        help="Keep one saved profile per input file in DIR, keyed by path, size, modification "
+             "time and options; a later run re-reads only new or changed files.",
+    ),
+    click.option(
         "--columns", callback=_parse_columns, metavar="A,B,...", default=None,
         help="Profile only these columns, comma-separated. [default: every column]",
     ),
@@ -285,9 +290,23 @@ def profile_command(
     save_path = params.pop("save_profile")
     if save_path is not None:
         check_output(save_path, "--save-profile")
+    cache_dir = params.pop("cache_dir")
     dist = distributed_kwargs(params)
     monitor = _monitor_kwargs(params)
     kwargs = _profile_kwargs(params)
+    if cache_dir is not None:
+        if dist["distributed"] or monitor is not None:
+            raise click.UsageError(
+                "--cache runs on the local backend without a monitor; drop --distributed and "
+                "the monitoring options, or --cache")
+        from truthound.profiler.file_cache import profile_cached
+
+        kwargs.pop("progress")
+        result, stats = profile_cached(list(sources), cache_dir, **kwargs)
+        click.echo(f"cache: reused {stats.reused} of {stats.files} files, profiled "
+                   f"{stats.profiled}", err=True)
+        _finish(result, fmt, output, save_path)
+        return
     if monitor is not None:
         kwargs["monitor"] = monitor
     # a started monitor serves /metrics and keeps its files open until the run ends
@@ -298,6 +317,11 @@ def profile_command(
             result = run_distributed(source, **dist, **kwargs)
         else:
             result = profile(source, **kwargs)
+    _finish(result, fmt, output, save_path)
+
+
+def _finish(result: Any, fmt: str, output: str | None, save_path: str | None) -> None:
+    """Save the profile (--save-profile) and print or write its report."""
     if save_path is not None:
         from truthound.profiler.saved import save_profile
 
@@ -309,8 +333,9 @@ def profile_command(
         write_atomic(output, text)
 
 
-from truthound.cli_history import merge_command, show_command  # noqa: E402
+from truthound.cli_history import diff_command, merge_command, show_command  # noqa: E402
 
+cli.add_command(diff_command)
 cli.add_command(merge_command)
 cli.add_command(show_command)
 
