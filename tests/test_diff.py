@@ -147,3 +147,20 @@ def test_th_diff(tmp_path: Path) -> None:
 
     bad = th("diff", pb, pc, "--fail-on", "psi>>2")
     assert bad.returncode == 2 and "--fail-on" in bad.stderr
+
+
+def test_column_rules_and_temporal_columns() -> None:
+    import datetime as dt
+
+    day = dt.datetime(2024, 1, 1)
+    a = pa.table({"t": [day + dt.timedelta(hours=i) for i in range(500)], "gone": list(range(500))})
+    b = pa.table({"t": [day + dt.timedelta(hours=i + 400) for i in range(500)]})
+    diff = profile(a).diff(profile(b))
+    t = diff.column("t")
+    assert t.data["quantiles"] is None and t.psi is not None and t.psi > 1
+    assert t.ks == pytest.approx(0.8)  # exact: 400 of 500 hours no longer overlap
+    fired = check(diff, parse_rules(["gone:psi>0.1", "t:ks>0.5"]))
+    assert [(f.column, f.rule.metric) for f in fired] == [("gone", "psi"), ("t", "ks")]
+    assert "only in one of the profiles" in str(fired[0])
+    with pytest.raises(ConfigurationError, match="no column 'typo'"):
+        check(diff, parse_rules(["typo:psi>0.1"]))

@@ -94,12 +94,19 @@ void ColumnState::diff(JsonWriter& w, const ColumnState& cur, const ProfileOptio
     w.field_null("std");
   }
 
-  if (numeric && !kll_.is_empty() && !cur.kll_.is_empty()) {
-    w.key("quantiles").begin_object();
-    for (const auto& [name, rank] : kDiffQuantiles) {
-      change_object(w, name, kll_.quantile(rank), cur.kll_.quantile(rank), false);
+  // Temporal columns of one type compare their distributions too (their sketches hold values
+  // in the same unit), but not their quantiles, which would be raw ticks of that unit.
+  const bool temporal_alike = !numeric && base_type == cur_type && has_quantiles();
+  if ((numeric || temporal_alike) && !kll_.is_empty() && !cur.kll_.is_empty()) {
+    if (numeric) {
+      w.key("quantiles").begin_object();
+      for (const auto& [name, rank] : kDiffQuantiles) {
+        change_object(w, name, kll_.quantile(rank), cur.kll_.quantile(rank), false);
+      }
+      w.end_object();
+    } else {
+      w.field_null("quantiles");
     }
-    w.end_object();
     // PSI over the base histogram's bins: current values beyond the base's range count in
     // the end bins (KllSketch::histogram), so a shifted column fills them.
     const double lo = kll_.min(), hi = kll_.max();

@@ -75,6 +75,8 @@ class FiredRule:
 
     def __str__(self) -> str:
         where = f"{self.column}: " if self.column is not None else ""
+        if math.isnan(self.value):
+            return f"{where}only in one of the profiles ({self.rule.text})"
         return f"{where}{self.rule.metric} = {self.value:.6g} ({self.rule.text})"
 
 
@@ -164,9 +166,19 @@ def _column_value(c: ColumnDiff, metric: str) -> float | None:
 
 
 def check(diff: ProfileDiff, rules: Iterable[DriftRule]) -> list[FiredRule]:
-    """Every (rule, column) whose value passes the rule's threshold, in rule order."""
+    """Every (rule, column) whose value passes the rule's threshold, in rule order. A rule on a
+    column that only one profile has fires (value NaN); one on a column neither has raises
+    ConfigurationError."""
     fired: list[FiredRule] = []
+    names = {c.name for c in diff.columns}
     for rule in rules:
+        if rule.column is not None and rule.column not in names:
+            if rule.column in diff.added_columns or rule.column in diff.removed_columns:
+                # a column the rule watches is gone (or new): that is drift too
+                fired.append(FiredRule(rule, rule.column, math.nan))
+                continue
+            raise ConfigurationError(
+                f"--fail-on {rule.text}: no column {rule.column!r} in either profile")
         if rule.metric in TABLE_METRICS:
             n = float(len(getattr(diff, rule.metric)))
             if rule._holds(n):

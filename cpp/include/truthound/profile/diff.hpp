@@ -11,7 +11,9 @@
 //     mean, std {base, current, change, relative_change} (numeric columns, else null),
 //     quantiles {p01 .. p99: {base, current, change}} (numeric columns, else null),
 //     psi: the population stability index over the base histogram's equal-width bins
-//          (histogram_bins of the base's options; shares floored at 1e-4), psi_bins,
+//          (histogram_bins of the base's options; shares floored at 1e-4), psi_bins
+//          (psi and ks: numeric columns, and temporal columns of the same type on both sides;
+//          else null),
 //     ks {statistic, bound, exact}: the two-sample Kolmogorov-Smirnov statistic between the two
 //          quantile sketches; |statistic - exact statistic| <= bound (the sum of the sketches'
 //          normalized rank errors; 0 and exact while both sketches hold every value),
