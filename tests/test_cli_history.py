@@ -121,5 +121,7 @@ def test_cache_reuses_unchanged_files(days: list[Path], tmp_path: Path) -> None:
     other_options, err = run("--cache", cache, "--top-n", "3")
     assert "reused 0 of 3 files" in err
 
-    both = th("profile", folder, "--cache", cache, "--distributed")
+    workers, err = run("--cache", cache, "--workers", "2")
+    assert "reused 3 of 3 files" in err and workers == third
+    both = th("profile", folder, "--cache", cache, "--distributed", "--backend", "dask")
     assert both.returncode == 2 and "--cache" in both.stderr

@@ -295,14 +295,19 @@ def profile_command(
     monitor = _monitor_kwargs(params)
     kwargs = _profile_kwargs(params)
     if cache_dir is not None:
-        if dist["distributed"] or monitor is not None:
+        ctx = click.get_current_context()
+        others = [n for n in ("distributed", "processes", "master", "scheduler", "address",
+                              "partition_strategy")
+                  if ctx.get_parameter_source(n) == click.core.ParameterSource.COMMANDLINE]
+        if others or dist.get("backend") not in (None, "local") or monitor is not None:
             raise click.UsageError(
-                "--cache runs on the local backend without a monitor; drop --distributed and "
-                "the monitoring options, or --cache")
+                "--cache runs on the local backend's threads (--workers N) without a monitor; "
+                "drop the other distributed and monitoring options, or --cache")
         from truthound.profiler.file_cache import profile_cached
 
         kwargs.pop("progress")
-        result, stats = profile_cached(list(sources), cache_dir, **kwargs)
+        result, stats = profile_cached(list(sources), cache_dir, num_workers=dist.get("workers"),
+                                       **kwargs)
         click.echo(f"cache: reused {stats.reused} of {stats.files} files, profiled "
                    f"{stats.profiled}", err=True)
         _finish(result, fmt, output, save_path)

@@ -66,15 +66,23 @@ def _files(paths: list[str]) -> list[str]:
 
 
 def profile_cached(
-    source: str | list[str], cache_dir: str | os.PathLike[str], **options: Any
+    source: str | list[str], cache_dir: str | os.PathLike[str], *,
+    num_workers: int | None = None, **options: Any
 ) -> tuple[TableProfile, CacheStats]:
     """Profile the files of ``source`` (paths, globs or directories) through the per-file cache
     in ``cache_dir`` (created when missing); ``options`` as for
-    :func:`truthound.profiler.profile`. Returns the merged profile and the cache statistics."""
+    :func:`truthound.profiler.profile`. New and changed files are profiled on ``num_workers``
+    threads (default: as ``profile``), one file per thread while there are several. Returns the
+    merged profile and the cache statistics."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from truthound.profiler.api import profile
+    from truthound.profiler.distributed.config import check_num_workers
     from truthound.profiler.distributed.merger import ProfileMerger
     from truthound.profiler.saved import write_bytes_atomic
     from truthound.profiler.sources import describe_sources
+
+    workers = check_num_workers(num_workers)
 
     paths = [source] if isinstance(source, str) else list(source)
     cache = Path(cache_dir)
@@ -86,27 +94,36 @@ def profile_cached(
         raise ConfigurationError(f"--cache {cache_dir}: not a folder")
     key_options = {k: options.get(k) for k in _KEY_OPTIONS}
     per_file = {k: v for k, v in options.items() if k not in ("progress", "monitor")}
-    parts: list[TableProfile] = []
-    reused = 0
     files = _files(paths)
-    for f in files:
+    parts: list[TableProfile | None] = [None] * len(files)
+    missing: list[tuple[int, str, Path]] = []  # (position, file, its cache entry)
+    for i, f in enumerate(files):
         st = os.stat(f)
-        name = os.path.abspath(f)
-        stem = _digest({"path": name, "options": key_options, "engine": _core.FORMAT_VERSION})
+        stem = _digest({"path": os.path.abspath(f), "options": key_options,
+                        "engine": _core.FORMAT_VERSION})
         entry = cache / f"{stem}-{_digest([st.st_size, st.st_mtime_ns])}.thp"
-        part: TableProfile | None = None
         if entry.is_file():
             try:
-                part = TableProfile.from_bytes(entry.read_bytes())
-                reused += 1
+                parts[i] = TableProfile.from_bytes(entry.read_bytes())
+                continue
             except CorruptProfileError:
-                part = None
-        if part is None:
-            part = profile(f, **per_file)
-            for old in glob.glob(str(cache / f"{stem}-*.thp")):
-                if old != str(entry):
-                    os.unlink(old)
-            write_bytes_atomic(entry, part.to_bytes())
-        parts.append(part)
+                pass
+        missing.append((i, f, entry))
+
+    per_thread = workers if len(missing) == 1 else 1
+
+    def refresh(item: tuple[int, str, Path]) -> TableProfile:
+        _, f, entry = item
+        part = profile(f, num_workers=per_thread, **per_file)
+        stem = entry.name.split("-")[0]
+        for old in glob.glob(os.path.join(glob.escape(str(cache)), f"{stem}-*.thp")):
+            if old != str(entry):
+                os.unlink(old)
+        write_bytes_atomic(entry, part.to_bytes())
+        return part
+
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(missing)))) as pool:
+        for (i, _, _), part in zip(missing, pool.map(refresh, missing)):
+            parts[i] = part
     merged = ProfileMerger().merge(parts, source=describe_sources(paths))
-    return merged, CacheStats(files=len(files), reused=reused)
+    return merged, CacheStats(files=len(files), reused=len(files) - len(missing))
