@@ -164,3 +164,16 @@ def test_column_rules_and_temporal_columns() -> None:
     assert "only in one of the profiles" in str(fired[0])
     with pytest.raises(ConfigurationError, match="no column 'typo'"):
         check(diff, parse_rules(["typo:psi>0.1"]))
+
+
+def test_booleans_and_profiles_without_state() -> None:
+    from truthound.errors import TruthoundError
+
+    a = profile(pa.table({"b": [True, False] * 500}))
+    b = profile(pa.table({"b": [True, True, True, False] * 250}))
+    c = a.diff(b).column("b")
+    shares = {v["value"]: v["change"] for v in c.data["top_values"]}
+    assert shares == {True: pytest.approx(0.25), False: pytest.approx(-0.25)}
+    assert c.psi is None and c.data["distinct_count"]["change"] == 0
+    with pytest.raises(TruthoundError, match="cannot diff a profile without engine state"):
+        TableProfile.from_json(a.to_json()).diff(b)

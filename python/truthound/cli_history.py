@@ -63,8 +63,9 @@ _DIFF_EPILOG = """\b
 --fail-on RULES: comma-separated rules [COLUMN:]METRIC>X (also >=, <, <=),
 or a YAML file with a list of them; repeatable. A threshold with a sign
 (+0.05) compares the signed change, without one the size of the change.
-METRIC: psi, ks, null_ratio, distinct, mean, std (relative changes),
-top_share, pattern, p01..p99, type_changed, added_columns, removed_columns.
+METRIC: psi, ks; null_ratio, p01..p99 (changes); distinct, mean, std
+(relative changes); top_share, pattern (largest share change);
+type_changed, added_columns, removed_columns (bare: > 0).
 Example: --fail-on 'psi>0.2,null_ratio>+0.05,removed_columns'
 
 \b
@@ -86,7 +87,10 @@ stderr) or the profiles cannot be read, 2 when the command line is wrong.
 @click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
 def diff_command(base: str, current: str, output: str | None, fmt: str | None,
                  fail_on: tuple[str, ...], debug: bool) -> None:
-    """Show what changed from the saved profile BASE to CURRENT, per column."""
+    """Compare two saved profiles column by column; check drift rules.
+
+    Shows what changed from BASE (say yesterday's data) to CURRENT.
+    """
     import os
     import sys
 
