@@ -195,5 +195,29 @@ TEST(DiffProfiles, AddedRemovedAndRetypedColumns) {
   EXPECT_TRUE(k["psi"].is_null());
 }
 
+TEST(DiffProfiles, TemporalColumnsCompareDistributionsNotQuantiles) {
+  auto profile = [](int64_t first, const char* format) {
+    ReleaseCounter rc;
+    PartialProfile p;
+    std::vector<std::optional<int64_t>> v;
+    for (int64_t i = 0; i < 500; ++i) v.emplace_back((first + i) * 3600);
+    ScopedSchema s(struct_schema({field("t", format)}));
+    std::vector<ArrowArray> cols;
+    cols.push_back(primitive_array<int64_t>(&rc, v));
+    ScopedArray a(make_array(&rc, 500, 0, 0, {nullopt}, std::move(cols)));
+    p.consume_batch(*s, *a);
+    return p;
+  };
+  const Value same_type =
+      json::parse(diff_profiles(profile(0, "tss:"), profile(400, "tss:")))["columns"][0];
+  EXPECT_TRUE(same_type["quantiles"].is_null());
+  EXPECT_GT(same_type["psi"].num(), 1.0);
+  EXPECT_DOUBLE_EQ(same_type["ks"]["statistic"].num(), 0.8);  // 400 of 500 hours moved past
+  const Value other_unit =
+      json::parse(diff_profiles(profile(0, "tss:"), profile(0, "tsm:")))["columns"][0];
+  EXPECT_TRUE(other_unit["type_changed"].b);
+  EXPECT_TRUE(other_unit["psi"].is_null());
+}
+
 }  // namespace
 }  // namespace truthound
