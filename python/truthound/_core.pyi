@@ -33,6 +33,9 @@ class PartialProfile:
         """Restore state from :meth:`to_bytes`; CorruptProfileError on bad bytes."""
     def finalize(self) -> str:
         """The result JSON (see docs/engine-interface.md)."""
+    def diff(self, current: PartialProfile) -> str:
+        """What changed from this profile (the base) to ``current``, as JSON text
+        (cpp/include/truthound/profile/diff.hpp lists the fields)."""
     @property
     def row_count(self) -> int:
         """Rows consumed so far; while a stream is consumed, the batches profiled so far. Safe to

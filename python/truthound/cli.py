@@ -25,7 +25,10 @@ from truthound.profiler.remote import parse_storage_options
 if TYPE_CHECKING:
     from truthound.profiler.distributed.monitoring import DistributedMonitor
 
-__all__ = ["build_monitor", "cli", "main", "render_console", "write_atomic"]
+__all__ = [
+    "build_monitor", "check_output", "cli", "main", "output_format", "render", "render_console",
+    "write_atomic",
+]
 
 FORMATS = ("console", "json", "yaml")
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -73,6 +76,16 @@ PROFILE_OPTIONS: list[Callable[[Any], Any]] = [
         "-f", "--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False), default=None,
         help="Report format: a readable summary (console) or the full profile (json, yaml). "
              "[default: from the -o extension (.json, .yaml, .yml), else console]",
+    ),
+    click.option(
+        "--save-profile", type=click.Path(dir_okay=False), default=None, metavar="FILE.thp",
+        help="Also save the mergeable profile to FILE.thp (atomically), for th merge, th show "
+             "and th diff.",
+    ),
+    click.option(
+        "--cache", "cache_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
+        help="Keep one saved profile per input file in DIR, keyed by path, size, modification "
+             "time and options; a later run re-reads only new or changed files.",
     ),
     click.option(
         "--columns", callback=_parse_columns, metavar="A,B,...", default=None,
@@ -226,7 +239,7 @@ _OUTPUT_EXTENSIONS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".txt": 
 _UNWRITABLE_EXTENSIONS = {".html": "HTML", ".htm": "HTML"}
 
 
-def _output_format(fmt: str | None, output: str | None) -> str:
+def output_format(fmt: str | None, output: str | None) -> str:
     """The report format from -f and the -o extension; a UsageError (exit 2) names what fits."""
     ext = os.path.splitext(output)[1].lower() if output is not None else ""
     if ext in _UNWRITABLE_EXTENSIONS:
@@ -244,17 +257,17 @@ def _output_format(fmt: str | None, output: str | None) -> str:
     return _OUTPUT_EXTENSIONS[ext]
 
 
-def _check_output(output: str) -> None:
+def check_output(output: str, option: str = "-o") -> None:
     """Fail before profiling when -o cannot be written: its directory must exist and be
     writable, and the path must not be a directory."""
     target = os.path.abspath(output)
     directory = os.path.dirname(target)
     if not os.path.isdir(directory):
-        raise click.UsageError(f"-o {output}: the directory {directory} does not exist")
+        raise click.UsageError(f"{option} {output}: the directory {directory} does not exist")
     if os.path.isdir(target):
-        raise click.UsageError(f"-o {output}: is a directory")
+        raise click.UsageError(f"{option} {output}: is a directory")
     if not os.access(directory, os.W_OK | os.X_OK):
-        raise click.UsageError(f"-o {output}: the directory {directory} is not writable")
+        raise click.UsageError(f"{option} {output}: the directory {directory} is not writable")
 
 
 _PROFILE_EPILOG = """\b
@@ -280,12 +293,34 @@ def profile_command(
     from truthound.profiler import profile
 
     source: str | list[str] = sources[0] if len(sources) == 1 else list(sources)
-    fmt = _output_format(fmt, output)
+    fmt = output_format(fmt, output)
     if output is not None:
-        _check_output(output)
+        check_output(output)
+    save_path = params.pop("save_profile")
+    if save_path is not None:
+        check_output(save_path, "--save-profile")
+    cache_dir = params.pop("cache_dir")
     dist = distributed_kwargs(params)
     monitor = _monitor_kwargs(params)
     kwargs = _profile_kwargs(params)
+    if cache_dir is not None:
+        ctx = click.get_current_context()
+        others = [n for n in ("distributed", "processes", "master", "scheduler", "address",
+                              "partition_strategy")
+                  if ctx.get_parameter_source(n) == click.core.ParameterSource.COMMANDLINE]
+        if others or dist.get("backend") not in (None, "local") or monitor is not None:
+            raise click.UsageError(
+                "--cache runs on the local backend's threads (--workers N) without a monitor; "
+                "drop the other distributed and monitoring options, or --cache")
+        from truthound.profiler.file_cache import profile_cached
+
+        kwargs.pop("progress")
+        result, stats = profile_cached(list(sources), cache_dir, num_workers=dist.get("workers"),
+                                       **kwargs)
+        click.echo(f"cache: reused {stats.reused} of {stats.files} files, profiled "
+                   f"{stats.profiled}", err=True)
+        _finish(result, fmt, output, save_path)
+        return
     if monitor is not None:
         kwargs["monitor"] = monitor
     # a started monitor serves /metrics and keeps its files open until the run ends
@@ -296,17 +331,33 @@ def profile_command(
             result = run_distributed(source, **dist, **kwargs)
         else:
             result = profile(source, **kwargs)
-    text = _render(result, fmt)
+    _finish(result, fmt, output, save_path)
+
+
+def _finish(result: Any, fmt: str, output: str | None, save_path: str | None) -> None:
+    """Save the profile (--save-profile) and print or write its report."""
+    if save_path is not None:
+        from truthound.profiler.saved import save_profile
+
+        save_profile(result, save_path)
+    text = render(result, fmt)
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
     else:
         write_atomic(output, text)
 
 
+from truthound.cli_history import diff_command, merge_command, show_command  # noqa: E402
+
+cli.add_command(diff_command)
+cli.add_command(merge_command)
+cli.add_command(show_command)
+
 # --------------------------------------------------------------------------- rendering
 
 
-def _render(result: Any, fmt: str) -> str:
+def render(result: Any, fmt: str) -> str:
+    """The report of a TableProfile in format console, json or yaml."""
     if fmt == "json":
         return result.to_json(indent=2) + "\n"
     if fmt == "yaml":

@@ -315,6 +315,33 @@ std::string ColumnState::inferred_type(double distinct, bool unique) const {
   return "string";
 }
 
+ColumnState::DistinctEstimate ColumnState::distinct_estimate() const {
+  const uint64_t non_null = rows_ - nulls_;
+  const bool sketched = domain_ == ValueDomain::kInt || domain_ == ValueDomain::kUInt ||
+                        domain_ == ValueDomain::kFloat || domain_ == ValueDomain::kDecimal ||
+                        domain_ == ValueDomain::kBytes;
+  DistinctEstimate e;
+  if (domain_ == ValueDomain::kBool) {
+    e.value = e.lower = e.upper = (true_ > 0) + (false_ > 0);
+  } else if (sketched) {
+    e.approximate = !hll_.is_exact();
+    e.value = std::min(std::round(hll_.estimate()), static_cast<double>(non_null));
+    e.lower = std::min(std::floor(hll_.lower_bound(3)), e.value);
+    e.upper = std::min(std::ceil(hll_.upper_bound(3)), static_cast<double>(non_null));
+    e.upper = std::max(e.upper, e.value);
+    if (non_null > 0) e.lower = std::max(e.lower, 1.0);
+  } else if (domain_ != ValueDomain::kNone) {
+    e.known = false;
+  }
+  return e;
+}
+
+double ColumnState::mean_value() const {
+  return domain_ == ValueDomain::kInt || domain_ == ValueDomain::kUInt
+             ? exact_mean(isum_, moments_.n)
+             : moments_.mean;
+}
+
 void ColumnState::finalize(JsonWriter& w, const ProfileOptions& o) const {
   const DataType& vt = value_type(type_);
   const uint64_t non_null = rows_ - nulls_;
@@ -324,20 +351,9 @@ void ColumnState::finalize(JsonWriter& w, const ProfileOptions& o) const {
   const bool temporal = vt.is_temporal();
 
   // distinct counts
-  bool distinct_known = true, distinct_approx = false;
-  double distinct = 0, lower = 0, upper = 0;
-  if (domain_ == ValueDomain::kBool) {
-    distinct = lower = upper = (true_ > 0) + (false_ > 0);
-  } else if (sketched) {
-    distinct_approx = !hll_.is_exact();
-    distinct = std::min(std::round(hll_.estimate()), static_cast<double>(non_null));
-    lower = std::min(std::floor(hll_.lower_bound(3)), distinct);
-    upper = std::min(std::ceil(hll_.upper_bound(3)), static_cast<double>(non_null));
-    upper = std::max(upper, distinct);
-    if (non_null > 0) lower = std::max(lower, 1.0);
-  } else if (domain_ != ValueDomain::kNone) {
-    distinct_known = false;
-  }
+  const DistinctEstimate est = distinct_estimate();
+  const bool distinct_known = est.known, distinct_approx = est.approximate;
+  const double distinct = est.value, lower = est.lower, upper = est.upper;
   const bool unique = distinct_known && non_null > 0 && distinct == static_cast<double>(non_null);
 
   w.begin_object();
@@ -381,9 +397,7 @@ void ColumnState::finalize(JsonWriter& w, const ProfileOptions& o) const {
 
   // moments
   if (is_numeric() && moments_.n > 0) {
-    w.field("mean", domain_ == ValueDomain::kInt || domain_ == ValueDomain::kUInt
-                        ? exact_mean(isum_, moments_.n)
-                        : moments_.mean);
+    w.field("mean", mean_value());
     const double var = moments_.variance_sample();
     w.field("std", std::sqrt(var));
     w.field("variance", var);

@@ -18,6 +18,7 @@
 #include "truthound/parquet/footer.hpp"
 #include "truthound/parquet/page_check.hpp"
 #include "truthound/parquet/reader.hpp"
+#include "truthound/profile/diff.hpp"
 #include "truthound/profile/partial.hpp"
 #include "truthound/util/error.hpp"
 
@@ -311,6 +312,20 @@ NB_MODULE(_core, m) {
             return self.profile.finalize_json();
           },
           "The result model as JSON text (docs/engine-interface.md).")
+      .def(
+          "diff",
+          [](PyPartialProfile& self, PyPartialProfile& current) {
+            nb::gil_scoped_release release;
+            if (&self == &current) {
+              std::lock_guard<std::mutex> lock(self.mutex);
+              return truthound::diff_profiles(self.profile, self.profile);
+            }
+            std::scoped_lock lock(self.mutex, current.mutex);
+            return truthound::diff_profiles(self.profile, current.profile);
+          },
+          "current"_a,
+          "What changed from this profile (the base) to `current`, as JSON text "
+          "(cpp/include/truthound/profile/diff.hpp lists the fields).")
       .def(
           "add_source",
           [](PyPartialProfile& self, const std::string& source) {

@@ -500,6 +500,25 @@ std::vector<double> KllSketch::quantiles(std::span<const double> ranks) const {
   return out;
 }
 
+double KllSketch::ks_statistic(const KllSketch& a, const KllSketch& b) {
+  if (a.n_ == 0 || b.n_ == 0) return std::numeric_limits<double>::quiet_NaN();
+  const std::vector<WeightedItem> ia = a.weighted_sorted(), ib = b.weighted_sorted();
+  const double na = static_cast<double>(a.n_), nb = static_cast<double>(b.n_);
+  uint64_t ca = 0, cb = 0;  // retained weight <= the current value on each side
+  size_t i = 0, j = 0;
+  double sup = 0;
+  while (i < ia.size() || j < ib.size()) {
+    // Step past every item equal to the smaller next value on both sides, then compare the
+    // two step functions just after it.
+    const double x =
+        j == ib.size() || (i < ia.size() && ia[i].value <= ib[j].value) ? ia[i].value : ib[j].value;
+    while (i < ia.size() && ia[i].value == x) ca += ia[i++].weight;
+    while (j < ib.size() && ib[j].value == x) cb += ib[j++].weight;
+    sup = std::max(sup, std::abs(static_cast<double>(ca) / na - static_cast<double>(cb) / nb));
+  }
+  return sup;
+}
+
 double KllSketch::rank(double value) const {
   if (n_ == 0) return std::numeric_limits<double>::quiet_NaN();
   if (value < min_) return 0.0;

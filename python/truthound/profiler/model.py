@@ -13,7 +13,7 @@ import math
 import struct
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from truthound import _core
 from truthound.errors import ColumnNotFoundError, CorruptProfileError, TruthoundError
@@ -27,6 +27,9 @@ __all__ = [
     "TableProfile",
     "ValueCount",
 ]
+
+if TYPE_CHECKING:
+    from truthound.profiler.diff import ProfileDiff
 
 _T = TypeVar("_T")
 
@@ -494,6 +497,18 @@ class TableProfile(_Record):
         from truthound.profiler.distributed.merger import ProfileMerger, check_how
 
         return ProfileMerger().merge([self, other], how=check_how(how))
+
+    def diff(self, other: TableProfile) -> ProfileDiff:
+        """What changed from this profile (the base) to ``other`` (the current data), computed
+        by the engine from both profiles' mergeable state: added/removed columns, type changes,
+        null ratio, distinct count, mean/std, quantiles, top-value shares, pattern ratios, PSI
+        and the Kolmogorov-Smirnov statistic with its bound (see :class:`ProfileDiff`)."""
+        if not isinstance(other, TableProfile):
+            raise TypeError(f"can only diff a TableProfile, not {type(other).__name__}")
+        from truthound.profiler.diff import ProfileDiff
+
+        base, current = self._require_state("diff"), other._require_state("diff")
+        return ProfileDiff.from_engine_json(base.diff(current), self.source, other.source)
 
     # ------------------------------------------------------------------ lookup
 

@@ -116,7 +116,20 @@ class ColumnState {
 
   void finalize(JsonWriter& out, const ProfileOptions& options) const;
 
+  // What changed from this state (the base) to `current`, a state of the same column over other
+  // data, as one JSON object (column_diff.cpp; the fields are listed in profile/diff.hpp).
+  // `options` are the base's: its histogram bins are the PSI's bins.
+  void diff(JsonWriter& out, const ColumnState& current, const ProfileOptions& options) const;
+
  private:
+  struct DistinctEstimate {
+    bool known = true;  // false for types without a distinct count (lists, unions)
+    bool approximate = false;
+    double value = 0, lower = 0, upper = 0;
+  };
+  DistinctEstimate distinct_estimate() const;
+  // The mean of a numeric column (the exact integer sum over the count for integers).
+  double mean_value() const;
   template <typename V, typename Acc>
   void consume_integers(const Acc& acc, size_t n, Scratch& s);
   template <typename Acc>

@@ -47,6 +47,12 @@ class PartialProfile {
   const ProfileOptions& options() const { return options_; }
   uint64_t row_count() const { return rows_; }
   std::vector<std::string> column_names() const;
+  const std::vector<ColumnState>& columns() const { return columns_; }
+  // The state of column `name`, or nullptr.
+  const ColumnState* find_column(const std::string& name) const {
+    const auto it = index_.find(name);
+    return it == index_.end() ? nullptr : &columns_[it->second];
+  }
   const std::vector<std::string>& sources() const { return sources_; }
   void add_source(std::string source);
 

@@ -128,6 +128,12 @@ class KllSketch {
   double normalized_rank_error() const;
   // The same bound for a given k (what the sketch reports once in estimation mode).
   static double normalized_rank_error_for(uint16_t k);
+  // The two-sample Kolmogorov-Smirnov statistic sup_x |F_a(x) - F_b(x)| between the empirical
+  // distributions the sketches stand for, evaluated at every retained item (where the step
+  // functions change). Exact (equal to scipy.stats.ks_2samp's statistic) when both sketches are
+  // exact; otherwise within a.normalized_rank_error() + b.normalized_rank_error() of the
+  // statistic of the full streams, as each side's rank estimates are. NaN when either is empty.
+  static double ks_statistic(const KllSketch& a, const KllSketch& b);
 
   void serialize(ByteWriter& out) const;
   std::vector<uint8_t> serialize() const;

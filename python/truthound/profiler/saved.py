@@ -1,0 +1,60 @@
+"""Saved profiles: a :class:`TableProfile`'s mergeable bytes in a file (``.thp``).
+
+The file holds exactly :meth:`TableProfile.to_bytes`; it is written atomically (a temporary file
+in the same directory, then a rename), so a reader sees either the old file or the whole new one.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from truthound.errors import CorruptProfileError, SourceNotFoundError, SourceReadError
+from truthound.profiler.model import TableProfile
+
+__all__ = ["load_profile", "save_profile", "write_bytes_atomic"]
+
+
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory and a rename."""
+    target = os.path.abspath(os.fspath(path))
+    directory = os.path.dirname(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def save_profile(profile: TableProfile, path: str | os.PathLike[str]) -> None:
+    """Save ``profile``'s mergeable state to ``path`` (atomically)."""
+    write_bytes_atomic(path, profile.to_bytes())
+
+
+def load_profile(path: str | os.PathLike[str]) -> TableProfile:
+    """Load a profile saved by :func:`save_profile`; errors name the file."""
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as f:
+            data = f.read()
+    except FileNotFoundError as exc:
+        raise SourceNotFoundError(f"{name}: no such saved profile") from exc
+    except IsADirectoryError as exc:
+        raise SourceReadError(f"{name}: is a directory, not a saved profile") from exc
+    except OSError as exc:
+        raise SourceReadError(f"{name}: cannot read the saved profile: {exc.strerror}") from exc
+    try:
+        return TableProfile.from_bytes(data)
+    except CorruptProfileError as exc:
+        raise CorruptProfileError(f"{name}: {exc}") from exc
