@@ -11,15 +11,18 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 import traceback
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from truthound._atomic import write_atomic
 from truthound.errors import ColumnNotFoundError, ConfigurationError, TruthoundError
-from truthound.profiler.distributed.cli_support import DISTRIBUTED_OPTIONS, distributed_kwargs
+from truthound.profiler.distributed.cli_support import (
+    DISTRIBUTED_OPTIONS,
+    distributed_kwargs,
+)
 from truthound.profiler.remote import parse_storage_options
 
 if TYPE_CHECKING:
@@ -501,36 +504,6 @@ def render_console(result: Any) -> str:
         for r in result.correlations:
             lines.append(f"  {r.column_a} ~ {r.column_b}: {_num(r.pearson)} (n={_num(r.count)})")
     return "\n".join(lines) + "\n"
-
-
-# --------------------------------------------------------------------------- output
-
-
-def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same directory and a rename,
-    so ``path`` is either unchanged or complete."""
-    target = os.path.abspath(path)
-    directory = os.path.dirname(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            mode = os.stat(target).st_mode & 0o7777
-        except FileNotFoundError:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 # --------------------------------------------------------------------------- entry point

@@ -12,16 +12,6 @@ namespace truthound {
 
 namespace {
 
-constexpr std::array<std::pair<const char*, double>, 9> kDiffQuantiles{{{"p01", 0.01},
-                                                                        {"p05", 0.05},
-                                                                        {"p10", 0.10},
-                                                                        {"p25", 0.25},
-                                                                        {"p50", 0.50},
-                                                                        {"p75", 0.75},
-                                                                        {"p90", 0.90},
-                                                                        {"p95", 0.95},
-                                                                        {"p99", 0.99}}};
-
 // The share a bin must at least have in the PSI, so an empty bin on one side gives a large but
 // finite term (the usual smoothing; ln(0.5 / 1e-4) = 8.5).
 constexpr double kPsiFloor = 1e-4;
@@ -100,7 +90,7 @@ void ColumnState::diff(JsonWriter& w, const ColumnState& cur, const ProfileOptio
   if ((numeric || temporal_alike) && !kll_.is_empty() && !cur.kll_.is_empty()) {
     if (numeric) {
       w.key("quantiles").begin_object();
-      for (const auto& [name, rank] : kDiffQuantiles) {
+      for (const auto& [name, rank] : kReportedQuantiles) {
         change_object(w, name, kll_.quantile(rank), cur.kll_.quantile(rank), false);
       }
       w.end_object();

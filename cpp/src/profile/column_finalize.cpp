@@ -20,16 +20,6 @@ double exact_mean(__int128 sum, uint64_t n) {
   return static_cast<double>(sum / d) + static_cast<double>(sum % d) / static_cast<double>(n);
 }
 
-constexpr std::array<std::pair<const char*, double>, 9> kQuantiles{{{"p01", 0.01},
-                                                                    {"p05", 0.05},
-                                                                    {"p10", 0.10},
-                                                                    {"p25", 0.25},
-                                                                    {"p50", 0.50},
-                                                                    {"p75", 0.75},
-                                                                    {"p90", 0.90},
-                                                                    {"p95", 0.95},
-                                                                    {"p99", 0.99}}};
-
 std::string decimal_text(__int128 v, int scale) {
   const bool neg = v < 0;
   unsigned __int128 u =
@@ -454,7 +444,7 @@ void ColumnState::finalize(JsonWriter& w, const ProfileOptions& o) const {
     w.key("q3");
     render_quantile(w, kll_.quantile(0.75));
     w.key("quantiles").begin_object();
-    for (const auto& [name, rank] : kQuantiles) {
+    for (const auto& [name, rank] : kReportedQuantiles) {
       w.key(name);
       render_quantile(w, kll_.quantile(rank));
     }

@@ -7,8 +7,8 @@ in the same directory, then a rename), so a reader sees either the old file or t
 from __future__ import annotations
 
 import os
-import tempfile
 
+from truthound._atomic import write_atomic
 from truthound.errors import CorruptProfileError, SourceNotFoundError, SourceReadError
 from truthound.profiler.model import TableProfile
 
@@ -16,25 +16,8 @@ __all__ = ["load_profile", "save_profile", "write_bytes_atomic"]
 
 
 def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory and a rename."""
-    target = os.path.abspath(os.fspath(path))
-    directory = os.path.dirname(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    """Write ``data`` to ``path`` atomically (see :func:`truthound._atomic.write_atomic`)."""
+    write_atomic(path, data)
 
 
 def save_profile(profile: TableProfile, path: str | os.PathLike[str]) -> None:

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "truthound/arrow/c_abi.hpp"
@@ -70,6 +71,17 @@ inline constexpr size_t kTopValueBytes = 48;
 inline std::string_view top_value_bytes(std::string_view v) {
   return v.substr(0, kTopValueBytes + 1);
 }
+
+// The quantiles a profile reports (and a diff compares), by name and rank.
+inline constexpr std::array<std::pair<const char*, double>, 9> kReportedQuantiles{{{"p01", 0.01},
+                                                                                   {"p05", 0.05},
+                                                                                   {"p10", 0.10},
+                                                                                   {"p25", 0.25},
+                                                                                   {"p50", 0.50},
+                                                                                   {"p75", 0.75},
+                                                                                   {"p90", 0.90},
+                                                                                   {"p95", 0.95},
+                                                                                   {"p99", 0.99}}};
 
 class ColumnState {
  public:

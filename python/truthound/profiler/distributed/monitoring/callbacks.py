@@ -12,13 +12,16 @@ import json
 import logging
 import os
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TextIO
 
+from truthound._atomic import write_atomic
 from truthound.errors import ConfigurationError
-from truthound.profiler.distributed.monitoring.dispatch import BackgroundQueue, EventDispatcher
+from truthound.profiler.distributed.monitoring.dispatch import (
+    BackgroundQueue,
+    EventDispatcher,
+)
 from truthound.profiler.distributed.monitoring.events import (
     EventSeverity,
     MonitorEvent,
@@ -356,20 +359,7 @@ class FileMonitorCallback(MonitorCallbackAdapter):
                     self._write_json()
 
     def _write_json(self) -> None:
-        target = os.path.abspath(self.output_path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp",
-                                   dir=os.path.dirname(target))
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(self._events, f, default=str, indent=1)
-                f.write("\n")
-            os.replace(tmp, target)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
+        write_atomic(self.output_path, json.dumps(self._events, default=str, indent=1) + "\n")
         self._dirty = False
 
     def flush(self) -> None:
