@@ -160,6 +160,21 @@ def test_other_sources_run_as_truthound_tasks_on_spark(spark: Any) -> None:
 # --------------------------------------------------------------------------- files
 
 
+def test_a_compressed_csv_is_read_as_csv(spark: Any, tmp_path: Path) -> None:
+    """reader="auto" takes data.csv.gz for a CSV file (it took the format for Parquet)."""
+    import gzip
+
+    import pyarrow.csv as pa_csv
+
+    table = pa.table({"a": list(range(500)), "b": [f"v{i % 37}" for i in range(500)]})
+    plain = tmp_path / "data.csv"
+    pa_csv.write_csv(table, plain)
+    packed = tmp_path / "data.csv.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    got = SparkBackend().profile_file(str(packed))
+    _same(got, profile(str(plain)), PartitionStrategy.ROW_BASED)
+
+
 @pytest.mark.parametrize("reader", ["spark", "files"])
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_files_by_uri_and_glob(spark: Any, dataset: Path, local_profile: TableProfile,

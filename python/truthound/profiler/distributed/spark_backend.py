@@ -84,7 +84,10 @@ def _format_of(path: str, format: str | None) -> str:
         elif _glob.has_magic(local):
             candidates = sorted(_glob.glob(local, recursive=True)) or [path]
     for candidate in candidates:
-        ext = os.path.splitext(candidate.rstrip("/"))[1].lower()
+        name = candidate.rstrip("/").lower()
+        for compression in (".gz", ".bz2", ".zst", ".lz4"):  # data.csv.gz is a CSV file
+            name = name.removesuffix(compression)
+        ext = os.path.splitext(name)[1]
         if ext in _SPARK_FORMATS:
             return _SPARK_FORMATS[ext]
     return "parquet"
