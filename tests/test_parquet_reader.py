@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from truthound import _core
 from truthound.errors import SourceReadError
 from truthound.profiler import profile
-from truthound.profiler import sources
+from truthound.profiler.sources import native_parquet
 
 N = 5000
 
@@ -74,7 +74,7 @@ def _native(path: Path, batch_size: int, dictionary: Sequence[str] = (),
             columns: Sequence[str] | None = None) -> list[pa.RecordBatch]:
     pf = pq.ParquetFile(path)
     names = list(columns) if columns is not None else pf.schema_arrow.names
-    reader = sources._native_reader(str(path), None, pf, _footer(path), names,
+    reader = native_parquet._native_reader(str(path), None, pf, _footer(path), names,
                                     range(pf.num_row_groups),
                                     dictionary, batch_size)
     assert reader is not None, "the engine's reader declined a file it should read"
@@ -186,7 +186,7 @@ def test_files_it_cannot_read_go_to_pyarrow(tmp_path: Path, table: pa.Table, kwa
     pq.write_table(table, path, **kwargs)
     pf = pq.ParquetFile(path)
     names = [n for n in pf.schema_arrow.names]
-    assert sources._native_reader(str(path), None, pf, _footer(path), names, [0], (), 100) is None
+    assert native_parquet._native_reader(str(path), None, pf, _footer(path), names, [0], (), 100) is None
     assert profile(str(path)).row_count == table.num_rows
 
 
@@ -196,7 +196,7 @@ def test_truncated_file_names_file_and_column(tmp_path: Path) -> None:
     pf = pq.ParquetFile(path)
     cut = tmp_path / "cut.parquet"
     cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    reader = sources._native_reader(str(cut), None, pf, _footer(path), pf.schema_arrow.names, [0],
+    reader = native_parquet._native_reader(str(cut), None, pf, _footer(path), pf.schema_arrow.names, [0],
                                     (), 1000)
     assert reader is not None
     with pytest.raises(SourceReadError, match=r"cut\.parquet: column '\w+'"):
@@ -218,7 +218,7 @@ def test_corrupted_bytes_raise_or_read_never_crash(tmp_path: Path, compression: 
             bad[rng.randrange(4, end)] = rng.randrange(256)
         p = tmp_path / f"bad{trial}.parquet"
         p.write_bytes(bytes(bad))
-        reader = sources._native_reader(str(p), None, pf, _footer(path), pf.schema_arrow.names,
+        reader = native_parquet._native_reader(str(p), None, pf, _footer(path), pf.schema_arrow.names,
                                         [0], (), 500)
         assert reader is not None
         try:
@@ -282,7 +282,7 @@ def test_files_of_other_writers(tmp_path: Path, writer: str, compression: str) -
         import polars as pl
 
         pl.from_arrow(table).write_parquet(path, compression=compression, row_group_size=5000)
-    dictionary = sources._small_dictionary_columns(pq.ParquetFile(path), _footer(path), ["s_low"], [0])
+    dictionary = native_parquet._small_dictionary_columns(pq.ParquetFile(path), _footer(path), ["s_low"], [0])
     _check_same(path, 3000, dictionary)
 
 
@@ -291,7 +291,7 @@ def test_files_of_other_writers(tmp_path: Path, writer: str, compression: str) -
 
 def _read_range(path: Path, first: int, count: int, batch_size: int) -> pa.Table:
     pf = pq.ParquetFile(path)
-    batches = list(sources.parquet_file_batches(str(path), None, pf.schema_arrow, None, batch_size,
+    batches = list(native_parquet.parquet_file_batches(str(path), None, pf.schema_arrow, None, batch_size,
                                                 row_groups=[0], row_range=(first, count)))
     return _decoded(batches, pf.schema_arrow)
 

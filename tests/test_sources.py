@@ -260,7 +260,7 @@ def test_parquet_small_dictionary_strings(tmp_path: Path) -> None:
     measures and matches each entry once); columns whose writer fell back to plain pages are not.
     Either way the profile is the plain table's, column types included."""
     from truthound.profiler.distributed import DistributedProfiler
-    from truthound.profiler.sources import _small_dictionary_columns
+    from truthound.profiler.sources.native_parquet import _small_dictionary_columns
 
     n = 20_000
     table = pa.table({
@@ -316,7 +316,8 @@ def test_single_parquet_file_needs_neither_pyarrow_dataset_nor_pandas(tmp_path: 
 def test_parquet_large_string_column_read_encoded(tmp_path: Path) -> None:
     """pyarrow reads a large_string column with read_dictionary as dictionary<int32, string>: the
     batches keep that encoding and the engine consumes it into the large_string column."""
-    from truthound.profiler.sources import _conform, _small_dictionary_columns
+    from truthound.profiler.sources.base import _conform
+    from truthound.profiler.sources.native_parquet import _small_dictionary_columns
 
     n = 6000
     table = pa.table({"code": pa.array([f"k{i % 9}" for i in range(n)], pa.large_string())})

@@ -53,7 +53,7 @@ def _digest(data: object) -> str:
 
 
 def _files(paths: list[str]) -> list[str]:
-    from truthound.profiler.sources import _resolve_many
+    from truthound.profiler.sources.files import _resolve_many
 
     files = _resolve_many(paths)
     for f in files:
@@ -80,7 +80,7 @@ def profile_cached(
     from truthound.profiler.distributed.config import check_num_workers
     from truthound.profiler.distributed.merger import ProfileMerger
     from truthound.profiler.saved import write_bytes_atomic
-    from truthound.profiler.sources import describe_sources
+    from truthound.profiler.sources.files import describe_sources
 
     workers = check_num_workers(num_workers)
 

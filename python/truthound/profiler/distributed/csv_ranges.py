@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 import pyarrow.fs  # noqa: F401 - pa.fs.LocalFileSystem below
 
 from truthound.errors import SourceReadError, one_line
-from truthound.profiler import sources as _sources
+from truthound.profiler.sources.files import _split_compression
 
 __all__ = ["CSV_MAX_RANGE_BYTES", "CSV_MIN_RANGE_BYTES", "csv_ranges", "csv_range_bytes",
            "splits_at_newlines"]
@@ -36,7 +36,7 @@ def csv_ranges(path: str, fs: Any, range_bytes: int) -> list[tuple[int, int]] | 
     newline preceded by an even number of '"' bytes (RFC 4180 escapes a quote by doubling it,
     which keeps the parity). The file is scanned with reads of 16 MiB, not mapped: a mapping
     would count the whole file in the process's resident memory."""
-    if not isinstance(fs, pa.fs.LocalFileSystem) or _sources._split_compression(path) != path.lower():
+    if not isinstance(fs, pa.fs.LocalFileSystem) or _split_compression(path) != path.lower():
         return None
     try:
         size = os.path.getsize(path)

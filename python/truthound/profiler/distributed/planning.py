@@ -15,7 +15,6 @@ import pyarrow as pa
 
 from truthound import _core
 from truthound.errors import ArrowImportError, SourceReadError, UnsupportedTypeError, one_line
-from truthound.profiler import sources as _sources
 from truthound.profiler.remote import display_path
 from truthound.profiler.distributed import csv_ranges as _csv
 from truthound.profiler.distributed.pieces import (
@@ -26,11 +25,17 @@ from truthound.profiler.distributed.pieces import (
     TablePiece,
 )
 from truthound.profiler.sources import DEFAULT_BATCH_SIZE, open_source
+from truthound.profiler.sources import base as _base
+from truthound.profiler.sources.base import _check_columns, _validate_columns, empty_batch, is_dataset, rechunk
+from truthound.profiler.sources.datasets import file_dataset
+from truthound.profiler.sources.encodings import text_encoding
+from truthound.profiler.sources.files import path_sources
+from truthound.profiler.sources.native_parquet import ParquetFileSource, native_parquet_readable
 
 if TYPE_CHECKING:
     import pyarrow.dataset as ds
 else:
-    ds = _sources.ds  # imported on first use
+    ds = _base.ds  # imported on first use
 
 __all__ = ["SourcePlan", "SourceKind", "plan_source", "external_plan", "PARQUET_MIN_RANGE_ROWS"]
 
@@ -92,14 +97,14 @@ PARQUET_MIN_RANGE_ROWS = 65_536
 
 
 def _row_group_units(
-    pfs: _sources.ParquetFileSource, fmt: str, min_units: int, columns: tuple[str, ...]
+    pfs: ParquetFileSource, fmt: str, min_units: int, columns: tuple[str, ...]
 ) -> list[FilePiece]:
     """One unit per row group of a local Parquet file; when there are fewer row groups than
     ``min_units`` and the engine's own reader reads the file, row groups are split into row
     ranges (a worker skips the pages before its range by their headers)."""
     groups = [(i, rows) for i, rows in enumerate(pfs.row_group_rows) if rows]
     parts = 1
-    if 0 < len(groups) < min_units and _sources.native_parquet_readable(pfs.path, columns):
+    if 0 < len(groups) < min_units and native_parquet_readable(pfs.path, columns):
         parts = -(-min_units // len(groups))
     units = []
     for i, rows in groups:
@@ -115,10 +120,10 @@ def _row_group_units(
 
 
 def _parquet_units(
-    dataset: ds.FileSystemDataset | _sources.ParquetFileSource, fmt: str, min_units: int = 1,
+    dataset: ds.FileSystemDataset | ParquetFileSource, fmt: str, min_units: int = 1,
     columns: tuple[str, ...] = (),
 ) -> list[FilePiece]:
-    if isinstance(dataset, _sources.ParquetFileSource):  # one local file: no filesystem object
+    if isinstance(dataset, ParquetFileSource):  # one local file: no filesystem object
         return _row_group_units(dataset, fmt, min_units, columns)
     units: list[FilePiece] = []
     for frag in dataset.get_fragments():
@@ -200,7 +205,7 @@ def _check_schema(schema: pa.Schema, description: str) -> None:
                                   f"{name!r} (struct fields are named parent.child)")
         seen.add(name)
     try:
-        _core.PartialProfile("{}").consume_batch(_sources.empty_batch(schema))
+        _core.PartialProfile("{}").consume_batch(empty_batch(schema))
     except (ArrowImportError, UnsupportedTypeError) as exc:
         raise type(exc)(f"{description}: {exc}") from exc
 
@@ -237,19 +242,19 @@ def plan_source(
     if batch_size is None:
         batch_size = batch_rows(src.schema)
     cols = tuple(src.schema.names)
-    if _sources.path_sources(data) is not None or _sources.is_dataset(data, "FileSystemDataset"):
-        opened: tuple[ds.Dataset | _sources.ParquetFileSource, str] | None
-        if _sources.is_dataset(data, "FileSystemDataset"):
+    if path_sources(data) is not None or is_dataset(data, "FileSystemDataset"):
+        opened: tuple[ds.Dataset | ParquetFileSource, str] | None
+        if is_dataset(data, "FileSystemDataset"):
             opened = (data, _format_name(data.format))
         else:
-            paths = _sources.path_sources(data)
+            paths = path_sources(data)
             assert paths is not None
-            encoding = _sources.text_encoding(paths, format, encoding)[0]
-            opened = _sources.file_dataset(paths, format, csv_column_types, encoding,
+            encoding = text_encoding(paths, format, encoding)[0]
+            opened = file_dataset(paths, format, csv_column_types, encoding,
                                            storage_options)
         if opened is not None:
             dataset, fmt = opened
-            if isinstance(dataset, _sources.ParquetFileSource) or fmt == "parquet":
+            if isinstance(dataset, ParquetFileSource) or fmt == "parquet":
                 units = _parquet_units(dataset, fmt, min_units, cols)
             else:
                 units = _text_units(dataset, fmt, min_units, encoding)
@@ -288,7 +293,7 @@ def plan_source(
         def open_stream(read_columns: Sequence[str]) -> Iterator[pa.RecordBatch]:  # noqa: F811
             if first and list(read_columns) == list(cols):
                 # opened before the batch size was known: cut its batches to it
-                return _sources.rechunk(first.pop().batches(), batch_size)
+                return rechunk(first.pop().batches(), batch_size)
             first.clear()
             return open_source(
                 data, columns=list(read_columns), batch_size=batch_size, format=format
@@ -309,8 +314,8 @@ def external_plan(
     """The plan of a frame a distributed engine holds in ``len(partition_rows)`` partitions
     (their row counts where known): one :class:`ExternalPiece` per partition, kept as the
     engine partitioned them. ``columns`` is checked against ``schema`` as profile() checks it."""
-    selected = _sources._validate_columns(columns)
-    _sources._check_columns(schema.names, selected, description)
+    selected = _validate_columns(columns)
+    _check_columns(schema.names, selected, description)
     _check_schema(schema, description)
     cols = tuple(selected) if selected is not None else tuple(schema.names)
     units: list[Piece] = [ExternalPiece(frame, i, n) for i, n in enumerate(partition_rows)]

@@ -17,7 +17,12 @@ import pyarrow.csv as pa_csv
 
 from truthound import _core
 from truthound.errors import ConfigurationError, SourceReadError, TruthoundError, one_line
-from truthound.profiler import sources as _sources
+from truthound.profiler.sources import open_source
+from truthound.profiler.sources.base import _CSV_CONVERSION, CsvTypeConflict, _conform, empty_batch, rechunk
+from truthound.profiler.sources.datasets import fragment_batches
+from truthound.profiler.sources.encodings import _not_utf8_message
+from truthound.profiler.sources.files import _file_format
+from truthound.profiler.sources.native_parquet import parquet_file_batches
 from truthound.profiler.distributed.csv_ranges import csv_range_bytes
 from truthound.profiler.distributed.hashing import hashable_columns, row_buckets
 from truthound.profiler.distributed.pieces import (
@@ -69,9 +74,9 @@ def _csv_range_batches(
     projected = pa.schema([schema.field(c) for c in columns])
     reader = pa_csv.open_csv(pa.py_buffer(data), read_options=read, parse_options=parse,
                              convert_options=convert)
-    for batch in _sources.rechunk(reader, batch_size):
+    for batch in rechunk(reader, batch_size):
         if batch.num_rows:
-            yield _sources._conform(batch, projected, {})
+            yield _conform(batch, projected, {})
 
 
 def _file_batches(
@@ -83,21 +88,21 @@ def _file_batches(
             return
         if piece.format == "parquet" and piece.filesystem is None and piece.partition_expression is None:
             # one local file, read without pyarrow.dataset
-            for batch in _sources.parquet_file_batches(
+            for batch in parquet_file_batches(
                 piece.path, None, schema, columns, batch_size, use_threads=False,
                 row_groups=piece.row_groups, row_range=piece.row_range,
             ):
                 if batch.num_rows:
                     yield batch
             return
-        file_format = _sources._file_format(piece.format, None, piece.encoding)
+        file_format = _file_format(piece.format, None, piece.encoding)
         kwargs: dict[str, Any] = {"filesystem": piece.filesystem}
         if piece.partition_expression is not None:
             kwargs["partition_expression"] = piece.partition_expression
         fragment = file_format.make_fragment(piece.path, **kwargs)
         # One worker is one core: the worker decodes on its own thread instead of pyarrow's pool,
         # so N workers use N cores (and a Spark/Dask/Ray task stays within its task slot).
-        for batch in _sources.fragment_batches(
+        for batch in fragment_batches(
             fragment, schema, columns, batch_size, use_threads=False, row_groups=piece.row_groups,
             encoding=piece.encoding,
         ):
@@ -107,24 +112,24 @@ def _file_batches(
         raise
     except (pa.ArrowException, OSError, ValueError) as exc:
         if "invalid UTF8" in str(exc) and piece.encoding is None:
-            raise SourceReadError(_sources._not_utf8_message(piece.uri)) from exc
+            raise SourceReadError(_not_utf8_message(piece.uri)) from exc
         message = f"{piece.uri}: {one_line(exc)}"
         column = _conflicting_csv_column(piece, exc)
         if column is not None:
-            raise _sources.CsvTypeConflict(message, column) from exc
+            raise CsvTypeConflict(message, column) from exc
         raise SourceReadError(message) from exc
 
 
 def _conflicting_csv_column(piece: FilePiece, exc: BaseException) -> str | None:
     """The column of a CSV file whose value does not fit the type inferred from the file's
     first block (the driver then plans again with that column read as text), or None."""
-    match = _sources._CSV_CONVERSION.search(str(exc))
+    match = _CSV_CONVERSION.search(str(exc))
     if match is None or piece.format not in ("csv", "tsv"):
         return None
     names = piece.file_columns
     if names is None:
         try:
-            fragment = _sources._file_format(piece.format, None, piece.encoding).make_fragment(
+            fragment = _file_format(piece.format, None, piece.encoding).make_fragment(
                 piece.path, filesystem=piece.filesystem)
             names = tuple(fragment.physical_schema.names)
         except (pa.ArrowException, OSError, ValueError):
@@ -149,7 +154,7 @@ def partition_batches(partition: Partition) -> Iterator[pa.RecordBatch]:
         elif isinstance(piece, LazyPiece):
             rows = piece.frame if piece.offset == 0 and piece.length is None else \
                 piece.frame.slice(piece.offset, piece.length)
-            yield from _sources.open_source(rows, columns=columns,
+            yield from open_source(rows, columns=columns,
                                             batch_size=partition.batch_size).batches()
         elif isinstance(piece, ExternalPiece):
             raise ConfigurationError(
@@ -208,7 +213,7 @@ def consume_partition(
     with its declared type (whatever encoding the batches use). ``on_rows`` is called after each
     batch with the rows read so far (before a hash partition keeps its bucket).
     """
-    state.consume_batch(_sources.empty_batch(partition.projected_schema))
+    state.consume_batch(empty_batch(partition.projected_schema))
     rows = read = 0
     for whole in partition_batches(partition) if batches is None else batches:
         for batch in _for_partition(whole, partition):
