@@ -219,6 +219,36 @@ def _native_fits(column: Any, t: pa.DataType) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class NativeChunk:
+    """One column chunk the engine's reader reads: its bytes in the file (``start``, ``length``),
+    its value count, its codec (parquet.thrift's CompressionCodec) and its ``padding``: bytes at
+    its end that may belong to the next chunk (PARQUET-816; see parquet/reader.hpp)."""
+
+    start: int
+    length: int
+    num_values: int
+    codec: int
+    padding: int
+
+
+@dataclass(frozen=True)
+class NativeColumnPlan:
+    """One column the engine's reader reads: its name, its physical type (the engine's
+    ``PhysicalType``, see ``_NATIVE_PHYSICAL``), its maximum definition level (0 or 1) and its
+    column chunks, one per row group read."""
+
+    name: str
+    physical_type: int
+    max_definition: int
+    chunks: tuple[NativeChunk, ...]
+
+    def as_engine_tuple(self) -> tuple[str, int, int, list[tuple[int, int, int, int, int]]]:
+        """The column as ``_core.ParquetReader`` takes it."""
+        return (self.name, self.physical_type, self.max_definition,
+                [(c.start, c.length, c.num_values, c.codec, c.padding) for c in self.chunks])
+
+
 class _NativeBatch:
     """A batch of the engine's Parquet reader, for ``pa.record_batch`` (__arrow_c_array__)."""
 
@@ -275,7 +305,7 @@ def _native_plan(
     footer: _core.ParquetFooter | None,
     columns: Sequence[str],
     row_groups: Sequence[int],
-) -> list[tuple[str, int, int, list[tuple[int, int, int, int, int]]]] | None:
+) -> list[NativeColumnPlan] | None:
     """The engine reader's plan for ``columns`` of ``row_groups``, from the engine's checked
     ``footer``, or None when it cannot read them all (see :func:`_native_reader`)."""
     if os.environ.get("TRUTHOUND_PARQUET_READER", "").lower() == "pyarrow":
@@ -290,7 +320,7 @@ def _native_plan(
     if paths != footer.leaf_paths or any(not 0 <= g < len(footer.row_groups) for g in row_groups):
         return None
     leaf_index = {path: i for i, path in enumerate(paths)}
-    plan = []
+    plan: list[NativeColumnPlan] = []
     for name in columns:
         i = leaf_index.get(name)
         if i is None:
@@ -302,14 +332,15 @@ def _native_plan(
                 or leaf.physical_type not in _NATIVE_PHYSICAL or not _native_fits(leaf, t)):
             return None
         physical = _NATIVE_PHYSICAL[leaf.physical_type]
-        chunks = []
+        chunks: list[NativeChunk] = []
         for g in row_groups:
             chunk = footer.row_groups[g].columns[i]
             if (chunk.external or chunk.physical_type != physical or chunk.codec not in _NATIVE_CODECS
                     or not _NATIVE_ENCODINGS.issuperset(chunk.encodings)):
                 return None
-            chunks.append((chunk.start, chunk.length, chunk.num_values, chunk.codec, chunk.padding))
-        plan.append((name, physical, footer.leaf_max_definition[i], chunks))
+            chunks.append(NativeChunk(chunk.start, chunk.length, chunk.num_values, chunk.codec,
+                                      chunk.padding))
+        plan.append(NativeColumnPlan(name, physical, footer.leaf_max_definition[i], tuple(chunks)))
     return plan
 
 
@@ -355,7 +386,9 @@ def _native_reader(
     ])
     rows = [footer.row_groups[g].num_rows for g in row_groups]
     local = filesystem.normalize_path(path) if filesystem is not None else path
-    reader = _core.ParquetReader(os.fspath(local), schema, plan, rows, batch_size, list(row_ranges))
+    reader = _core.ParquetReader(os.fspath(local), schema,
+                                 [column.as_engine_tuple() for column in plan], rows, batch_size,
+                                 list(row_ranges))
 
     def batches() -> Iterator[pa.RecordBatch]:
         while (capsule := reader.next()) is not None:
