@@ -9,8 +9,11 @@ and Ray (:mod:`.ray_backend`) bring executors of their own, re-exported here.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
+from truthound.errors import ConfigurationError
+
+_C = TypeVar("_C")
 
 __all__ = ["BaseBackend", "SparkBackend", "DaskBackend", "RayBackend"]
 
@@ -24,6 +27,20 @@ class BaseBackend:
 
     def profile(self, data: Any, **options: Any) -> Any:  # pragma: no cover - interface
         raise NotImplementedError
+
+    @classmethod
+    def _checked_config(cls, config: object, config_class: type[_C]) -> _C:
+        """``config`` (default: ``config_class()``), validated; ConfigurationError when it is
+        another backend's configuration."""
+        if config is None:
+            config = config_class()
+        if not isinstance(config, config_class):
+            raise ConfigurationError(
+                f"{cls.__name__} takes a {config_class.__name__}, got {type(config).__name__}")
+        validate = getattr(config, "validate", None)
+        if callable(validate):
+            validate()
+        return config
 
     def close(self) -> None:
         """Stop what this backend started (a Spark session, a Dask cluster, a Ray instance);

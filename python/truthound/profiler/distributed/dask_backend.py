@@ -24,7 +24,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from truthound.errors import BackendNotAvailableError, ConfigurationError, SourceReadError, one_line
+from truthound.errors import BackendNotAvailableError, SourceReadError, one_line
 from truthound.profiler.distributed import driver
 from truthound.profiler.distributed.backends import BaseBackend
 from truthound.profiler.distributed.config import (
@@ -131,12 +131,7 @@ class DaskBackend(BaseBackend):
         # no config: a live client is used when there is one (automatic selection picks Dask
         # for it), else the threads scheduler
         self._configured = config is not None
-        if config is None:
-            config = DaskConfig()
-        if not isinstance(config, DaskConfig):
-            raise ConfigurationError(f"DaskBackend takes a DaskConfig, got {type(config).__name__}")
-        config.validate()
-        self.config = config
+        self.config = self._checked_config(config, DaskConfig)
         self.num_workers = check_num_workers(num_workers) if num_workers is not None else None
         if partition_strategy is None:
             partition_strategy = PartitionStrategy.ROW_BASED

@@ -29,7 +29,7 @@ from truthound.profiler.distributed.dask_tasks import (
     run_frame_task,
     run_local_task,
 )
-from truthound.profiler.distributed.local import _EventQueue
+from truthound.profiler.distributed.local import QueuedExecutor
 from truthound.profiler.distributed.driver import (
     Task,
     TaskEvent,
@@ -213,7 +213,7 @@ class DaskClusterExecutor:
 # --------------------------------------------------------------------------- local schedulers
 
 
-class DaskLocalExecutor:
+class DaskLocalExecutor(QueuedExecutor):
     """Tasks through ``dask.compute`` on one of Dask's local schedulers: ``threads``,
     ``processes`` (a process pool kept for the run) or ``synchronous``. A runner thread computes
     the tasks submitted so far as one graph, then the next ones."""
@@ -227,12 +227,7 @@ class DaskLocalExecutor:
         self._runner: threading.Thread | None = None
 
     def start(self, engine_options: str) -> None:
-        self._options = engine_options
-        self._work: queue.Queue[Task | None] = queue.Queue()
-        self._events = _EventQueue()
-        self._pending = 0
-        self._lock = threading.Lock()
-        self._cancel = threading.Event()
+        self._open_queue(engine_options)
         self._pool: PoolExecutor | None = None
         if self.mode == "processes":
             from truthound.profiler.distributed.local import _mp_context
@@ -241,22 +236,6 @@ class DaskLocalExecutor:
         self._runner = threading.Thread(target=self._run, name="truthound-dask-local",
                                         daemon=True)
         self._runner.start()
-
-    def capacity(self) -> int:
-        with self._lock:
-            return self.num_workers * (1 + _QUEUED_PER_WORKER) - self._pending
-
-    def submit(self, task: Task) -> None:
-        with self._lock:
-            self._pending += 1
-        self._work.put(task)
-
-    def events(self, timeout: float) -> list[TaskEvent]:
-        events = self._events.take(timeout)
-        done = sum(isinstance(e, (TaskFinished, TaskFailed)) for e in events)
-        with self._lock:
-            self._pending -= done
-        return events
 
     def _run(self) -> None:
         import dask

@@ -44,8 +44,8 @@ __all__ = ["LocalBackend", "ThreadExecutor", "ProcessExecutor"]
 _QUEUED_PER_WORKER = 1
 
 
-class _EventQueue:
-    """Events for the driver's thread: put from anywhere, taken in batches."""
+class EventQueue:
+    """Events for the driver's thread: put from anywhere, taken in batches (every executor's)."""
 
     def __init__(self) -> None:
         self._queue: queue.Queue[TaskEvent] = queue.Queue()
@@ -69,29 +69,20 @@ class _Cancelled(Exception):
     """A task stopped because the run failed (its report is not read)."""
 
 
-class ThreadExecutor:
-    """Worker threads of this process, each profiling one task at a time."""
+class QueuedExecutor:
+    """An executor whose tasks wait in a local queue for its own workers or runner: at most
+    ``_QUEUED_PER_WORKER`` tasks per worker beyond the running ones, events through an
+    :class:`EventQueue`. Subclasses call :meth:`_open_queue` in ``start``."""
 
-    backend = "local"
-    mode = "threads"
+    num_workers: int
 
-    def __init__(self, num_workers: int) -> None:
-        self.num_workers = num_workers
-        self._threads: list[threading.Thread] = []
-
-    def start(self, engine_options: str) -> None:
+    def _open_queue(self, engine_options: str) -> None:
         self._options = engine_options
         self._work: queue.Queue[Task | None] = queue.Queue()
-        self._events = _EventQueue()
+        self._events = EventQueue()
         self._pending = 0  # submitted, not finished
         self._lock = threading.Lock()
         self._cancel = threading.Event()
-        self._threads = [
-            threading.Thread(target=self._worker, name=f"truthound-local-{i}", daemon=True)
-            for i in range(self.num_workers)
-        ]
-        for t in self._threads:
-            t.start()
 
     def capacity(self) -> int:
         with self._lock:
@@ -109,6 +100,26 @@ class ThreadExecutor:
             with self._lock:
                 self._pending -= done
         return events
+
+
+class ThreadExecutor(QueuedExecutor):
+    """Worker threads of this process, each profiling one task at a time."""
+
+    backend = "local"
+    mode = "threads"
+
+    def __init__(self, num_workers: int) -> None:
+        self.num_workers = num_workers
+        self._threads: list[threading.Thread] = []
+
+    def start(self, engine_options: str) -> None:
+        self._open_queue(engine_options)
+        self._threads = [
+            threading.Thread(target=self._worker, name=f"truthound-local-{i}", daemon=True)
+            for i in range(self.num_workers)
+        ]
+        for t in self._threads:
+            t.start()
 
     def close(self, cancel: bool) -> None:
         if cancel:
@@ -190,7 +201,7 @@ class ProcessExecutor:
         context = _mp_context()
         # synchronous puts: a task's reports are in the pipe before its result is sent
         self._rows: Any = context.SimpleQueue()
-        self._events = _EventQueue()
+        self._events = EventQueue()
         self._futures: set[Future[tuple[bytes, int, float, str]]] = set()
         self._pool = ProcessPoolExecutor(max_workers=self.num_workers, mp_context=context,
                                          initializer=_init_child, initargs=(self._rows,))

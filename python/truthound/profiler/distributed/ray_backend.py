@@ -412,11 +412,7 @@ class RayBackend(BaseBackend):
         num_workers: int | None = None,
         partition_strategy: PartitionStrategy | str | Partitioner | None = None,
     ) -> None:
-        if config is None:
-            config = RayConfig()
-        if not isinstance(config, RayConfig):
-            raise ConfigurationError(f"RayBackend takes a RayConfig, got {type(config).__name__}")
-        config.validate()
+        config = self._checked_config(config, RayConfig)
         if num_workers is not None:
             from truthound.errors import positive_int
 

@@ -112,12 +112,7 @@ class SparkBackend(BaseBackend):
         partition_strategy: PartitionStrategy | str | Partitioner | None = None,
         reader: str = "auto",
     ) -> None:
-        if config is None:
-            config = SparkConfig()
-        if not isinstance(config, SparkConfig):
-            raise ConfigurationError(
-                f"SparkBackend takes a SparkConfig, got {type(config).__name__}")
-        config.validate()
+        config = self._checked_config(config, SparkConfig)
         if reader not in READERS:
             raise ConfigurationError(
                 f"option 'reader' must be one of {', '.join(READERS)}, got {reader!r}")

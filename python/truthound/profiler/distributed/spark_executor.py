@@ -19,7 +19,6 @@ retries, and after its last try fails the run naming the partition.
 from __future__ import annotations
 
 import pickle
-import queue
 import re
 import sys
 import threading
@@ -30,6 +29,7 @@ from typing import Any
 
 from truthound import _core
 from truthound.errors import BackendNotAvailableError, SourceReadError, TruthoundError
+from truthound.profiler.distributed.local import EventQueue
 from truthound.profiler.distributed.driver import (
     Task,
     TaskEvent,
@@ -162,25 +162,6 @@ def _task_function(options: str) -> Callable[[Iterator[Any]], Iterator[Any]]:
 # --------------------------------------------------------------------------- on the driver
 
 
-class _EventQueue:
-    def __init__(self) -> None:
-        self._queue: queue.Queue[TaskEvent] = queue.Queue()
-
-    def put(self, event: TaskEvent) -> None:
-        self._queue.put(event)
-
-    def take(self, timeout: float) -> list[TaskEvent]:
-        try:
-            events = [self._queue.get(timeout=timeout)]
-        except queue.Empty:
-            return []
-        while True:
-            try:
-                events.append(self._queue.get_nowait())
-            except queue.Empty:
-                return events
-
-
 @dataclass
 class _Outcome:
     """What came back for one driver task: a row per Spark partition it covers."""
@@ -242,7 +223,7 @@ class _SparkJobExecutor:
     def start(self, engine_options: str) -> None:
         self._options = engine_options
         self._tasks: list[Task] = []
-        self._events = _EventQueue()
+        self._events = EventQueue()
         self._thread = None
 
     def capacity(self) -> int:

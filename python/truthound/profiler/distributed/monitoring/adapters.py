@@ -72,7 +72,11 @@ class BaseMonitorAdapter:
 
     def get_metrics(self) -> dict[str, float]:
         """Totals over the workers."""
-        workers = self.get_workers()
+        return self._totals(self.get_workers())
+
+    @staticmethod
+    def _totals(workers: list[WorkerSnapshot]) -> dict[str, float]:
+        """Workers, mean CPU and total memory of ``workers`` (what every adapter reports)."""
         cpu = [w.cpu_percent for w in workers if w.cpu_percent is not None]
         mem = [w.memory_bytes for w in workers if w.memory_bytes is not None]
         out: dict[str, float] = {"workers": float(len(workers))}

@@ -121,13 +121,7 @@ class DaskMonitorAdapter(BaseMonitorAdapter):
     def get_metrics(self) -> dict[str, float]:
         """Totals over the workers: workers, CPU, memory against the limits, task counts."""
         workers = self.get_workers()
-        cpu = [w.cpu_percent for w in workers if w.cpu_percent is not None]
-        mem = [w.memory_bytes for w in workers if w.memory_bytes is not None]
-        out: dict[str, float] = {"workers": float(len(workers))}
-        if cpu:
-            out["cpu_percent_mean"] = sum(cpu) / len(cpu)
-        if mem:
-            out["memory_bytes_total"] = float(sum(mem))
+        out = self._totals(workers)
         limits = [w.memory_limit for w in workers
                   if isinstance(w, DaskWorkerSnapshot) and w.memory_limit]
         if limits:
