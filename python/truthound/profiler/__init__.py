@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from truthound.profiler.api import profile
 from truthound.profiler.model import (
+    Alert,
     ColumnProfile,
     Correlation,
     Histogram,
@@ -14,6 +15,7 @@ from truthound.profiler.model import (
 from truthound.profiler.sources import ArrowSource, open_source
 
 __all__ = [
+    "Alert",
     "ArrowSource",
     "ColumnProfile",
     "Correlation",

@@ -19,6 +19,7 @@ from truthound import _core
 from truthound.errors import ColumnNotFoundError, CorruptProfileError, TruthoundError
 
 __all__ = [
+    "Alert",
     "ColumnProfile",
     "Correlation",
     "Execution",
@@ -115,6 +116,22 @@ class Correlation(_Record):
     column_b: str | None = None
     pearson: float | None = None
     count: int | None = None
+
+
+@dataclass(eq=True)
+class Alert(_Record):
+    """Something in the data worth a look, found by the engine's finalize from the profile: its
+    ``kind`` (``constant``, ``all_null``, ``high_null_ratio``, ``unique``, ``high_cardinality``,
+    ``imbalanced``, ``skewed``, ``zeros``, ``infinite``, ``mixed_types``, ``duplicate_rows``,
+    ``high_correlation``), the column (``None`` for the table; ``other_column`` for a pair), the
+    figure that fired it, the threshold it exceeded and a one-line message naming all three."""
+
+    kind: str | None = None
+    column: str | None = None
+    other_column: str | None = None
+    value: float | None = None
+    threshold: float | None = None
+    message: str | None = None
 
 
 @dataclass(eq=True)
@@ -354,6 +371,8 @@ class TableProfile(_Record):
     # Every source this profile covers (more than one after a merge), as the engine records them.
     sources: list[str] = field(default_factory=list)
     correlations: list[Correlation] = field(default_factory=list)
+    # What the engine's finalize flagged (empty when nothing fired; see Alert).
+    alerts: list[Alert] = field(default_factory=list)
     columns: list[ColumnProfile] = field(default_factory=list)
     # The engine's mergeable state (a _core.PartialProfile); None for a profile read from JSON.
     _state: Any = field(default=None, compare=False)
@@ -361,6 +380,7 @@ class TableProfile(_Record):
     _converters: ClassVar[dict[str, Any]] = {
         "execution": lambda v, what: _from_mapping(Execution, v, what),
         "correlations": _list_of(Correlation),
+        "alerts": _list_of(Alert),
         "columns": lambda v, what: [
             ColumnProfile.from_dict(c) if isinstance(c, dict) else _bad_column(c, what) for c in v
         ]
