@@ -74,6 +74,26 @@ TEST(TimeUnits, SecondsAndMillisecondsMergeInMilliseconds) {
   }
 }
 
+TEST(TimeUnits, HistogramEdgesAreValuesOfTheColumn) {
+  // timestamps: ISO 8601 edges from min to max, as the quantiles; counts cover every value
+  const Value t =
+      json::column(fin(part("tss:", {0, 21600, 43200, 64800, 86400, nullopt}, "a")), "t");
+  const Value& h = t["histogram"];
+  ASSERT_EQ(h["edges"].size(), 21u);
+  ASSERT_EQ(h["counts"].size(), 20u);
+  EXPECT_EQ(h["edges"].items.front().str(), "1970-01-01T00:00:00");
+  EXPECT_EQ(h["edges"].items.at(10).str(), "1970-01-01T12:00:00");
+  EXPECT_EQ(h["edges"].items.back().str(), "1970-01-02T00:00:00");
+  double total = 0;
+  for (const auto& c : h["counts"].items) total += c.num();
+  EXPECT_EQ(total, 5);
+  EXPECT_EQ(h["counts"].items.front().num(), 1);
+  EXPECT_EQ(h["counts"].items.back().num(), 1);  // the last bin holds its upper edge
+  // durations have no calendar text: their edges are numbers of their unit
+  const Value d = json::column(fin(part("tDs", {0, 10, 20}, "d")), "t");
+  EXPECT_EQ(d["histogram"]["edges"].items.back().num(), 20);
+}
+
 TEST(TimeUnits, EveryUnitStepPromotesToTheFinest) {
   const char* formats[] = {"tss:", "tsm:", "tsu:", "tsn:"};
   const char* names[] = {"timestamp[s]", "timestamp[ms]", "timestamp[us]", "timestamp[ns]"};

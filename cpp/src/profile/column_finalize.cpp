@@ -457,14 +457,16 @@ void ColumnState::finalize(JsonWriter& w, const ProfileOptions& o) const {
       w.field_null(k);
     }
   }
-  if (is_numeric() && !kll_.is_empty()) {
+  // Numeric and temporal columns: temporal edges are values of the column (ISO 8601 text, rounded
+  // to its unit), as its quantiles are.
+  if (has_quantiles()) {
     const double lo = kll_.min(), hi = kll_.max();
     const uint32_t bins = lo == hi ? 1 : o.histogram_bins;
     const auto counts = kll_.histogram(lo, hi, bins);
     w.key("histogram").begin_object();
     w.key("edges").begin_array();
     for (uint32_t i = 0; i <= bins; ++i) {
-      w.number(i == bins ? hi : lo + (hi - lo) * static_cast<double>(i) / bins);
+      render_quantile(w, i == bins ? hi : lo + (hi - lo) * static_cast<double>(i) / bins);
     }
     w.end_array();
     w.key("counts").begin_array();

@@ -91,9 +91,11 @@ class ValueCount(_Record):
 
 @dataclass(eq=True)
 class Histogram(_Record):
-    """Equal-width histogram: ``len(edges) == len(counts) + 1``."""
+    """Equal-width histogram from min to max: ``len(edges) == len(counts) + 1``. The edges of a
+    temporal column are values of the column (ISO 8601 text rounded to its unit, as its
+    quantiles); of a numeric or duration column, numbers."""
 
-    edges: list[float] = field(default_factory=list)
+    edges: list[float | str] = field(default_factory=list)
     counts: list[int] = field(default_factory=list)
     approximate: bool | None = None
 
