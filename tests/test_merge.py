@@ -172,7 +172,7 @@ def _with_metadata(data: bytes, meta: bytes) -> bytes:
 
 def _assert_usable(p: TableProfile, other: TableProfile) -> None:
     """Everything a loaded profile offers works, and saving it loads the same profile back."""
-    from truthound.cli import render_console
+    from truthound.report_console import render_console
 
     p.to_json()
     repr(p)

@@ -1,9 +1,9 @@
 """The ``th`` command line.
 
-``th profile SOURCE`` profiles a file, glob or directory and prints a summary (or the full
-profile as JSON/YAML). Errors are one line on stderr, ``th: error: <message>``, with exit status 1
-when the data could not be read or profiled and 2 when the command line is wrong; ``--debug``
-shows the traceback instead.
+``th profile SOURCE`` profiles a file, glob or directory and prints a report (truthound.reports:
+console, the one-row-per-column table, markdown, CSV, or the full profile as JSON/YAML). Errors
+are one line on stderr, ``th: error: <message>``, with exit status 1 when the data could not be
+read or profiled and 2 when the command line is wrong; ``--debug`` shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from truthound._atomic import write_atomic
+from truthound.cli_report import (
+    REPORT_OPTIONS,
+    check_output,
+    output_format,
+    with_options,
+    write_report,
+)
 from truthound.errors import ColumnNotFoundError, ConfigurationError, TruthoundError
 from truthound.profiler.distributed.cli_support import (
     DISTRIBUTED_OPTIONS,
@@ -28,12 +34,8 @@ from truthound.profiler.remote import parse_storage_options
 if TYPE_CHECKING:
     from truthound.profiler.distributed.monitoring import DistributedMonitor
 
-__all__ = [
-    "build_monitor", "check_output", "cli", "main", "output_format", "render", "render_console",
-    "write_atomic",
-]
+__all__ = ["build_monitor", "cli", "main"]
 
-FORMATS = ("console", "json", "yaml")
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 # Errors about the command line itself exit with 2 (like click's usage errors); errors about the
@@ -70,16 +72,7 @@ def _parse_columns(ctx: click.Context, param: click.Parameter, value: str | None
 # The options of `th profile`, in --help order. Each entry is a click decorator; adding an option
 # (the distributed flags, say) is one entry here and one line in _profile_kwargs.
 PROFILE_OPTIONS: list[Callable[[Any], Any]] = [
-    click.option(
-        "-o", "--output", type=click.Path(dir_okay=False, writable=False), default=None,
-        help="Write the report to FILE (atomically: a temporary file, then a rename) instead of "
-             "stdout. [default: stdout]",
-    ),
-    click.option(
-        "-f", "--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False), default=None,
-        help="Report format: a readable summary (console) or the full profile (json, yaml). "
-             "[default: from the -o extension (.json, .yaml, .yml), else console]",
-    ),
+    *REPORT_OPTIONS,
     click.option(
         "--save-profile", type=click.Path(dir_okay=False), default=None, metavar="FILE.thp",
         help="Also save the mergeable profile to FILE.thp (atomically), for th merge, th show "
@@ -100,7 +93,8 @@ PROFILE_OPTIONS: list[Callable[[Any], Any]] = [
     ),
     click.option(
         "--histogram-bins", type=click.IntRange(min=1), default=20, show_default=True,
-        metavar="N", help="Number of equal-width histogram bins for numeric columns.",
+        metavar="N",
+        help="Number of equal-width histogram bins for numeric and temporal columns.",
     ),
     click.option(
         "--patterns/--no-patterns", default=True, show_default=True,
@@ -207,15 +201,6 @@ def _monitor_kwargs(params: dict[str, Any]) -> DistributedMonitor | None:
                          params.pop("metrics_port", None), params.pop("webhook", None))
 
 
-def _with_options(options: Sequence[Callable[[Any], Any]]) -> Callable[[Any], Any]:
-    def decorate(func: Any) -> Any:
-        for option in reversed(options):
-            func = option(func)
-        return func
-
-    return decorate
-
-
 def _profile_kwargs(params: dict[str, Any]) -> dict[str, Any]:
     """The keyword arguments of truthound.profiler.profile() from the parsed CLI options."""
     progress = params["progress"]
@@ -235,44 +220,6 @@ def _profile_kwargs(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-# The report format of each -o extension; "" (no extension) and .txt are the console summary.
-_OUTPUT_EXTENSIONS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".txt": "console", "": "console"}
-# Extensions of reports the CLI cannot write yet: an error even with -f, so `-o report.html` never
-# holds console text.
-_UNWRITABLE_EXTENSIONS = {".html": "HTML", ".htm": "HTML"}
-
-
-def output_format(fmt: str | None, output: str | None) -> str:
-    """The report format from -f and the -o extension; a UsageError (exit 2) names what fits."""
-    ext = os.path.splitext(output)[1].lower() if output is not None else ""
-    if ext in _UNWRITABLE_EXTENSIONS:
-        raise click.UsageError(
-            f"-o {output}: {_UNWRITABLE_EXTENSIONS[ext]} reports are not available yet; "
-            "write .json, .yaml/.yml or .txt (console) instead"
-        )
-    if fmt is not None:
-        return fmt.lower()
-    if ext not in _OUTPUT_EXTENSIONS:
-        raise click.UsageError(
-            f"-o {output}: cannot tell the report format from the extension {ext!r}; use .json, "
-            ".yaml/.yml or .txt, or choose the format with -f console|json|yaml"
-        )
-    return _OUTPUT_EXTENSIONS[ext]
-
-
-def check_output(output: str, option: str = "-o") -> None:
-    """Fail before profiling when -o cannot be written: its directory must exist and be
-    writable, and the path must not be a directory."""
-    target = os.path.abspath(output)
-    directory = os.path.dirname(target)
-    if not os.path.isdir(directory):
-        raise click.UsageError(f"{option} {output}: the directory {directory} does not exist")
-    if os.path.isdir(target):
-        raise click.UsageError(f"{option} {output}: is a directory")
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise click.UsageError(f"{option} {output}: the directory {directory} is not writable")
-
-
 _PROFILE_EPILOG = """\b
 SOURCE is a file, a glob ('data/*.parquet') or a directory (hive partitions
 are read as columns) of CSV, TSV, Parquet, Arrow IPC/Feather or JSON-lines
@@ -288,15 +235,15 @@ Exit status: 0 on success, 1 when the source cannot be read or profiled,
 
 @cli.command("profile", epilog=_PROFILE_EPILOG, context_settings=_CONTEXT)
 @click.argument("sources", metavar="SOURCE...", nargs=-1, required=True)
-@_with_options(PROFILE_OPTIONS)
+@with_options(PROFILE_OPTIONS)
 def profile_command(
-    sources: tuple[str, ...], output: str | None, fmt: str | None, **params: Any
+    sources: tuple[str, ...], output: str | None, fmt: str | None, summary: bool, **params: Any
 ) -> None:
     """Profile every column of SOURCE in one pass and print a report."""
     from truthound.profiler import profile
 
     source: str | list[str] = sources[0] if len(sources) == 1 else list(sources)
-    fmt = output_format(fmt, output)
+    fmt = output_format(fmt, output, summary)
     if output is not None:
         check_output(output)
     save_path = params.pop("save_profile")
@@ -343,11 +290,7 @@ def _finish(result: Any, fmt: str, output: str | None, save_path: str | None) ->
         from truthound.profiler.saved import save_profile
 
         save_profile(result, save_path)
-    text = render(result, fmt)
-    if output is None:
-        click.echo(text, nl=not text.endswith("\n"))
-    else:
-        write_atomic(output, text)
+    write_report(result, fmt, output)
 
 
 from truthound.cli_history import diff_command, merge_command, show_command  # noqa: E402
@@ -355,156 +298,6 @@ from truthound.cli_history import diff_command, merge_command, show_command  # n
 cli.add_command(diff_command)
 cli.add_command(merge_command)
 cli.add_command(show_command)
-
-# --------------------------------------------------------------------------- rendering
-
-
-def render(result: Any, fmt: str) -> str:
-    """The report of a TableProfile in format console, json or yaml."""
-    if fmt == "json":
-        return result.to_json(indent=2) + "\n"
-    if fmt == "yaml":
-        import yaml
-
-        return yaml.safe_dump(result.to_dict(), sort_keys=False, allow_unicode=True)
-    return render_console(result)
-
-
-def _num(value: Any) -> str:
-    """A count or a statistic: thousands separators (``rows 2,000``)."""
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            return str(value)
-        if value != 0 and (abs(value) >= 1e9 or abs(value) < 1e-4):
-            return f"{value:.4g}"
-        return f"{value:,.4f}".rstrip("0").rstrip(".")
-    return _short(str(value))
-
-
-def _short(text: str, width: int = 32) -> str:
-    text = text.replace("\n", "\\n")
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _pct(ratio: float | None) -> str:
-    return "-" if ratio is None else f"{ratio * 100:.1f}%"
-
-
-def _bytes(n: int | None) -> str:
-    if n is None:
-        return "-"
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
-
-
-def _value(value: Any) -> str:
-    """A value of the column (min, max, quantiles, top values): printed as its type writes it,
-    without thousands separators (``min 2007`` for a year, ``max 1234567.5``)."""
-    if isinstance(value, str):
-        return repr(_short(value, 24))
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return _num(value)
-    return _num(value).replace(",", "")
-
-
-def _count_range(v: Any) -> str:
-    """A top value's count: the exact count, or the range that holds the true count."""
-    lo, hi = v.count_lower, v.count_upper
-    if lo is None or hi is None or lo == hi:
-        return _num(v.count)
-    return f"{_num(lo)}–{_num(hi)}"
-
-
-def render_console(result: Any) -> str:
-    """A readable per-column summary of a TableProfile."""
-    lines: list[str] = []
-    dup = result.duplicate_row_count
-    dup_text = ("~" if result.duplicate_rows_approximate else "") + _num(dup)
-    duration = (
-        f"{result.profile_duration_ms:,.1f} ms" if result.profile_duration_ms is not None else "-"
-    )
-    lines.append(f"Profile of {result.source}")
-    lines.append(
-        f"  rows {_num(result.row_count)} · columns {_num(result.column_count)} · "
-        f"duplicate rows {dup_text} ({_pct(result.duplicate_row_ratio)}) · "
-        f"memory {_bytes(result.estimated_memory_bytes)}"
-    )
-    lines.append(f"  profiled in {duration} at {result.profiled_at}")
-    run = result.execution
-    if run is not None:
-        workers = f"{run.num_workers} worker{'s' if run.num_workers != 1 else ''}"
-        parts = f"{run.num_partitions} partition{'s' if run.num_partitions != 1 else ''}"
-        lines.append(f"  ran on {run.backend} ({run.executor}, {workers}) · "
-                     f"{run.partition_strategy}, {parts}")
-    for c in result.columns:
-        lines.append("")
-        lines.append(f"{c.name}  [{c.physical_type} → {c.inferred_type}]")
-        counts = [f"nulls {_num(c.null_count)} ({_pct(c.null_ratio)})"]
-        if c.distinct_count is not None:
-            if c.distinct_approximate:
-                counts.append(
-                    f"distinct ~{_num(c.distinct_count)} "
-                    f"[{_num(c.distinct_count_lower)}..{_num(c.distinct_count_upper)}]"
-                )
-            else:
-                counts.append(f"distinct {_num(c.distinct_count)}")
-        if c.is_unique:
-            counts.append("unique")
-        if c.is_constant:
-            counts.append("constant")
-        for label, value in (
-            ("empty", c.empty_string_count),
-            ("NaN", c.nan_count),
-            ("inf", c.inf_count),
-            ("zeros", c.zero_count),
-            ("negative", c.negative_count),
-        ):
-            if value:
-                counts.append(f"{label} {_num(value)}")
-        lines.append("  " + " · ".join(counts))
-        if c.true_count is not None or c.false_count is not None:
-            lines.append(f"  true {_num(c.true_count)} · false {_num(c.false_count)}")
-        if c.min is not None or c.max is not None:
-            rng = [f"min {_value(c.min)}", f"max {_value(c.max)}"]
-            for label, value in (("mean", c.mean), ("std", c.std), ("median", c.median)):
-                if value is not None:
-                    rng.append(f"{label} {_value(value)}")
-            lines.append("  " + " · ".join(rng))
-        if c.q1 is not None and c.q3 is not None:
-            approx = " (approx.)" if c.quantiles_approximate else ""
-            lines.append(f"  q1 {_value(c.q1)} · q3 {_value(c.q3)}{approx}")
-        if c.min_length is not None:
-            avg = f" (avg {_num(c.avg_length)})" if c.avg_length is not None else ""
-            lines.append(f"  length {_num(c.min_length)}..{_num(c.max_length)}{avg}")
-        if c.detected_patterns:
-            pats = []
-            for p in c.detected_patterns:
-                sample = f" e.g. {_value(p.samples[0])}" if p.samples else ""
-                pats.append(f"{p.name} {_pct(p.match_ratio)}{sample}")
-            lines.append("  patterns: " + ", ".join(pats))
-        if c.top_values:
-            tops = ", ".join(f"{_value(v.value)} {_count_range(v)}" for v in c.top_values[:5])
-            more = f", … ({len(c.top_values)} kept)" if len(c.top_values) > 5 else ""
-            lines.append(f"  top: {tops}{more}")
-        if c.top_values_note:
-            lines.append(f"  top: {c.top_values_note}" if not c.top_values else f"  ({c.top_values_note})")
-    if result.correlations:
-        lines.append("")
-        lines.append("Correlations (Pearson)")
-        for r in result.correlations:
-            lines.append(f"  {r.column_a} ~ {r.column_b}: {_num(r.pearson)} (n={_num(r.count)})")
-    return "\n".join(lines) + "\n"
-
 
 # --------------------------------------------------------------------------- entry point
 

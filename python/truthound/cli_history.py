@@ -8,6 +8,15 @@ from __future__ import annotations
 
 import click
 
+from truthound._atomic import write_atomic
+from truthound.cli_report import (
+    REPORT_OPTIONS,
+    check_output,
+    output_format,
+    with_options,
+    write_report,
+)
+
 __all__ = ["diff_command", "merge_command", "show_command"]
 
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -24,7 +33,6 @@ _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 @click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
 def merge_command(profiles: tuple[str, ...], output: str, how: str, debug: bool) -> None:
     """Merge saved profiles into one saved profile."""
-    from truthound.cli import check_output
     from truthound.profiler.distributed.merger import ProfileMerger, check_how
     from truthound.profiler.saved import load_profile, save_profile
 
@@ -38,25 +46,17 @@ def merge_command(profiles: tuple[str, ...], output: str, how: str, debug: bool)
 
 @click.command("show", context_settings=_CONTEXT)
 @click.argument("profile_path", metavar="PROFILE.thp")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Write the report to FILE (atomically) instead of stdout.")
-@click.option("-f", "--format", "fmt", type=click.Choice(["console", "json", "yaml"],
-                                                         case_sensitive=False), default=None,
-              help="Report format. [default: from the -o extension, else console]")
+@with_options(REPORT_OPTIONS)
 @click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
-def show_command(profile_path: str, output: str | None, fmt: str | None, debug: bool) -> None:
+def show_command(profile_path: str, output: str | None, fmt: str | None, summary: bool,
+                 debug: bool) -> None:
     """Print the report of a saved profile, as `th profile` prints it."""
-    from truthound.cli import check_output, output_format, render, write_atomic
     from truthound.profiler.saved import load_profile
 
-    fmt = output_format(fmt, output)
+    fmt = output_format(fmt, output, summary)
     if output is not None:
         check_output(output)
-    text = render(load_profile(profile_path), fmt)
-    if output is None:
-        click.echo(text, nl=not text.endswith("\n"))
-    else:
-        write_atomic(output, text)
+    write_report(load_profile(profile_path), fmt, output)
 
 
 _DIFF_EPILOG = """\b
@@ -94,7 +94,6 @@ def diff_command(base: str, current: str, output: str | None, fmt: str | None,
     import os
     import sys
 
-    from truthound.cli import check_output, write_atomic
     from truthound.diff_report import render_diff_console, render_diff_html
     from truthound.profiler.drift_rules import check, rules_from_option
     from truthound.profiler.saved import load_profile

@@ -11,24 +11,14 @@ from collections.abc import Sequence
 
 from truthound.profiler.diff import ColumnDiff, ProfileDiff
 from truthound.profiler.drift_rules import FiredRule
+from truthound.report_values import num as _n
+from truthound.report_values import pct as _pct
 
 __all__ = ["column_lines", "render_diff_console", "render_diff_html"]
 
 
-def _n(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if value != 0 and (abs(value) >= 1e9 or abs(value) < 1e-4):
-        return f"{value:.4g}"
-    return f"{value:,.4f}".rstrip("0").rstrip(".")
-
-
 def _signed(value: float) -> str:
     return ("+" if value > 0 else "") + _n(value)
-
-
-def _pct(value: float) -> str:
-    return f"{value * 100:.1f}%"
 
 
 def column_lines(c: ColumnDiff) -> list[str]:
