@@ -32,11 +32,13 @@ CASES = {
     "customers.md": ["-f", "markdown"],
     "customers.csv": ["-f", "csv"],
     "customers.json": ["-f", "json"],
+    "customers.yaml": ["-f", "yaml"],
 }
 
 DURATION = "<duration>"
 PROFILED_AT = "<profiled_at>"
 _CONSOLE_RUN = re.compile(r"^  profiled in [0-9,.]+ ms at \S+$", re.MULTILINE)
+_YAML_RUN = re.compile(r"^(profiled_at|profile_duration_ms): .+$", re.MULTILINE)
 
 
 def th_env() -> dict[str, str]:
@@ -56,7 +58,7 @@ def run_th(*args: str) -> str:
 
 def normalize(name: str, text: str) -> str:
     """The report with its run-dependent fields replaced by placeholders: the duration and the
-    time of the run (console header; JSON profiled_at and profile_duration_ms). The source is
+    time of the run (console header; JSON and YAML profiled_at and profile_duration_ms). The source is
     the relative path given on the command line and the run is pinned to one worker thread
     (--workers 1), so the header's `ran on` line and the JSON `execution` are stable."""
     if name.endswith(".json"):
@@ -65,6 +67,10 @@ def normalize(name: str, text: str) -> str:
         data["profile_duration_ms"] = DURATION
         data["profiled_at"] = PROFILED_AT
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if name.endswith(".yaml"):
+        text, n = _YAML_RUN.subn(
+            lambda m: f"{m[1]}: {PROFILED_AT if m[1] == 'profiled_at' else DURATION}", text)
+        assert n == 2, text[:400]
     if name.endswith(".console.txt"):
         text, n = _CONSOLE_RUN.subn(f"  profiled in {DURATION} at {PROFILED_AT}", text)
         assert n == 1, text[:400]

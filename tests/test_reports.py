@@ -295,3 +295,18 @@ def test_colors_on_a_terminal_only(parquet: Path, tmp_path: Path) -> None:
     out = tmp_path / "r.txt"
     assert _on_a_terminal([*args, "-o", str(out)], env) == ""
     assert ANSI.search(out.read_text()) is None and "amount  [" in out.read_text()
+
+
+def test_approximate_figures_are_marked() -> None:
+    # past the exact limits (4,096 distinct values, 4,096 values in the quantile sketch)
+    p = profile(pa.table({"x": pa.array(range(50_000), pa.int64())}), num_workers=1)
+    c = p["x"]
+    assert c.distinct_approximate and c.quantiles_approximate
+    row = render_table(p).splitlines()[4]
+    assert f" ~{c.distinct_count:,} " in row
+    assert f" ~{value(c.q1)} " in row and f" ~{value(c.median)} " in row
+    assert f" ~{value(c.q3)} " in row
+    assert f" {value(c.min)} " in row and "~0" not in row, "min and max are exact"
+    block = _block(render_console(p), "x")
+    assert "(approx.)" in block.splitlines()[3]
+    assert c.bottom_values is None and "bottom:" not in block
