@@ -310,3 +310,12 @@ def test_approximate_figures_are_marked() -> None:
     block = _block(render_console(p), "x")
     assert "(approx.)" in block.splitlines()[3]
     assert c.bottom_values is None and "bottom:" not in block
+
+
+def test_column_blocks_in_table_order(parquet: Path, table: pa.Table) -> None:
+    # columns profiled by different workers still print in the order of the table
+    r = th("profile", parquet, "--workers", "2", "--partition-strategy", "column_based")
+    assert r.returncode == 0, r.stderr
+    assert "column_based, 2 partitions" in r.stdout
+    heads = [line.split("  [")[0] for line in r.stdout.splitlines() if "  [" in line]
+    assert heads == table.column_names
