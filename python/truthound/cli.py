@@ -18,6 +18,9 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from truthound._atomic import write_atomic
+from truthound._format import byte_size as _bytes
+from truthound._format import percent as _pct
+from truthound._format import statistic
 from truthound.errors import ColumnNotFoundError, ConfigurationError, TruthoundError
 from truthound.profiler.distributed.cli_support import (
     DISTRIBUTED_OPTIONS,
@@ -33,7 +36,7 @@ __all__ = [
     "write_atomic",
 ]
 
-FORMATS = ("console", "json", "yaml")
+FORMATS = ("console", "json", "yaml", "html")
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 # Errors about the command line itself exit with 2 (like click's usage errors); errors about the
@@ -77,8 +80,9 @@ PROFILE_OPTIONS: list[Callable[[Any], Any]] = [
     ),
     click.option(
         "-f", "--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False), default=None,
-        help="Report format: a readable summary (console) or the full profile (json, yaml). "
-             "[default: from the -o extension (.json, .yaml, .yml), else console]",
+        help="Report format: a readable summary (console), the full profile (json, yaml) or "
+             "a self-contained HTML page (html). [default: from the -o extension (.json, "
+             ".yaml, .yml, .html, .htm), else console]",
     ),
     click.option(
         "--save-profile", type=click.Path(dir_okay=False), default=None, metavar="FILE.thp",
@@ -236,26 +240,19 @@ def _profile_kwargs(params: dict[str, Any]) -> dict[str, Any]:
 
 
 # The report format of each -o extension; "" (no extension) and .txt are the console summary.
-_OUTPUT_EXTENSIONS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".txt": "console", "": "console"}
-# Extensions of reports the CLI cannot write yet: an error even with -f, so `-o report.html` never
-# holds console text.
-_UNWRITABLE_EXTENSIONS = {".html": "HTML", ".htm": "HTML"}
+_OUTPUT_EXTENSIONS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".html": "html",
+                      ".htm": "html", ".txt": "console", "": "console"}
 
 
 def output_format(fmt: str | None, output: str | None) -> str:
     """The report format from -f and the -o extension; a UsageError (exit 2) names what fits."""
     ext = os.path.splitext(output)[1].lower() if output is not None else ""
-    if ext in _UNWRITABLE_EXTENSIONS:
-        raise click.UsageError(
-            f"-o {output}: {_UNWRITABLE_EXTENSIONS[ext]} reports are not available yet; "
-            "write .json, .yaml/.yml or .txt (console) instead"
-        )
     if fmt is not None:
         return fmt.lower()
     if ext not in _OUTPUT_EXTENSIONS:
         raise click.UsageError(
             f"-o {output}: cannot tell the report format from the extension {ext!r}; use .json, "
-            ".yaml/.yml or .txt, or choose the format with -f console|json|yaml"
+            ".yaml/.yml, .html or .txt, or choose the format with -f console|json|yaml|html"
         )
     return _OUTPUT_EXTENSIONS[ext]
 
@@ -360,9 +357,13 @@ cli.add_command(show_command)
 
 
 def render(result: Any, fmt: str) -> str:
-    """The report of a TableProfile in format console, json or yaml."""
+    """The report of a TableProfile in format console, json, yaml or html."""
     if fmt == "json":
         return result.to_json(indent=2) + "\n"
+    if fmt == "html":
+        from truthound.report_html import render_html
+
+        return render_html(result)
     if fmt == "yaml":
         import yaml
 
@@ -379,32 +380,13 @@ def _num(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            return str(value)
-        if value != 0 and (abs(value) >= 1e9 or abs(value) < 1e-4):
-            return f"{value:.4g}"
-        return f"{value:,.4f}".rstrip("0").rstrip(".")
+        return statistic(value)
     return _short(str(value))
 
 
 def _short(text: str, width: int = 32) -> str:
     text = text.replace("\n", "\\n")
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _pct(ratio: float | None) -> str:
-    return "-" if ratio is None else f"{ratio * 100:.1f}%"
-
-
-def _bytes(n: int | None) -> str:
-    if n is None:
-        return "-"
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
 
 
 def _value(value: Any) -> str:

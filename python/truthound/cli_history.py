@@ -40,7 +40,7 @@ def merge_command(profiles: tuple[str, ...], output: str, how: str, debug: bool)
 @click.argument("profile_path", metavar="PROFILE.thp")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the report to FILE (atomically) instead of stdout.")
-@click.option("-f", "--format", "fmt", type=click.Choice(["console", "json", "yaml"],
+@click.option("-f", "--format", "fmt", type=click.Choice(["console", "json", "yaml", "html"],
                                                          case_sensitive=False), default=None,
               help="Report format. [default: from the -o extension, else console]")
 @click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
