@@ -202,7 +202,7 @@ def test_approximate_figures_are_marked_with_their_bounds() -> None:
     html_x = text.split('<section class="col" id="c0"', 1)[1].split("</section>", 1)[0]
     assert f"between {x.distinct_count_lower:,} and {x.distinct_count_upper:,}" in html_x
     assert html_x.count('class="ap"') >= 1 + 9, "distinct and each of p01..p99"
-    assert "rank" in html_x and "approximate counts" in html_x
+    assert "of rank" in html_x and "counts (edge ranks ±" in html_x
     html_s = text.split('<section class="col" id="c1"', 1)[1].split("</section>", 1)[0]
     assert s.top_values_note is None or s.top_values_note in page.section_text("s")
     for v in s.top_values or []:

@@ -123,7 +123,8 @@ def _subtitle(p: TableProfile) -> str:
 def _overview(p: TableProfile) -> str:
     dup = f"{count(p.duplicate_row_count)} ({percent(p.duplicate_row_ratio)})"
     if p.duplicate_row_count is None:
-        dup = "- (not known for this table)"
+        dup = '<span class="na" title="not known after profiling by columns, or with list, map ' \
+              'or union columns">-</span>'
     elif p.duplicate_rows_approximate:
         dup = _approx(dup, "approximate: counted on a sample of rows chosen by hash, every copy "
                            "of a row kept or dropped together")
@@ -177,9 +178,9 @@ def _alerts(alerts: Sequence[Alert], ids: dict[str, str]) -> str:
             where += " ~ " + _column_link(a.other_column, ids)
         rows.append(f'<tr><td><span class="kind">{text(a.kind or "-")}</span></td>'
                     f"<td>{where}</td><td>{text(a.message or '')}</td></tr>")
-    return (f'<section id="alerts"><h2>Alerts ({len(alerts):,})</h2><table class="list">'
-            "<tr><th>kind</th><th>column</th><th>what</th></tr>" + "".join(rows)
-            + "</table></section>")
+    return (f'<section id="alerts"><h2>Alerts ({len(alerts):,})</h2><div class="box">'
+            '<table class="list"><tr><th>kind</th><th>column</th><th>what</th></tr>'
+            + "".join(rows) + "</table></div></section>")
 
 
 def _heat_colour(r: float | None) -> str:
@@ -392,9 +393,10 @@ def _histogram(c: ColumnProfile, h: Histogram) -> str:
            f'<text x="{_W:.0f}" y="{bottom}" text-anchor="end">{_value(hi)}</text></svg>')
     note = f"{n} equal-width bins"
     if h.approximate:
-        note = (_approx("", f"approximate counts (KLL sketch): each bin edge within "
-                            f"±{percent(c.quantile_rank_error, 2)} of rank")
-                + f"{note}, counts ±{percent(c.quantile_rank_error, 2)} of rows")
+        rank = percent(c.quantile_rank_error, 2)
+        note += " · " + _approx(f"counts (edge ranks ±{rank})",
+                                f"approximate (KLL sketch): the rank of each bin edge is within "
+                                f"±{rank} of the values, so each bin's count is within twice that")
     return f'{svg}<p class="na">{note}</p>'
 
 
@@ -452,7 +454,7 @@ _CSS = (
     "border:1px solid var(--line);border-radius:6px;padding:12px 16px;margin:0 0 12px}"
     ".grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:10px 16px;"
     "grid-auto-flow:dense}"
-    "#overview .card,#alerts table,#correlations .scroll{background:#fff;border:1px solid "
+    "#overview .card,div.box,#correlations .scroll{background:#fff;border:1px solid "
     "var(--line);border-radius:6px;padding:10px 12px}"
     ".card{min-width:0}.wide{grid-column:span 2}@media(max-width:700px){.wide{grid-column:auto}}"
     "table{border-collapse:collapse}th,td{padding:1px 10px 1px 0;text-align:left;"
