@@ -4,7 +4,9 @@ The real-browser test is tests/test_report_browser.py."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -193,9 +195,9 @@ def test_hostile_values_are_escaped() -> None:
 def test_approximate_figures_are_marked_with_their_bounds() -> None:
     n = 20_000
     t = pa.table({"x": pa.array([(i * 7919) % 15_000 for i in range(n)], pa.int64()),
-                  "s": [f"v{i % 9000}" for i in range(n)]})
+                  "s": ["hot" if i % 3 == 0 else f"v{i}" for i in range(n)]})
     p = profile(t, frequent_items_capacity=1024, num_workers=1)
-    x, s = p["x"], p["s"]
+    x, s = p["x"], p["s"]  # x: 15,000 values seen 1-2 times each; s: "hot" a third of the rows
     assert x.distinct_approximate and x.quantiles_approximate and s.top_values_approximate
     text = render_html(p)
     page = Page(text)
@@ -204,9 +206,53 @@ def test_approximate_figures_are_marked_with_their_bounds() -> None:
     assert html_x.count('class="ap"') >= 1 + 9, "distinct and each of p01..p99"
     assert "of rank" in html_x and "counts (edge ranks ±" in html_x
     html_s = text.split('<section class="col" id="c1"', 1)[1].split("</section>", 1)[0]
-    assert s.top_values_note is None or s.top_values_note in page.section_text("s")
-    for v in s.top_values or []:
+    assert s.top_values and s.top_values[0].value == "hot"
+    for v in s.top_values:
+        assert v.count_lower != v.count_upper
         assert f"{v.count_lower:,}–{v.count_upper:,}" in html_s
+        assert f"between {v.count_lower:,} and {v.count_upper:,}" in html_s
+    assert x.top_values_note is not None and x.top_values_note in page.section_text("x")
+
+
+def test_every_kind_of_column_renders() -> None:
+    n = 50
+    t = pa.table({
+        "list": pa.array([[i, i + 1] if i % 4 else None for i in range(n)],
+                         pa.list_(pa.int32())),
+        "struct": pa.array([{"a": i, "b": str(i)} for i in range(n)]),
+        "bin": pa.array([bytes([i % 7, 255]) for i in range(n)], pa.binary()),
+        "dec": pa.array([Decimal(f"{i}.25") for i in range(n)], pa.decimal128(10, 2)),
+        "ts": pa.array([dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+                        + dt.timedelta(hours=i) for i in range(n)], pa.timestamp("us", "UTC")),
+        "dur": pa.array([dt.timedelta(seconds=i) for i in range(n)], pa.duration("s")),
+        "nulls": pa.nulls(n, pa.float64()),
+        "nan": pa.array([float("nan"), float("inf"), -1.0, 0.0, 2.5] * (n // 5)),
+        "flag": pa.array([i % 3 == 0 for i in range(n)]),
+    })
+    for table in (t, t.slice(0, 0)):
+        p = profile(table, num_workers=1)
+        page = Page(render_html(p))
+        assert list(page.sections) == p.column_names
+        for c in p.columns:
+            hist = page.sections[c.name]["hist"]
+            assert hist == (1 if c.histogram is not None and c.histogram.counts else 0), c.name
+    p = profile(t, num_workers=1)
+    assert "NaN 10" in " ".join(Page(render_html(p)).section_text("nan").split())
+    assert "True 17" in " ".join(Page(render_html(p)).section_text("flag").split())
+
+
+def test_many_correlated_columns_list_the_strongest_pairs() -> None:
+    t = pa.table({f"n{i:02d}": [float((r * (i + 1)) % 17 + r * (i % 3)) for r in range(60)]
+                  for i in range(70)})
+    p = profile(t, correlations=True, num_workers=1)
+    assert len(p.correlations) == 70 * 69 // 2
+    text = render_html(p)
+    heat = text.split('class="heat"', 1)[1].split("</svg>", 1)[0]
+    assert heat.count("<rect ") == 2 * 60 * 59 // 2, "the map holds the first 60 columns"
+    listed = text.split("strongest pairs", 1)[1].split("</table>", 1)[0]
+    strongest = max(p.correlations, key=lambda r: abs(r.pearson or 0.0))
+    assert listed.count("<tr>") == 1 + 50
+    assert f'href="#c{p.column_names.index(strongest.column_a)}"' in listed
 
 
 def _alerting_profile() -> TableProfile:

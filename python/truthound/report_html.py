@@ -42,11 +42,12 @@ _STRONGEST_PAIRS = 50
 
 def render_html(profile: TableProfile) -> str:
     """The report of ``profile`` as one self-contained HTML page (see the module docstring)."""
-    ids = {c.name: f"c{i}" for i, c in enumerate(profile.columns)}
-    alerts = profile.alerts or []  # None in a profile whose JSON has no "alerts"
+    # a profile built by from_dict() from JSON that lacks a list has None there
+    columns, pairs, alerts = profile.columns or [], profile.correlations or [], profile.alerts or []
+    ids = {c.name: f"c{i}" for i, c in enumerate(columns)}
     by_column: dict[str, list[Alert]] = {}
     for a in alerts:
-        for name in (a.column, a.other_column):
+        for name in dict.fromkeys((a.column, a.other_column)):
             if name is not None:
                 by_column.setdefault(name, []).append(a)
     title = f"Profile of {profile.source}" if profile.source else "Profile"
@@ -55,12 +56,12 @@ def render_html(profile: TableProfile) -> str:
         _overview(profile),
         _alerts(alerts, ids),
     ]
-    if profile.correlations:
-        main.append(_correlations(profile, ids))
+    if pairs:
+        main.append(_correlations(columns, pairs, ids))
     main.append('<h2 id="columns">Columns</h2>')
-    main.extend(_column(c, ids[c.name], by_column.get(c.name, [])) for c in profile.columns)
-    body = _nav(profile, ids, by_column, len(alerts)) + "<main>" + "".join(main) + "</main>"
-    return page(title, body, _CSS, _SCRIPT)
+    main.extend(_column(c, f"c{i}", by_column.get(c.name, [])) for i, c in enumerate(columns))
+    nav = _nav(columns, by_column, len(alerts), bool(pairs))
+    return page(title, f"{nav}<main>{''.join(main)}</main>", _CSS, _SCRIPT)
 
 
 # --------------------------------------------------------------------------- small pieces
@@ -193,17 +194,16 @@ def _heat_colour(r: float | None) -> str:
     return "#{:02x}{:02x}{:02x}".format(*rgb)
 
 
-def _correlations(p: TableProfile, ids: dict[str, str]) -> str:
-    """The heat map of the pairs (columns in table order), or the strongest pairs beyond
+def _correlations(columns: Sequence[ColumnProfile], pairs: Sequence[Correlation],
+                  ids: dict[str, str]) -> str:
+    """The heat map of the pairs (columns in table order), and the strongest pairs beyond
     _HEATMAP_MAX columns."""
-    involved = {name for r in p.correlations for name in (r.column_a, r.column_b)}
-    names = [c.name for c in p.columns if c.name in involved]
-    head = ('<section id="correlations"><h2>Correlations (Pearson, '
-            f"{len(p.correlations):,} pairs)</h2>")
-    shown = names[:_HEATMAP_MAX]
-    parts = [head, _heatmap(shown, p.correlations)]
+    involved = {name for r in pairs for name in (r.column_a, r.column_b)}
+    names = [c.name for c in columns if c.name in involved]
+    parts = ['<section id="correlations"><h2>Correlations (Pearson, '
+             f"{len(pairs):,} pairs)</h2>", _heatmap(names[:_HEATMAP_MAX], pairs)]
     if len(names) > _HEATMAP_MAX:
-        strongest = sorted((r for r in p.correlations if r.pearson is not None),
+        strongest = sorted((r for r in pairs if r.pearson is not None),
                            key=lambda r: -abs(r.pearson or 0.0))[:_STRONGEST_PAIRS]
         rows = "".join(
             f"<tr><td>{_column_link(r.column_a, ids)} ~ {_column_link(r.column_b, ids)}</td>"
@@ -211,8 +211,8 @@ def _correlations(p: TableProfile, ids: dict[str, str]) -> str:
             for r in strongest)
         parts.append(f'<p class="na">The map shows the first {_HEATMAP_MAX} of '
                      f"{len(names):,} columns; the {len(strongest)} strongest pairs:</p>"
-                     '<table class="list"><tr><th>pair</th><th>r</th><th>rows</th></tr>'
-                     f"{rows}</table>")
+                     '<div class="box"><table class="list"><tr><th>pair</th><th>r</th>'
+                     f"<th>rows</th></tr>{rows}</table></div>")
     parts.append("</section>")
     return "".join(parts)
 
@@ -250,18 +250,20 @@ def _heatmap(names: Sequence[str], pairs: Sequence[Correlation]) -> str:
     return '<div class="scroll">' + "".join(out) + "</div>" + legend
 
 
-def _nav(p: TableProfile, ids: dict[str, str], by_column: dict[str, list[Alert]],
-         n_alerts: int) -> str:
+def _nav(columns: Sequence[ColumnProfile], by_column: dict[str, list[Alert]], n_alerts: int,
+         correlations: bool) -> str:
+    """The column index (each entry linked to its section, a dot when it has alerts) and its
+    filter box."""
     items = []
-    for c in p.columns:
+    for i, c in enumerate(columns):
         flag = ' <span class="dot" title="has alerts">●</span>' if c.name in by_column else ""
-        items.append(f'<li data-name="{text(c.name)}"><a href="#{ids[c.name]}">{text(c.name)}'
+        items.append(f'<li data-name="{text(c.name)}"><a href="#c{i}">{text(c.name)}'
                      f'</a>{flag} <small>{text(c.inferred_type or "")}</small></li>')
     top = ['<a href="#overview">Overview</a>', f'<a href="#alerts">Alerts ({n_alerts:,})</a>']
-    if p.correlations:
+    if correlations:
         top.append('<a href="#correlations">Correlations</a>')
     return ('<nav><p class="top">' + " · ".join(top) + "</p>"
-            f'<input id="q" type="search" placeholder="Filter {len(p.columns):,} columns" '
+            f'<input id="q" type="search" placeholder="Filter {len(columns):,} columns" '
             'aria-label="Filter columns"><ol>' + "".join(items) + "</ol></nav>")
 
 
