@@ -211,6 +211,7 @@ def test_approximate_figures_are_marked_with_their_bounds() -> None:
         assert v.count_lower != v.count_upper
         assert f"{v.count_lower:,}–{v.count_upper:,}" in html_s
         assert f"between {v.count_lower:,} and {v.count_upper:,}" in html_s
+    assert html_s.count("the share is of the midpoint") == len(s.top_values)
     assert x.top_values_note is not None and x.top_values_note in page.section_text("x")
 
 

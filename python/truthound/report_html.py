@@ -403,19 +403,21 @@ def _histogram(c: ColumnProfile, h: Histogram) -> str:
 
 
 def _values(title: str, values: Sequence[ValueCount], note: str | None) -> str:
+    """Top or bottom values: the value, its count (the range that holds the true count when the
+    sketch answered) and its share of the non-null values, drawn as a bar behind the figure."""
     rows = []
     for v in values:
         lo, hi = v.count_lower, v.count_upper
-        if lo is None or hi is None or lo == hi:
-            shown = count(v.count)
-        else:
-            shown = _approx(f"{count(lo)}–{count(hi)}",
-                            f"approximate (frequent-items sketch): the true count is between "
-                            f"{count(lo)} and {count(hi)}")
-        share = min(max(v.ratio or 0.0, 0.0), 1.0) * 100
+        shown, ratio = count(v.count), percent(v.ratio)
+        if lo is not None and hi is not None and lo != hi:
+            bound = (f"approximate (frequent-items sketch): the true count is between "
+                     f"{count(lo)} and {count(hi)}")
+            shown = _approx(f"{count(lo)}–{count(hi)}", bound)
+            ratio = _approx(ratio, f"{bound}; the share is of the midpoint {count(v.count)}")
+        width = min(max(v.ratio or 0.0, 0.0), 1.0) * 100
         rows.append(f'<tr><td class="v">{_value(v.value)}</td><td class="n">{shown}</td>'
-                    f'<td class="share"><span style="width:{share:.1f}%"></span>'
-                    f"<em>{percent(v.ratio)}</em></td></tr>")
+                    f'<td class="share"><span style="width:{width:.1f}%"></span>'
+                    f"<em>{ratio}</em></td></tr>")
     table = ('<table class="vals"><tr><th>value</th><th>count</th><th>share of non-null</th></tr>'
              + "".join(rows) + "</table>") if rows else ""
     extra = f'<p class="na">{text(note)}</p>' if note else ""
