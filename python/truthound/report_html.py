@@ -33,8 +33,10 @@ from truthound.profiler.model import (
 
 __all__ = ["render_html", "write_html"]
 
-# Longest value shown whole; a longer one is cut with "…" and shown in full in its tooltip.
+# Longest value shown whole; a longer one is cut with "…" and shown in its tooltip, itself cut
+# at _TOOLTIP characters (a column's min or max can be a whole document).
 _CUT = 64
+_TOOLTIP = 1000
 # The heat map draws at most this many columns; beyond, the strongest pairs are listed instead.
 _HEATMAP_MAX = 60
 _STRONGEST_PAIRS = 50
@@ -87,7 +89,8 @@ def _value(value: Any) -> str:
     if s == "":
         return '<span class="na">(empty)</span>'
     if len(s) > _CUT:
-        return f'<span title="{text(s)}">{text(s[: _CUT - 1])}…</span>'
+        whole = s if len(s) <= _TOOLTIP else s[: _TOOLTIP - 1] + "…"
+        return f'<span title="{text(whole)}">{text(s[: _CUT - 1])}…</span>'
     return text(s)
 
 
