@@ -9,8 +9,8 @@ from the profile is escaped; approximate figures carry a ``~`` whose tooltip sta
 Sections: the overview (size, duplicates, how the profile ran, its sources), the alerts, the
 correlation heat map when correlations were computed, then one section per column with its
 counts, statistics, quantiles, histogram, top and bottom values and patterns. Column sections
-use ``content-visibility: auto``, so a browser lays out only the ones on screen: a report of 500
-columns paints as fast as one of five.
+use ``content-visibility: auto``, so a browser lays out only the ones on screen (at 500 columns
+the load event came after 0.5-1.6 s with it, 2.5-2.8 s without; bench/html_report.py).
 """
 
 from __future__ import annotations
