@@ -12,11 +12,14 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 step() { printf '\n==> %s\n' "$*"; }
 
-# ---- system packages: GoogleTest (and a compiler), Java for Spark, from Debian ----
+# ---- system packages: GoogleTest (and a compiler), Java for Spark, Chromium, from Debian ----
 need_apt=()
 [ -f /usr/include/gtest/gtest.h ] || need_apt+=(libgtest-dev googletest)
 command -v g++ >/dev/null || need_apt+=(g++)
 command -v java >/dev/null || need_apt+=(openjdk-17-jre-headless)  # the Spark backend's tests
+# the HTML report's browser test: headless Chromium and the driver Selenium talks to
+command -v chromium >/dev/null || need_apt+=(chromium)
+command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
 if [ ${#need_apt[@]} -gt 0 ]; then
   step "installing Debian packages: ${need_apt[*]}"
   sudo_cmd=""

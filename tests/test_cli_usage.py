@@ -43,13 +43,13 @@ def test_output_directory_is_checked_before_profiling(tmp_path: Path, years: Pat
 
 
 @pytest.mark.parametrize("name", ["report.html", "REPORT.HTM"])
-def test_html_output_is_an_error_until_the_html_report_exists(
+def test_html_output_follows_the_extension_and_f_wins(
     tmp_path: Path, years: Path, name: str
 ) -> None:
-    for extra in ([], ["-f", "console"]):
-        result = th("profile", years, "-o", tmp_path / name, *extra)
-        assert_one_line_error(result, 2, "HTML reports are not available yet", ".json")
-    assert list(tmp_path.iterdir()) == [], "nothing written"
+    assert th("profile", years, "-o", tmp_path / name).returncode == 0
+    assert (tmp_path / name).read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert th("profile", years, "-o", tmp_path / name, "-f", "console").returncode == 0
+    assert (tmp_path / name).read_text(encoding="utf-8").startswith("Profile of ")
 
 
 def test_unknown_output_extension_needs_a_format(tmp_path: Path, years: Path) -> None:

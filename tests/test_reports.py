@@ -252,7 +252,7 @@ def test_summary_errors(parquet: Path, tmp_path: Path) -> None:
 def test_help_lists_the_formats() -> None:
     for command in ("profile", "show"):
         text = " ".join(th(command, "--help").stdout.split())
-        assert "[console|table|markdown|csv|json|yaml]" in text, command
+        assert "[console|table|markdown|csv|json|yaml|html]" in text, command
         assert "--summary" in text and "table: one aligned row per column" in text
 
 

@@ -23,11 +23,6 @@ if TYPE_CHECKING:
 
 __all__ = ["REPORT_OPTIONS", "check_output", "output_format", "with_options", "write_report"]
 
-# Extensions of reports the CLI cannot write yet: an error even with -f, so `-o report.html` never
-# holds console text.
-_UNWRITABLE_EXTENSIONS = {".html": "HTML", ".htm": "HTML"}
-
-
 def _extensions(summary_only: bool = False) -> str:
     return ", ".join(e for f in REPORT_FORMATS.values() if f.summary or not summary_only
                      for e in f.extensions if e)
@@ -72,11 +67,6 @@ def output_format(fmt: str | None, output: str | None, summary: bool = False) ->
     """The report format from -f, --summary and the -o extension; a UsageError (exit 2) names
     what fits."""
     ext = os.path.splitext(output)[1].lower() if output is not None else ""
-    if ext in _UNWRITABLE_EXTENSIONS:
-        raise click.UsageError(
-            f"-o {output}: {_UNWRITABLE_EXTENSIONS[ext]} reports are not available yet; "
-            f"write one of {_extensions()} instead"
-        )
     if fmt is not None:
         name = fmt.lower()
         if summary and not REPORT_FORMATS[name].summary:

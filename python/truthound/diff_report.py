@@ -6,9 +6,10 @@ first when there are any.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 
+from truthound._html import page
+from truthound._html import text as e
 from truthound.profiler.diff import ColumnDiff, ProfileDiff
 from truthound.profiler.drift_rules import FiredRule
 from truthound.report_values import num as _n
@@ -87,7 +88,6 @@ def render_diff_console(diff: ProfileDiff, fired: Sequence[FiredRule] = ()) -> s
 
 def render_diff_html(diff: ProfileDiff, fired: Sequence[FiredRule] = ()) -> str:
     """A self-contained HTML page: fired rules, then one table row per column."""
-    e = html.escape
     rows = []
     for c in diff.columns:
         d = c.data
@@ -110,13 +110,13 @@ def render_diff_html(diff: ProfileDiff, fired: Sequence[FiredRule] = ()) -> str:
     if diff.removed_columns:
         cols += f"<p>Removed columns: {e(', '.join(diff.removed_columns))}</p>"
     title = f"Diff of {diff.base_source} → {diff.current_source}"
-    return (
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-        f"<title>{e(title)}</title><style>body{{font-family:sans-serif}}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;"
-        "vertical-align:top}tr.changed{background:#fff4e0}</style></head><body>"
+    body = (
         f"<h1>{e(title)}</h1><p>Rows {diff.base_rows:,} → {diff.current_rows:,}</p>"
         f"{fired_html}{cols}<table><tr><th>column</th><th>type</th><th>null ratio change</th>"
-        "<th>PSI</th><th>KS</th><th>changes</th></tr>" + "".join(rows)
-        + "</table></body></html>\n"
+        "<th>PSI</th><th>KS</th><th>changes</th></tr>" + "".join(rows) + "</table>"
     )
+    return page(title, body, _DIFF_CSS)
+
+
+_DIFF_CSS = ("body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid "
+             "#ccc;padding:4px 8px;vertical-align:top}tr.changed{background:#fff4e0}")

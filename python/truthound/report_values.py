@@ -39,9 +39,9 @@ def short(text: str, width: int = 32) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def pct(ratio: float | None) -> str:
-    """A ratio as a percentage with one decimal (``12.5%``)."""
-    return "-" if ratio is None else f"{ratio * 100:.1f}%"
+def pct(ratio: float | None, digits: int = 1) -> str:
+    """A ratio as a percentage with ``digits`` decimals (``12.5%``)."""
+    return "-" if ratio is None else f"{ratio * 100:.{digits}f}%"
 
 
 def size(n: int | None) -> str:

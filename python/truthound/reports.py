@@ -24,6 +24,12 @@ def _json(p: TableProfile, style: Style) -> str:
     return p.to_json(indent=2) + "\n"
 
 
+def _html(p: TableProfile, style: Style) -> str:
+    from truthound.report_html import render_html  # its page template loads only when asked for
+
+    return render_html(p)
+
+
 def _yaml(p: TableProfile, style: Style) -> str:
     import yaml
 
@@ -54,6 +60,7 @@ REPORT_FORMATS: dict[str, ReportFormat] = {f.name: f for f in (
     ReportFormat("csv", (".csv",), "the table as CSV, raw numbers", render_csv, summary=True),
     ReportFormat("json", (".json",), "the full profile", _json),
     ReportFormat("yaml", (".yaml", ".yml"), "the full profile", _yaml),
+    ReportFormat("html", (".html", ".htm"), "a self-contained HTML page", _html),
 )}
 
 

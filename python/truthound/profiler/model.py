@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import struct
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
@@ -431,6 +432,14 @@ class TableProfile(_Record):
     def to_json(self, indent: int | None = 2) -> str:
         """The full profile as JSON text (without the engine state; see :meth:`to_bytes`)."""
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
+
+    def to_html(self, path: str | os.PathLike[str] | None = None) -> str:
+        """The report as one self-contained HTML page (inline CSS and SVG charts, no network
+        requests); also written to ``path`` atomically when given. See
+        :mod:`truthound.report_html`."""
+        from truthound.report_html import render_html, write_html
+
+        return render_html(self) if path is None else write_html(self, path)
 
     # ------------------------------------------------------------------ mergeable state
 
