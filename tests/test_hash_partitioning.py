@@ -22,7 +22,7 @@ from test_reference import check_column
 from truthound.profiler import TableProfile, profile
 from truthound.profiler.distributed import HashPartitioner, LocalBackend, PartitionStrategy
 from truthound.profiler.distributed import csv_ranges as csv_ranges_module
-from truthound.profiler.distributed.driver import partition_plan, run
+from truthound.profiler.distributed.driver import TaskEvent, TaskFinished, partition_plan, run
 from truthound.profiler.distributed.local import ThreadExecutor
 from truthound.profiler.distributed.observer import NullObserver
 from truthound.profiler.distributed.planning import plan_source
@@ -221,9 +221,9 @@ class _CountingThreads(ThreadExecutor):
         super().__init__(num_workers)
         self.partials: list[int] = []
 
-    def events(self, timeout: float) -> list[Any]:
+    def events(self, timeout: float) -> list[TaskEvent]:
         events = super().events(timeout)
-        self.partials.extend(len(e.partials) for e in events if hasattr(e, "partials"))
+        self.partials.extend(len(e.partials) for e in events if isinstance(e, TaskFinished))
         return events
 
 

@@ -113,7 +113,7 @@ class TaskFinished:
     duration_seconds: float
     # the partial profiles, one per bucket of the partition (one unless hash partitioned), in
     # bucket order: _core.PartialProfile objects in this process, or their serialized bytes
-    partials: tuple[Any, ...] = ()
+    partials: tuple[_core.PartialProfile | bytes, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -325,9 +325,10 @@ class _PartitionState:
     merged_chunks: int = 0
     rows_done: int = 0  # rows of merged chunks
     rows_running: dict[int, int] = field(default_factory=dict)  # chunk -> rows read so far
-    waiting: dict[int, tuple[list[Any], int]] = field(default_factory=dict)  # chunk -> (partials, rows)
+    # chunk -> (partials, rows)
+    waiting: dict[int, tuple[list[_core.PartialProfile], int]] = field(default_factory=dict)
     retries: int = 0  # tries the engine started again (TaskRetrying)
-    states: list[Any] | None = None  # per bucket
+    states: list[_core.PartialProfile] | None = None  # per bucket
     duration: float = 0.0
     payload_bytes: int = 0
 
@@ -362,7 +363,8 @@ class _Run:
         self.in_flight = 0  # issued tasks not yet merged into their partition
         self.finished: set[tuple[int, int, int]] = set()
         self.next_to_merge = 0  # partitions before it are merged into `groups`
-        self.groups: dict[int, list[Any]] = {}  # column group -> merged partial per bucket
+        # column group -> merged partial per bucket
+        self.groups: dict[int, list[_core.PartialProfile]] = {}
 
     # ------------------------------------------------------------------ issuing
 
@@ -458,13 +460,13 @@ class _Run:
             part.done = True
             raise event.error
 
-    def _partials(self, event: TaskFinished) -> list[Any]:
+    def _partials(self, event: TaskFinished) -> list[_core.PartialProfile]:
         """A finished task's partials as engine objects, one per bucket of its partition."""
         expected = self.partitions[event.key[0]].num_buckets
         if len(event.partials) != expected:
             raise RuntimeError(f"task {event.key} returned {len(event.partials)} partial "
                                f"profiles, expected {expected} (one per bucket)")
-        states = []
+        states: list[_core.PartialProfile] = []
         for partial in event.partials:
             if isinstance(partial, bytes):
                 self.parts[event.key[0]].payload_bytes += len(partial)
@@ -573,7 +575,9 @@ class _Run:
         return merge_states([state for _, state in groups], [g for g, _ in groups])
 
 
-def _merged(into: list[Any] | None, states: list[Any]) -> list[Any]:
+def _merged(
+    into: list[_core.PartialProfile] | None, states: list[_core.PartialProfile]
+) -> list[_core.PartialProfile]:
     """``states`` merged by rows into ``into``, bucket by bucket (``states`` when ``into`` is
     None); the engine releases the GIL while it merges."""
     if into is None:

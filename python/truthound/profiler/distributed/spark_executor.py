@@ -322,13 +322,14 @@ class _SparkJobExecutor:
                 self._events.put(TaskStarted(key, worker))
         total = sum(r[3] for r in outcome.rows)
         # rows sorted by piece, then bucket: bucket b of piece k is row k * buckets + b
-        partials: list[Any] = [r[4] for r in outcome.rows[:buckets]]
+        partials: tuple[_core.PartialProfile | bytes, ...] = tuple(r[4] for r in outcome.rows[:buckets])
         if len(outcome.pieces) > 1:
             # a task over several Spark partitions: the engine merges each bucket's partials
-            partials = [_core.PartialProfile.from_bytes(p) for p in partials]
+            states = [_core.PartialProfile.from_bytes(r[4]) for r in outcome.rows[:buckets]]
             for i, r in enumerate(outcome.rows[buckets:]):
-                partials[i % buckets].merge(_core.PartialProfile.from_bytes(r[4]))
-        self._events.put(TaskFinished(key, worker, total, seconds, partials=tuple(partials)))
+                states[i % buckets].merge(_core.PartialProfile.from_bytes(r[4]))
+            partials = tuple(states)
+        self._events.put(TaskFinished(key, worker, total, seconds, partials=partials))
 
     def _key_of(self, partition: int | None) -> tuple[int, int, int]:
         """The key of the task a failed Spark task's ``partition`` belongs to (the first task

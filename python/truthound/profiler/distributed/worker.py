@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 
-def new_state(engine_options: dict[str, Any] | str | None) -> Any:
+def new_state(engine_options: dict[str, Any] | str | None) -> _core.PartialProfile:
     """A fresh engine partial profile with these options (a dict or its JSON)."""
     if engine_options is None:
         engine_options = {}
@@ -219,7 +219,7 @@ class PartitionOutput:
     """What a task makes of a partition: one engine partial per bucket of its rows (one unless
     hash partitioned), in bucket order, and the rows each profiled."""
 
-    states: list[Any]
+    states: list[_core.PartialProfile]
     rows: list[int]
 
     @property
@@ -275,7 +275,7 @@ def profile_partition(partition: Partition, engine_options: dict[str, Any] | str
     return shipped_bytes(states[0])
 
 
-def shipped_bytes(state: Any) -> bytes:
+def shipped_bytes(state: _core.PartialProfile) -> bytes:
     """A worker's partial as it ships to the driver: compacted (columns past their exact
     top-value regime keep fewer counters, within every bound), then serialized."""
     state.compact()
