@@ -301,14 +301,14 @@ class _SparkJobExecutor:
 
     def _finish(self, outcome: _Outcome, seconds: float) -> None:
         key = outcome.task.key
-        outcome.rows.sort()
+        outcome.rows.sort(key=lambda r: (r[0], r[2]))  # by piece, then bucket
         for piece, _attempt, _bucket, count, payload in outcome.rows:
             if count == FAILED_ROWS:
                 self._events.put(TaskFailed(key, _with_partition(pickle.loads(payload), piece)))
                 return
         buckets = outcome.task.work.num_buckets
         got = [(r[0], r[2]) for r in outcome.rows]
-        if got != [(p, b) for p in outcome.pieces for b in range(buckets)]:
+        if got != [(p, b) for p in sorted(outcome.pieces) for b in range(buckets)]:
             self._events.put(TaskFailed(key, SourceReadError(
                 f"the Spark job returned {len(got)} of the {len(outcome.pieces) * buckets} "
                 f"partials of task {key[0]}")))
@@ -321,7 +321,7 @@ class _SparkJobExecutor:
                     f"Spark ran partition {piece} again (attempt {tried} failed)")))
                 self._events.put(TaskStarted(key, worker))
         total = sum(r[3] for r in outcome.rows)
-        # rows sorted by piece, then bucket: bucket b of piece k is row k * buckets + b
+        # bucket b of the k-th piece is row k * buckets + b
         partials: tuple[_core.PartialProfile | bytes, ...] = tuple(r[4] for r in outcome.rows[:buckets])
         if len(outcome.pieces) > 1:
             # a task over several Spark partitions: the engine merges each bucket's partials
