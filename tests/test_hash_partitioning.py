@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -236,3 +237,17 @@ def test_each_task_returns_one_partial_per_bucket(data: dict[str, tuple[Any, pa.
     executor = _CountingThreads(2)
     run(source, executor, strategy="row_based")
     assert executor.partials and set(executor.partials) == {1}
+
+
+class _OnePartialThreads(ThreadExecutor):
+    """A broken executor: it hands back only the first partial of each task."""
+
+    def events(self, timeout: float) -> list[TaskEvent]:
+        return [replace(e, partials=e.partials[:1]) if isinstance(e, TaskFinished) else e
+                for e in super().events(timeout)]
+
+
+def test_a_task_missing_a_bucket_fails_the_run(data: dict[str, tuple[Any, pa.Table]]) -> None:
+    source, _ = data["table"]
+    with pytest.raises(RuntimeError, match=r"returned 1 partial profiles, expected 4 \(one per bucket\)"):
+        run(source, _OnePartialThreads(2), strategy=HashPartitioner(4, row_parts=2))
