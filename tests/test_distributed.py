@@ -21,7 +21,6 @@ from hypothesis import strategies as st
 
 from _profiles import assert_equivalent, assert_equivalent_rows, mixed_table
 from _strategies import arrow_table
-from truthound import _core
 from truthound.errors import (
     BackendNotAvailableError,
     ColumnNotFoundError,
@@ -532,20 +531,26 @@ def test_hybrid_is_rows_times_columns() -> None:
 
 
 def test_hash_partitions_by_key() -> None:
+    from truthound.profiler.distributed.worker import run_partition
+
     table = mixed_table(500)
     parts = HashPartitioner(num_partitions=3, key_columns=["id"]).partition(table)
-    seen: dict[int, int] = {}
+    # three tasks, each over a third of the rows, each splitting them into three buckets
+    assert [p.num_rows for p in parts] == [167, 167, 166]
+    assert all(p.num_buckets == 3 and p.key_columns == ("id",) for p in parts)
+    seen: dict[Any, int] = {}
     total = 0
     for p in parts:
-        state = _core.PartialProfile()
-        from truthound.profiler.distributed.worker import consume_partition
-
-        consume_partition(p, state)
-        total += state.row_count
-        ids = TableProfile._from_state(state, source=None)
-        for row in ids["id"].top_values or []:
-            assert seen.setdefault(row["value"] if isinstance(row, dict) else row.value, p.index) == p.index
-    assert total == 500
+        output = run_partition(p, {"top_n": 64})  # every id among the top values
+        assert len(output.states) == 3 and output.total_rows == p.num_rows
+        for bucket, state in enumerate(output.states):
+            assert state.row_count == output.rows[bucket]
+            total += state.row_count
+            ids = TableProfile._from_state(state, source=None)
+            for row in ids["id"].top_values or []:  # a key is in one bucket, whatever the task
+                value = row["value"] if isinstance(row, dict) else row.value
+                assert seen.setdefault(value, bucket) == bucket
+    assert total == 500 and len(seen) == 50
     with pytest.raises(ColumnNotFoundError, match="nope"):
         HashPartitioner(2, key_columns=["nope"]).partition(table)
 

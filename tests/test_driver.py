@@ -230,16 +230,16 @@ def test_row_partitions_of_a_lazy_frame_hold_a_tenth_of_its_rows_each() -> None:
     import polars as pl
 
     from truthound.profiler.distributed import RowBasedPartitioner
-    from truthound.profiler.distributed.worker import consume_partition, new_state
+    from truthound.profiler.distributed.worker import new_state, run_partition
 
     lf = pl.LazyFrame({"x": range(200_000), "s": [f"v{i % 5}" for i in range(200_000)]})
     parts = RowBasedPartitioner(num_partitions=10).partition(lf)
     assert len(parts) == 10 and [p.num_rows for p in parts] == [20_000] * 10
     merged = new_state({})
     for p in parts:  # each partition reads its own rows
-        state = new_state({})
-        assert consume_partition(p, state) == 20_000
-        merged.merge(state)
+        output = run_partition(p, {})
+        assert output.rows == [20_000]
+        merged.merge(output.states[0])
     got = TableProfile._from_state(merged, source=None)
     assert got.row_count == 200_000 and got["x"].min == 0 and got["x"].max == 199_999
     whole = profile(lf, num_workers=2)

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from truthound.profiler.distributed import DistributedProfiler
+from truthound.profiler.distributed import DistributedProfiler, HashPartitioner
 from truthound.profiler.distributed.monitoring import (
     DistributedMonitor,
     MonitorCallbackAdapter,
@@ -61,6 +61,30 @@ def test_a_local_run_reports_every_partition_in_order(tmp_path: Path, processes:
     assert p.row_count == 280_000
     partitions = p.execution.num_partitions if p.execution is not None else None
     assert partitions is not None and partitions >= 2
+    _check_events(recorder, monitor, partitions)
+
+
+@pytest.mark.parametrize("processes", [False, True])
+def test_a_hash_run_reports_every_task_in_order(tmp_path: Path, processes: bool) -> None:
+    """Hash partitioning: the tasks (two row parts, each split into four buckets) report as
+    partitions do, and their rows count once."""
+    path = _parquet(tmp_path, row_groups=4, rows_per_group=70_000)
+    recorder = Recorder()
+    monitor = DistributedMonitor(MonitorConfig.standard(), callbacks=[recorder])
+    profiler = DistributedProfiler.create(
+        backend="local", num_workers=2, use_processes=processes, monitor=monitor,
+        partition_strategy=HashPartitioner(4, key_columns=["x"], row_parts=2),
+    )
+    with monitor:
+        p = profiler.profile(str(path), batch_size=20_000)
+    assert p.row_count == 280_000
+    assert p.execution is not None and p.execution.num_partitions == 4  # buckets
+    _check_events(recorder, monitor, 2)
+
+
+def _check_events(recorder: Recorder, monitor: DistributedMonitor, partitions: int) -> None:
+    """Every one of ``partitions`` tasks reported in order, with row progress, before the
+    aggregation; the run's 280,000 rows counted once."""
     types = [e.event_type for e in recorder.events]
     assert types[0] == T.MONITOR_START and types[-1] == T.MONITOR_STOP
     assert types.count(T.AGGREGATION_COMPLETE) == 1

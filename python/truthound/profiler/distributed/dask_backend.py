@@ -11,8 +11,8 @@
 
 Paths, globs and directories are planned as the local backend plans them (Parquet row groups,
 CSV byte ranges, files), one task per partition, read in the worker by truthound's own readers.
-A Dask DataFrame keeps its partitioning: one task per partition (or per column group or hash
-bucket over them), converted to Arrow in the worker. Dask and distributed are imported only
+A Dask DataFrame keeps its partitioning: one task per partition (per column group too; a hash
+task splits its partition's rows into the buckets), converted to Arrow in the worker. Dask and distributed are imported only
 when a backend runs.
 """
 

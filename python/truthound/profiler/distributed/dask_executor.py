@@ -187,8 +187,8 @@ class DaskClusterExecutor:
         status = future.status
         try:
             if status == "finished":
-                rows, payload, worker, seconds = future.result()
-                return TaskFinished(task.key, worker, rows, seconds, payload=payload)
+                rows, payloads, worker, seconds = future.result()
+                return TaskFinished(task.key, worker, rows, seconds, partials=payloads)
             error = future.exception() if status == "error" else None
         except Exception as exc:  # noqa: BLE001 - the scheduler or the connection went away
             error = exc
@@ -278,9 +278,9 @@ class DaskLocalExecutor(QueuedExecutor):
             if isinstance(result, BaseException):
                 self._events.put(TaskFailed(task.key, _task_error(task, result)))
                 continue
-            rows, payload, worker, seconds = result
+            rows, payloads, worker, seconds = result
             self._events.put(TaskStarted(task.key, worker))
-            self._events.put(TaskFinished(task.key, worker, rows, seconds, payload=payload))
+            self._events.put(TaskFinished(task.key, worker, rows, seconds, partials=payloads))
 
     def close(self, cancel: bool) -> None:
         if cancel:

@@ -1,5 +1,6 @@
 """What a Dask worker runs for one driver task: read the task's rows (files with truthound's own
-readers; a Dask DataFrame's partitions as Arrow), feed the engine, return the serialized partial.
+readers; a Dask DataFrame's partitions as Arrow), feed the engine, return the serialized partials
+(one per hash bucket; one for other strategies).
 
 Workers tell the driver that a try started and how many rows it read through Dask's event
 topics (``Worker.log_event``), tagged with a token unique to the try: a second token for one task
@@ -17,16 +18,14 @@ from typing import Any
 
 import pyarrow as pa
 
-from truthound import _core
 from truthound.errors import SourceReadError, one_line
 from truthound.profiler.distributed import driver
 from truthound.profiler.distributed.driver import Task
-from truthound.profiler.distributed.worker import consume_partition, shipped_bytes
 
 __all__ = ["TaskResult", "run_file_task", "run_frame_task", "run_local_task"]
 
-# (rows profiled, serialized partial, worker, seconds)
-TaskResult = tuple[int, bytes, str, float]
+# (rows profiled, serialized partials (one per bucket), worker, seconds)
+TaskResult = tuple[int, tuple[bytes, ...], str, float]
 
 # Row reports of one try are sent at most this often (each is a message to the scheduler).
 _PROGRESS_INTERVAL_SECONDS = 0.25
@@ -68,9 +67,8 @@ def run_file_task(task: Task, engine_options: str, topic: str | None) -> TaskRes
     report = _Reporter(task, topic)
     report.started()
     began = time.perf_counter()
-    state = _core.PartialProfile(engine_options)
-    rows = driver.run_task(task, state, on_rows=report.rows)
-    return rows, shipped_bytes(state), report.worker, time.perf_counter() - began
+    out = driver.run_task(task, engine_options, on_rows=report.rows)
+    return out.total_rows, out.payloads(), report.worker, time.perf_counter() - began
 
 
 def _frame_batches(task: Task, schema: pa.Schema, frames: tuple[Any, ...]) -> Iterator[pa.RecordBatch]:
@@ -94,10 +92,9 @@ def run_frame_task(
     report = _Reporter(task, topic)
     report.started()
     began = time.perf_counter()
-    state = _core.PartialProfile(engine_options)
-    rows = consume_partition(task.work, state, batches=_frame_batches(task, schema, frames),
-                             on_rows=report.rows)
-    return rows, shipped_bytes(state), report.worker, time.perf_counter() - began
+    out = driver.run_task(task, engine_options, batches=_frame_batches(task, schema, frames),
+                          on_rows=report.rows)
+    return out.total_rows, out.payloads(), report.worker, time.perf_counter() - began
 
 
 def run_local_task(

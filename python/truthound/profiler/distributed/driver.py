@@ -2,7 +2,7 @@
 
     plan (partitions from the source and the strategy)
       -> run each partition on an executor (threads, processes; Spark, Dask, Ray bring theirs)
-      -> merge the partial profiles in partition order
+      -> merge the partial profiles in partition order (hash partitioning: bucket by bucket)
       -> assemble the TableProfile (with how it ran: backend, workers, strategy, partitions)
 
 :func:`truthound.profiler.profile` and every backend call :func:`run`; a backend supplies only an
@@ -20,7 +20,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -40,7 +40,7 @@ from truthound.profiler.distributed.partitioners import (
 )
 from truthound.profiler.distributed.pieces import BatchPiece, Partition
 from truthound.profiler.distributed.planning import SourcePlan, plan_source
-from truthound.profiler.distributed.worker import consume_partition, new_state
+from truthound.profiler.distributed.worker import PartitionOutput, run_partition
 from truthound.profiler.model import Execution, TableProfile
 from truthound.profiler.progress import ProgressCallback, RowProgress, check_progress
 from truthound.profiler.sources import DEFAULT_BATCH_SIZE, CsvTypeConflict
@@ -80,7 +80,8 @@ _SOURCE_OPTIONS = ("columns", "batch_size", "format", "encoding", "storage_optio
 @dataclass(frozen=True)
 class Task:
     """One unit an executor runs: partition ``partition`` (its ``chunk``-th piece of a stream; 0
-    otherwise) in attempt ``attempt``. ``work`` is picklable; the result is a partial profile."""
+    otherwise) in attempt ``attempt``. ``work`` is picklable; the result is its partial
+    profiles, one per bucket of ``work`` (:func:`run_task`)."""
 
     partition: int
     attempt: int
@@ -110,9 +111,9 @@ class TaskFinished:
     worker: str
     rows: int  # rows profiled
     duration_seconds: float
-    # the partial profile: a _core.PartialProfile in this process, or its serialized bytes
-    state: Any = None
-    payload: bytes | None = None
+    # the partial profiles, one per bucket of the partition (one unless hash partitioned), in
+    # bucket order: _core.PartialProfile objects in this process, or their serialized bytes
+    partials: tuple[_core.PartialProfile | bytes, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,10 @@ class Executor(Protocol):
     before the first ``events`` call, for an engine that schedules a whole job itself, as Spark
     does). A source planned by :func:`~.planning.external_plan` runs only on the executor of
     the engine that holds it: its tasks' partitions hold :class:`~.pieces.ExternalPiece` s, and
-    the executor feeds their batches with ``consume_partition(task.work, state, batches=...)``.
+    the executor feeds their batches with ``run_task(task, options, batches=...)``.
+
+    Every executor runs :func:`run_task` for a task and passes its output through as it is:
+    ``TaskFinished.partials`` is ``output.states`` (in this process) or ``output.payloads()``.
     """
 
     backend: str  # "local", "spark", ...
@@ -166,9 +170,16 @@ class Executor(Protocol):
     def close(self, cancel: bool) -> None: ...
 
 
-def run_task(task: Task, state: Any, on_rows: Callable[[int], None] | None = None) -> int:
-    """Feed a task's rows to ``state`` (what every executor runs); the rows profiled."""
-    return consume_partition(task.work, state, on_rows=on_rows)
+def run_task(
+    task: Task,
+    engine_options: str,
+    *,
+    batches: Iterable[pa.RecordBatch] | None = None,
+    on_rows: Callable[[int], None] | None = None,
+) -> PartitionOutput:
+    """Profile a task's rows (what every executor runs): one engine partial per bucket of its
+    partition. ``batches``: the rows of an engine's frame, which its executor reads."""
+    return run_partition(task.work, engine_options, batches=batches, on_rows=on_rows)
 
 
 # --------------------------------------------------------------------------- planning
@@ -212,7 +223,15 @@ def partition_plan(
         # only estimated, so items are not matched one to one with workers here
         rows = max(1, math.ceil(units / cols))
         return HybridPartitioner(rows, cols).partition(plan)
-    return HashPartitioner(num_workers).partition(plan)
+    return HashPartitioner(num_workers, row_parts=num_workers).partition(plan)
+
+
+def _num_partitions(partitions: list[Partition]) -> int:
+    """How many partitions the source was split into: the tasks' (row parts x column groups),
+    or the hash buckets x column groups of a hash partitioning (its tasks are its map side)."""
+    if partitions and partitions[0].hashed:
+        return partitions[0].num_buckets * partitions[0].column_groups
+    return len(partitions)
 
 
 def _strategy_name(strategy: PartitionStrategy | str | Partitioner) -> str:
@@ -287,7 +306,7 @@ def run(
     rows = current.rows()
     result.execution = Execution(
         backend=executor.backend, executor=executor.mode, num_workers=workers,
-        partition_strategy=_strategy_name(strategy), num_partitions=len(partitions),
+        partition_strategy=_strategy_name(strategy), num_partitions=_num_partitions(partitions),
     )
     result.profile_duration_ms = (time.perf_counter() - started) * 1000.0
     watcher.run_finished(success=True, duration_seconds=time.perf_counter() - started, rows=rows)
@@ -296,7 +315,8 @@ def run(
 
 @dataclass
 class _PartitionState:
-    """A partition's progress in one attempt: its chunks' rows and its merged partial."""
+    """A partition's progress in one attempt: its chunks' rows and its merged partials (one
+    per bucket)."""
 
     submitted: bool = False
     started: bool = False
@@ -305,9 +325,10 @@ class _PartitionState:
     merged_chunks: int = 0
     rows_done: int = 0  # rows of merged chunks
     rows_running: dict[int, int] = field(default_factory=dict)  # chunk -> rows read so far
-    waiting: dict[int, Any] = field(default_factory=dict)  # chunk -> finished partial
+    # chunk -> (partials, rows)
+    waiting: dict[int, tuple[list[_core.PartialProfile], int]] = field(default_factory=dict)
     retries: int = 0  # tries the engine started again (TaskRetrying)
-    state: Any = None
+    states: list[_core.PartialProfile] | None = None  # per bucket
     duration: float = 0.0
     payload_bytes: int = 0
 
@@ -342,7 +363,8 @@ class _Run:
         self.in_flight = 0  # issued tasks not yet merged into their partition
         self.finished: set[tuple[int, int, int]] = set()
         self.next_to_merge = 0  # partitions before it are merged into `groups`
-        self.groups: dict[int, Any] = {}  # column group -> merged partial
+        # column group -> merged partial per bucket
+        self.groups: dict[int, list[_core.PartialProfile]] = {}
 
     # ------------------------------------------------------------------ issuing
 
@@ -353,7 +375,7 @@ class _Run:
                 yield Task(p.index, self.attempt, 0, p)
             return
         # A stream is read once, here, and dealt out in chunks: chunk k goes to row part
-        # k % row_parts of every column group (and to every hash bucket).
+        # k % row_parts of every column group (whose task splits it into its hash buckets).
         issued = [0] * len(self.partitions)
         for k, chunk in enumerate(_chunks(self.plan, self.partitions, STREAM_CHUNK_ROWS)):
             for p in self.partitions:
@@ -425,14 +447,10 @@ class _Run:
         elif isinstance(event, TaskFinished):
             self.finished.add(event.key)
             self._started(partition, event.worker)
-            state = event.state
-            if state is None:
-                assert event.payload is not None
-                state = _core.PartialProfile.from_bytes(event.payload)
-                part.payload_bytes += len(event.payload)
+            states = self._partials(event)
             part.duration += event.duration_seconds
             part.rows_running[chunk] = event.rows
-            part.waiting[chunk] = (state, event.rows)
+            part.waiting[chunk] = (states, event.rows)
             self._merge_chunks(partition)
         else:
             self.finished.add(event.key)
@@ -441,6 +459,20 @@ class _Run:
                                           will_retry=self.retryable(event.error))
             part.done = True
             raise event.error
+
+    def _partials(self, event: TaskFinished) -> list[_core.PartialProfile]:
+        """A finished task's partials as engine objects, one per bucket of its partition."""
+        expected = self.partitions[event.key[0]].num_buckets
+        if len(event.partials) != expected:
+            raise RuntimeError(f"task {event.key} returned {len(event.partials)} partial "
+                               f"profiles, expected {expected} (one per bucket)")
+        states: list[_core.PartialProfile] = []
+        for partial in event.partials:
+            if isinstance(partial, bytes):
+                self.parts[event.key[0]].payload_bytes += len(partial)
+                partial = _core.PartialProfile.from_bytes(partial)
+            states.append(partial)
+        return states
 
     def _attempt(self, partition: int) -> int:
         return self.attempt + self.parts[partition].retries
@@ -473,12 +505,9 @@ class _Run:
         """Fold the partition's finished chunks into its partial, in chunk order."""
         part = self.parts[partition]
         while part.merged_chunks in part.waiting:
-            state, rows = part.waiting.pop(part.merged_chunks)
+            states, rows = part.waiting.pop(part.merged_chunks)
             part.rows_running.pop(part.merged_chunks, None)
-            if part.state is None:
-                part.state = state
-            else:
-                part.state.merge(state)  # the engine releases the GIL while it merges
+            part.states = _merged(part.states, states)
             part.rows_done += rows
             part.merged_chunks += 1
             self.in_flight -= 1
@@ -487,7 +516,7 @@ class _Run:
     def _complete_ready(self) -> None:
         for index, part in enumerate(self.parts):
             if not part.done and part.chunks is not None and part.merged_chunks == part.chunks \
-                    and part.state is not None:
+                    and part.states is not None:
                 part.done = True
                 # the last word on rows before the partition completes: progress is cumulative
                 self.watcher.partition_progress(index, self._attempt(index),
@@ -496,16 +525,14 @@ class _Run:
                 self.watcher.partition_completed(index, self._attempt(index), rows=part.rows_done,
                                                  duration_seconds=part.duration,
                                                  payload_bytes=part.payload_bytes)
-        # partitions merge into their column group in partition order, as they complete
+        # partitions merge into their column group in partition order, as they complete (each
+        # bucket into that bucket's partial)
         while self.next_to_merge < len(self.parts) and self.parts[self.next_to_merge].done:
             part = self.parts[self.next_to_merge]
             group = self.partitions[self.next_to_merge].column_group
-            if part.state is not None:
-                if group in self.groups:
-                    self.groups[group].merge(part.state)
-                else:
-                    self.groups[group] = part.state
-                part.state = None
+            if part.states is not None:
+                self.groups[group] = _merged(self.groups.get(group), part.states)
+                part.states = None
             self.next_to_merge += 1
 
     def _complete_empty(self) -> None:
@@ -518,14 +545,13 @@ class _Run:
 
     def _submit_nothing(self, index: int, p: Partition) -> None:
         part = self.parts[index]
-        state = new_state(self.options)
-        consume_partition(p, state, batches=())
+        states = run_partition(p, self.options, batches=()).states
         if not part.submitted:
             part.submitted = True
             self.watcher.partition_submitted(index, self._attempt(index), total_rows=0,
                                              description=p.describe())
         self._started(index, "driver")
-        part.state = state
+        part.states = states
         part.chunks = 0
 
     def _fail_unfinished(self, will_retry: bool) -> None:
@@ -543,8 +569,22 @@ class _Run:
         return sum(part.rows_done for part in self.parts)
 
     def _result(self) -> Any:
-        groups = sorted(self.groups)
-        return merge_states([self.groups[g] for g in groups], groups)
+        """The merged partial: in each column group its buckets by rows, in bucket order, then
+        the groups by columns."""
+        groups = [(g, state) for g in sorted(self.groups) for state in self.groups[g]]
+        return merge_states([state for _, state in groups], [g for g, _ in groups])
+
+
+def _merged(
+    into: list[_core.PartialProfile] | None, states: list[_core.PartialProfile]
+) -> list[_core.PartialProfile]:
+    """``states`` merged by rows into ``into``, bucket by bucket (``states`` when ``into`` is
+    None); the engine releases the GIL while it merges."""
+    if into is None:
+        return states
+    for mine, other in zip(into, states):
+        mine.merge(other)
+    return into
 
 
 def _chunks(plan: SourcePlan, partitions: list[Partition],

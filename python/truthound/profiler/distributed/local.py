@@ -19,7 +19,6 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing.context import BaseContext
 from typing import Any
 
-from truthound import _core
 from truthound.errors import ConfigurationError
 from truthound.profiler.distributed import driver
 from truthound.profiler.distributed.backends import BaseBackend
@@ -34,7 +33,6 @@ from truthound.profiler.distributed.driver import (
 )
 from truthound.profiler.distributed.observer import RunObserver
 from truthound.profiler.distributed.partitioners import Partitioner
-from truthound.profiler.distributed.worker import shipped_bytes
 from truthound.profiler.model import ColumnProfile, TableProfile
 
 __all__ = ["LocalBackend", "ThreadExecutor", "ProcessExecutor"]
@@ -144,10 +142,10 @@ class ThreadExecutor(QueuedExecutor):
                 self._events.put(TaskProgress(key, n))
 
             try:
-                state = _core.PartialProfile(self._options)
-                rows = driver.run_task(task, state, on_rows=on_rows)
-                self._events.put(TaskFinished(key, name, rows, time.perf_counter() - began,
-                                              state=state))
+                out = driver.run_task(task, self._options, on_rows=on_rows)
+                self._events.put(TaskFinished(key, name, out.total_rows,
+                                              time.perf_counter() - began,
+                                              partials=tuple(out.states)))
             except BaseException as exc:  # noqa: BLE001 - re-raised by the driver
                 self._events.put(TaskFailed(key, exc))
 
@@ -163,22 +161,20 @@ def _init_child(events: Any) -> None:
     _child_events = events
 
 
-def _run_in_child(task: Task, engine_options: str) -> tuple[bytes, int, float, str]:
-    """A task in a worker process: (serialized partial, rows, seconds, worker)."""
+def _run_in_child(task: Task, engine_options: str) -> tuple[tuple[bytes, ...], int, float, str]:
+    """A task in a worker process: (serialized partials, rows, seconds, worker)."""
     worker = f"pid {os.getpid()}"
     key = task.key
     if _child_events is not None:
         _child_events.put(("started", key, worker))
     began = time.perf_counter()
-    state = _core.PartialProfile(engine_options)
 
     def on_rows(n: int) -> None:
         if _child_events is not None:
             _child_events.put(("progress", key, n))
 
-    rows = driver.run_task(task, state, on_rows=on_rows)
-    payload = shipped_bytes(state)
-    return payload, rows, time.perf_counter() - began, worker
+    out = driver.run_task(task, engine_options, on_rows=on_rows)
+    return out.payloads(), out.total_rows, time.perf_counter() - began, worker
 
 
 def _mp_context() -> BaseContext:
@@ -202,7 +198,7 @@ class ProcessExecutor:
         # synchronous puts: a task's reports are in the pipe before its result is sent
         self._rows: Any = context.SimpleQueue()
         self._events = EventQueue()
-        self._futures: set[Future[tuple[bytes, int, float, str]]] = set()
+        self._futures: set[Future[tuple[tuple[bytes, ...], int, float, str]]] = set()
         self._pool = ProcessPoolExecutor(max_workers=self.num_workers, mp_context=context,
                                          initializer=_init_child, initargs=(self._rows,))
 
@@ -215,15 +211,15 @@ class ProcessExecutor:
         self._futures.add(future)
         key = task.key
 
-        def done(f: Future[tuple[bytes, int, float, str]]) -> None:
+        def done(f: Future[tuple[tuple[bytes, ...], int, float, str]]) -> None:
             if f.cancelled():
                 return
             error = f.exception()
             if error is not None:
                 self._events.put(TaskFailed(key, error))
                 return
-            payload, rows, seconds, worker = f.result()
-            self._events.put(TaskFinished(key, worker, rows, seconds, payload=payload))
+            payloads, rows, seconds, worker = f.result()
+            self._events.put(TaskFinished(key, worker, rows, seconds, partials=payloads))
 
         future.add_done_callback(done)
 

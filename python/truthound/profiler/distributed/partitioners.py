@@ -6,8 +6,10 @@
 - :class:`ColumnBasedPartitioner` splits the columns into contiguous groups of balanced estimated
   cost (strings cost more than integers); contiguous groups keep the profile's column order;
 - :class:`HybridPartitioner` makes R x C partitions;
-- :class:`HashPartitioner` sends each row to the partition of its key's hash (the engine's 64-bit
-  value hash): each partition keeps the rows of its bucket, which suits engines that shuffle.
+- :class:`HashPartitioner` sends each row to the bucket of its key's hash (the engine's 64-bit
+  value hash), as a shuffle's map side does: each task reads one row part (as the row strategy
+  cuts them) and profiles each bucket's rows into that bucket's partial, so the source is read
+  once whatever the number of buckets.
 
 Every partitioner covers every row and every column exactly once. Planning (the source's row
 units) is :mod:`.planning`, the grouping of units and columns :mod:`.grouping`.
@@ -122,18 +124,32 @@ class HybridPartitioner(Partitioner):
 
 
 class HashPartitioner(Partitioner):
-    """Rows go to the partition of their key columns' hash (the whole row's without keys)."""
+    """``num_partitions`` buckets of rows by the hash of their key columns (the whole row's
+    without keys).
 
-    def __init__(self, num_partitions: int = 4, key_columns: Sequence[str] | None = None) -> None:
+    The tasks are ``row_parts`` (default ``num_partitions``) row parts of the source, cut as
+    :class:`RowBasedPartitioner` cuts them: each reads its rows once and returns one partial per
+    bucket (:attr:`Partition.num_buckets`); the driver merges each bucket over the tasks, then
+    the buckets.
+    """
+
+    def __init__(
+        self,
+        num_partitions: int = 4,
+        key_columns: Sequence[str] | None = None,
+        *,
+        row_parts: int | None = None,
+    ) -> None:
         self.num_partitions = positive_int("num_partitions", num_partitions)
         if isinstance(key_columns, str):
             key_columns = [key_columns]
         self.key_columns = tuple(key_columns) if key_columns is not None else None
         if self.key_columns is not None and not self.key_columns:
             raise ConfigurationError("option 'key_columns' must name at least one column")
+        self.row_parts = self.num_partitions if row_parts is None else positive_int("row_parts", row_parts)
 
     def partition(self, data: Any, **options: Any) -> list[Partition]:
-        plan = plan_source(data, **options)
+        plan = plan_source(data, min_units=self.row_parts, **options)
         keys = self.key_columns
         if keys is not None:
             missing = [k for k in keys if k not in plan.schema.names]
@@ -144,15 +160,5 @@ class HashPartitioner(Partitioner):
                 )
         else:
             keys = hashable_columns(plan.schema, plan.columns)
-        # every bucket reads every row (an engine's frame: every partition of it)
-        pieces = tuple(u for group in split_rows(plan, 1) for u in group) \
-            if plan.kind != "stream" else ()
-        return [
-            Partition(
-                index=i, pieces=pieces, columns=plan.columns, schema=plan.schema,
-                source=plan.description, batch_size=plan.batch_size,
-                hash_bucket=i, num_buckets=self.num_partitions, key_columns=tuple(keys),
-            )
-            for i in range(self.num_partitions)
-        ]
-
+        return self._make(plan, split_rows(plan, self.row_parts), [plan.columns],
+                          num_buckets=self.num_partitions, key_columns=tuple(keys))

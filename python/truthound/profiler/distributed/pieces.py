@@ -4,7 +4,8 @@ A :class:`Partition` is a *description* that any worker (a thread, a process, a 
 task) turns into Arrow record batches: its pieces (a Parquet file's row groups or a row range of
 one, a byte range of a CSV file, a whole file, a row slice of an in-memory table or of a polars
 LazyFrame, or batches already read from a one-shot stream), the columns to profile and, for hash
-partitions, the bucket of rows it keeps. Partitions are plain picklable objects.
+partitioning, the buckets its rows are split into (one engine partial each). Partitions are plain
+picklable objects.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from truthound.profiler.distributed.hashing import hashable_columns
 from truthound.profiler.remote import display_path
 from truthound.profiler.sources import DEFAULT_BATCH_SIZE
 
@@ -142,7 +144,7 @@ class LazyPiece:
 class ExternalPiece:
     """Partition ``index`` of a frame that lives in a distributed engine (a Spark or Dask
     DataFrame, a Ray Dataset). Only that engine's executor runs it: it reads the partition where
-    the engine holds it and hands its Arrow batches to :func:`~.worker.consume_partition`.
+    the engine holds it and hands its Arrow batches to :func:`~.worker.run_partition`.
     ``frame`` names the frame for the executor (the frame itself never travels in a piece)."""
 
     frame: str
@@ -165,7 +167,12 @@ Piece = FilePiece | TablePiece | LazyPiece | BatchPiece | ExternalPiece
 
 @dataclass
 class Partition:
-    """What one task profiles: pieces of rows, a column subset and, for hash partitions, a bucket.
+    """What one task profiles: pieces of rows and a column subset.
+
+    Hash partitioning (``num_buckets`` > 1) splits the task's rows by the engine's hash of
+    ``key_columns`` (None: every hashable column) into ``num_buckets`` buckets, each profiled into
+    a partial of its own: the map side of a shuffle, every row read once. Each task returns one
+    partial per bucket; the driver merges bucket ``b`` of every task, then the buckets.
 
     ``pieces`` is empty for a partition of a stream: the backend routes the stream's batches to it
     (batch ``k`` goes to row part ``k % row_parts``). A partition of an engine's frame holds
@@ -182,13 +189,12 @@ class Partition:
     row_parts: int = 1
     column_group: int = 0
     column_groups: int = 1
-    hash_bucket: int | None = None
     num_buckets: int = 1
     key_columns: tuple[str, ...] | None = None
 
     @property
     def num_rows(self) -> int | None:
-        """The rows of the pieces when known (before hash bucketing), else None."""
+        """The rows of the pieces when known (all buckets), else None."""
         if not self.pieces:
             return None
         total = 0
@@ -207,13 +213,27 @@ class Partition:
     def read_columns(self) -> list[str]:
         """The columns a worker reads: the profiled ones plus hash keys, in schema order."""
         need = set(self.columns)
-        if self.hash_bucket is not None:
-            need.update(self.key_columns or self.schema.names)
+        if self.num_buckets > 1:
+            need.update(self.hash_keys)
         return [n for n in self.schema.names if n in need]
+
+    @property
+    def hashed(self) -> bool:
+        """Is this a task of a hash partitioning (its key columns are set, or it has buckets)?"""
+        return self.key_columns is not None or self.num_buckets > 1
+
+    @property
+    def hash_keys(self) -> tuple[str, ...]:
+        """The columns whose engine hash picks a row's bucket: ``key_columns``, else every
+        column the engine hashes (lists, maps and unions have no value hash)."""
+        if self.key_columns is not None:
+            return self.key_columns
+        return hashable_columns(self.schema, self.schema.names)
 
     def describe(self) -> str:
         parts = ", ".join(p.describe() for p in self.pieces[:3])
         if len(self.pieces) > 3:
             parts += f", ... ({len(self.pieces)} pieces)"
-        return f"partition {self.index} of {self.source}: {parts or 'stream'}"
+        buckets = f" into {self.num_buckets} hash buckets" if self.num_buckets > 1 else ""
+        return f"partition {self.index} of {self.source}: {parts or 'stream'}{buckets}"
 

@@ -163,12 +163,10 @@ def _run_on_ray(
     reporter: Any,
     after_first_batch: AfterFirstBatch | None,
     *blocks: pa.Table,
-) -> tuple[int, bytes, str, int, float]:
-    """One task in a Ray worker: (rows, serialized partial, worker, pid, seconds). ``blocks``
+) -> tuple[int, tuple[bytes, ...], str, int, float]:
+    """One task in a Ray worker: (rows, serialized partials, worker, pid, seconds). ``blocks``
     are the Arrow tables of the task's Ray Dataset blocks (Ray resolves the refs), in order."""
     import ray
-
-    from truthound.profiler.distributed.worker import consume_partition, new_state, shipped_bytes
 
     pid = os.getpid()
     worker = _worker_name(pid)
@@ -176,7 +174,6 @@ def _run_on_ray(
     # waited for: the driver knows this try (and its worker) before any row is read
     ray.get(reporter.started.remote(key, worker, pid))
     began = time.perf_counter()
-    state = new_state(engine_options)
     first = [True]
 
     def on_rows(n: int) -> None:
@@ -185,13 +182,10 @@ def _run_on_ray(
             first[0] = False
             after_first_batch(task, pid)
 
-    if blocks:
-        batch_size = task.work.batch_size
-        batches = (b for t in blocks for b in t.to_batches(max_chunksize=batch_size))
-        rows = consume_partition(task.work, state, batches=batches, on_rows=on_rows)
-    else:
-        rows = driver.run_task(task, state, on_rows=on_rows)
-    return rows, shipped_bytes(state), worker, pid, time.perf_counter() - began
+    size = task.work.batch_size
+    batches = (b for t in blocks for b in t.to_batches(max_chunksize=size)) if blocks else None
+    out = driver.run_task(task, engine_options, batches=batches, on_rows=on_rows)
+    return out.total_rows, out.payloads(), worker, pid, time.perf_counter() - began
 
 
 # --------------------------------------------------------------------------- the executor
@@ -350,7 +344,7 @@ class RayExecutor:
     def _result(self, task: Task, ref: Any) -> list[TaskEvent]:
         key = task.key
         try:
-            rows, payload, worker, _pid, seconds = self._ray.get(ref)
+            rows, payloads, worker, _pid, seconds = self._ray.get(ref)
         except Exception as exc:  # noqa: BLE001 - becomes the task's failure
             self.counts["failed"] += 1
             self._workers.pop(key, None)
@@ -360,7 +354,7 @@ class RayExecutor:
         self._workers.pop(key, None)
         self._done.add(key)
         self.counts["finished"] += 1
-        return events + [TaskFinished(key, worker, rows, seconds, payload=payload)]
+        return events + [TaskFinished(key, worker, rows, seconds, partials=payloads)]
 
     def _error(self, task: Task, exc: BaseException) -> BaseException:
         """The error a failed task raises in the driver: the task's own truthound error (naming

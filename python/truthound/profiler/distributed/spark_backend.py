@@ -2,7 +2,7 @@
 
 ``profile(spark_df)`` plans the DataFrame's partitions as the driver's external pieces and runs
 them with :class:`~.spark_executor.SparkFrameExecutor` (``mapInArrow``; each task returns one
-serialized partial profile). ``profile_file(path)`` reads the files with ``spark.read`` (Parquet,
+serialized partial profile per hash bucket: one unless hash partitioned). ``profile_file(path)`` reads the files with ``spark.read`` (Parquet,
 CSV, JSON lines, ORC; every filesystem Spark knows) and profiles the DataFrame the same way, or,
 for local files of a format truthound reads, ships truthound's own file pieces as Spark tasks
 (``reader="files"``; ``reader="auto"`` picks it for local files: see BENCHMARKS.md). Object-store

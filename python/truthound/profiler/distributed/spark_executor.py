@@ -1,9 +1,11 @@
 """Executors of the driver that run partitions as Spark tasks.
 
-:class:`SparkFrameExecutor` profiles a Spark DataFrame: each selection of columns (a column group;
-a hash bucket) is one ``mapInArrow`` over the frame, the selections are one union, and one Spark
-job runs them all. Each Spark task feeds every Arrow batch of its partition to one engine partial
-profile and yields one row ``(partition, attempt, rows, payload)``: the partial's serialized bytes.
+:class:`SparkFrameExecutor` profiles a Spark DataFrame: each selection of columns (a column group)
+is one ``mapInArrow`` over the frame, the selections are one union, and one Spark job runs them
+all. Each Spark task feeds every Arrow batch of its partition to the engine and yields one row
+``(partition, attempt, bucket, rows, payload)`` per bucket of its rows (one bucket unless hash
+partitioned: then the task splits its rows by the engine's row hash, so the frame is read once
+whatever the number of buckets): the bucket's serialized partial.
 
 :class:`SparkFileExecutor` runs truthound's own planned tasks (file pieces read by truthound's
 readers, in-memory slices) as Spark tasks: one Spark partition per task, one job.
@@ -39,13 +41,14 @@ from truthound.profiler.distributed.driver import (
     TaskStarted,
 )
 from truthound.profiler.distributed.pieces import ExternalPiece, Partition
-from truthound.profiler.distributed.worker import consume_partition, new_state
+from truthound.profiler.distributed.worker import run_partition
 
 __all__ = ["SparkFrameExecutor", "SparkFileExecutor", "RESULT_SCHEMA"]
 
-# The fixed output of every task: its Spark partition, its attempt, the rows it profiled and the
-# engine's serialized partial (rows == FAILED_ROWS: the payload is a pickled truthound error).
-RESULT_SCHEMA = "partition int, attempt int, rows long, payload binary"
+# The fixed output of every task, a row per bucket of its rows: its Spark partition, its attempt,
+# the bucket, the rows the bucket holds and the bucket's serialized partial (rows == FAILED_ROWS:
+# one row whose payload is a pickled truthound error).
+RESULT_SCHEMA = "partition int, attempt int, bucket int, rows long, payload binary"
 FAILED_ROWS = -1
 # The first words of an error a Spark task raises (found again in Spark's error text).
 TASK_ERROR_MARK = "truthound spark task failed:"
@@ -64,7 +67,7 @@ def _frame_function(
 ) -> Callable[[Iterator[Any]], Iterator[Any]]:
     """The ``mapInArrow`` function of selection ``selection`` (its Spark partition ids start at
     ``selection * num_partitions`` in the union); ``template`` is the pickled Partition whose
-    columns (and hash bucket) it profiles."""
+    columns (and hash buckets) it profiles."""
     mark = TASK_ERROR_MARK
     failed_rows = FAILED_ROWS
 
@@ -83,7 +86,7 @@ def _frame_function(
         try:
             from truthound.errors import TruthoundError as _TruthoundError
             from truthound.errors import one_line as _one_line
-            from truthound.profiler.distributed.worker import consume_partition, new_state, shipped_bytes
+            from truthound.profiler.distributed.worker import run_partition
         except ImportError as exc:
             raise RuntimeError(
                 f"{mark} partition {index}: the Spark worker's Python ({_sys.executable}) "
@@ -91,27 +94,28 @@ def _frame_function(
                 "interpreter truthound is installed in"
             ) from exc
 
-        def row(rows: int, payload: bytes) -> Any:
+        def rows_of(rows: list[int], payloads: list[bytes]) -> Any:
+            n = len(rows)
             return pa.record_batch({
-                "partition": pa.array([spark_partition], pa.int32()),
-                "attempt": pa.array([attempt], pa.int32()),
-                "rows": pa.array([rows], pa.int64()),
-                "payload": pa.array([payload], pa.binary()),
+                "partition": pa.array([spark_partition] * n, pa.int32()),
+                "attempt": pa.array([attempt] * n, pa.int32()),
+                "bucket": pa.array(range(n), pa.int32()),
+                "rows": pa.array(rows, pa.int64()),
+                "payload": pa.array(payloads, pa.binary()),
             })
 
         partition = _pickle.loads(template)
         try:
-            state = new_state(options)
-            rows = consume_partition(partition, state, batches=batches)
-            payload = shipped_bytes(state)
+            out = run_partition(partition, options, batches=batches)
+            payloads = list(out.payloads())
         except _TruthoundError as exc:  # the engine's or a reader's own error: no retry helps
-            yield row(failed_rows, _pickle.dumps(exc))
+            yield rows_of([failed_rows], [_pickle.dumps(exc)])
             return
         except Exception as exc:  # noqa: BLE001 - Spark retries the task, then fails the job
             raise RuntimeError(
                 f"{mark} partition {index} attempt {attempt}: {_one_line(exc)}"
             ) from exc
-        yield row(rows, payload)
+        yield rows_of(out.rows, payloads)
 
     return profile_spark_partition
 
@@ -135,7 +139,6 @@ def _task_function(options: str) -> Callable[[Iterator[Any]], Iterator[Any]]:
                 from truthound.errors import TruthoundError as _TruthoundError
                 from truthound.errors import one_line as _one_line
                 from truthound.profiler.distributed.driver import run_task
-                from truthound.profiler.distributed.worker import new_state, shipped_bytes
             except ImportError as exc:
                 raise RuntimeError(
                     f"{mark} partition {index}: the Spark worker's Python ({_sys.executable}) "
@@ -144,17 +147,17 @@ def _task_function(options: str) -> Callable[[Iterator[Any]], Iterator[Any]]:
                 ) from exc
             try:
                 task = _pickle.loads(blob)
-                state = new_state(options)
-                rows = run_task(task, state)
-                payload = shipped_bytes(state)
+                out = run_task(task, options)
+                payloads = out.payloads()
             except _TruthoundError as exc:
-                yield (index, attempt, failed_rows, _pickle.dumps(exc))
+                yield (index, attempt, 0, failed_rows, _pickle.dumps(exc))
                 continue
             except Exception as exc:  # noqa: BLE001 - Spark retries the task
                 raise RuntimeError(
                     f"{mark} partition {index} attempt {attempt}: {_one_line(exc)}"
                 ) from exc
-            yield (index, attempt, rows, payload)
+            for bucket, (rows, payload) in enumerate(zip(out.rows, payloads)):
+                yield (index, attempt, bucket, rows, payload)
 
     return run_truthound_tasks
 
@@ -162,13 +165,17 @@ def _task_function(options: str) -> Callable[[Iterator[Any]], Iterator[Any]]:
 # --------------------------------------------------------------------------- on the driver
 
 
+# A row of a job's result: (Spark partition or piece, attempt, bucket, rows, payload).
+_Row = tuple[int, int, int, int, bytes]
+
+
 @dataclass
 class _Outcome:
-    """What came back for one driver task: a row per Spark partition it covers."""
+    """What came back for one driver task: a row per bucket of each Spark partition it covers."""
 
     task: Task
-    expected: int
-    rows: list[tuple[int, int, int, bytes]] = field(default_factory=list)  # (piece, attempt, rows, payload)
+    pieces: tuple[int, ...]  # the Spark partitions (or the piece) it covers, in order
+    rows: list[_Row] = field(default_factory=list)  # with the piece in place of the partition
 
 
 def job_error(exc: BaseException) -> tuple[int | None, TruthoundError]:
@@ -254,7 +261,7 @@ class _SparkJobExecutor:
         (a task over no Spark partition has none: it profiles no rows)."""
         raise NotImplementedError
 
-    def _collect(self, job: Any) -> list[tuple[int, int, int, bytes]]:
+    def _collect(self, job: Any) -> list[_Row]:
         raise NotImplementedError
 
     def _run_job(self) -> None:
@@ -273,54 +280,56 @@ class _SparkJobExecutor:
             self._events.put(TaskFailed(key, error))
             return
         seconds = time.perf_counter() - began  # rows carry no duration: each task gets the job's
-        seen: set[int] = set()
-        for spark_partition, attempt, count, payload in rows:
-            if spark_partition not in slots or spark_partition in seen:
+        seen: set[tuple[int, int]] = set()
+        for spark_partition, attempt, bucket, count, payload in rows:
+            if spark_partition not in slots or (spark_partition, bucket) in seen:
                 self._events.put(TaskFailed(self._key_of(None), SourceReadError(
                     f"the Spark job returned an unexpected partition {spark_partition}")))
                 return
-            seen.add(spark_partition)
+            seen.add((spark_partition, bucket))
             outcome, piece = slots[spark_partition]
-            outcome.rows.append((piece, attempt, count, payload))
+            outcome.rows.append((piece, attempt, bucket, count, payload))
         outcomes = {id(o): o for o, _ in slots.values()}
         for outcome in outcomes.values():
             self._finish(outcome, seconds)
         covered = {o.task.key for o in outcomes.values()}
         for task in self._tasks:
             if task.key not in covered:  # no Spark partition: its columns, with no rows
-                state = new_state(self._options)
-                consume_partition(task.work, state, batches=())
+                states = run_partition(task.work, self._options, batches=()).states
                 self._events.put(TaskStarted(task.key, "driver"))
-                self._events.put(TaskFinished(task.key, "driver", 0, 0.0, state=state))
+                self._events.put(TaskFinished(task.key, "driver", 0, 0.0, partials=tuple(states)))
 
     def _finish(self, outcome: _Outcome, seconds: float) -> None:
         key = outcome.task.key
-        if len(outcome.rows) != outcome.expected:
-            self._events.put(TaskFailed(key, SourceReadError(
-                f"the Spark job returned {len(outcome.rows)} of the {outcome.expected} "
-                f"partitions of task {key[0]}")))
-            return
-        outcome.rows.sort()
-        for piece, _attempt, count, payload in outcome.rows:
+        outcome.rows.sort(key=lambda r: (r[0], r[2]))  # by piece, then bucket
+        for piece, _attempt, _bucket, count, payload in outcome.rows:
             if count == FAILED_ROWS:
                 self._events.put(TaskFailed(key, _with_partition(pickle.loads(payload), piece)))
                 return
-        worker = "spark partition " + ",".join(str(r[0]) for r in outcome.rows)
+        buckets = outcome.task.work.num_buckets
+        got = [(r[0], r[2]) for r in outcome.rows]
+        if got != [(p, b) for p in sorted(outcome.pieces) for b in range(buckets)]:
+            self._events.put(TaskFailed(key, SourceReadError(
+                f"the Spark job returned {len(got)} of the {len(outcome.pieces) * buckets} "
+                f"partials of task {key[0]}")))
+            return
+        worker = "spark partition " + ",".join(str(p) for p in outcome.pieces)
         self._events.put(TaskStarted(key, worker))
-        for piece, attempt, _count, _payload in outcome.rows:
-            for tried in range(attempt):
+        for piece, attempt, bucket, _count, _payload in outcome.rows:
+            for tried in range(attempt if bucket == 0 else 0):
                 self._events.put(TaskRetrying(key, worker, RuntimeError(
                     f"Spark ran partition {piece} again (attempt {tried} failed)")))
                 self._events.put(TaskStarted(key, worker))
-        total = sum(r[2] for r in outcome.rows)
-        if len(outcome.rows) == 1:
-            self._events.put(TaskFinished(key, worker, total, seconds, payload=outcome.rows[0][3]))
-            return
-        # a task over several Spark partitions (a hash bucket): the engine merges their partials
-        state = _core.PartialProfile.from_bytes(outcome.rows[0][3])
-        for row in outcome.rows[1:]:
-            state.merge(_core.PartialProfile.from_bytes(row[3]))
-        self._events.put(TaskFinished(key, worker, total, seconds, state=state))
+        total = sum(r[3] for r in outcome.rows)
+        # bucket b of the k-th piece is row k * buckets + b
+        partials: tuple[_core.PartialProfile | bytes, ...] = tuple(r[4] for r in outcome.rows[:buckets])
+        if len(outcome.pieces) > 1:
+            # a task over several Spark partitions: the engine merges each bucket's partials
+            states = [_core.PartialProfile.from_bytes(r[4]) for r in outcome.rows[:buckets]]
+            for i, r in enumerate(outcome.rows[buckets:]):
+                states[i % buckets].merge(_core.PartialProfile.from_bytes(r[4]))
+            partials = tuple(states)
+        self._events.put(TaskFinished(key, worker, total, seconds, partials=partials))
 
     def _key_of(self, partition: int | None) -> tuple[int, int, int]:
         """The key of the task a failed Spark task's ``partition`` belongs to (the first task
@@ -347,21 +356,21 @@ class SparkFrameExecutor(_SparkJobExecutor):
         self.num_partitions = num_partitions
 
     def _outcomes(self) -> tuple[Any, dict[int, tuple[_Outcome, int]]]:
-        # one selection per (columns read, hash bucket); a Spark partition feeds one task of each
-        selections: dict[tuple[tuple[str, ...], int | None], list[Task]] = {}
+        # one selection per column group (the columns it reads); a Spark partition feeds one task
+        # of each, which returns a partial per hash bucket
+        selections: dict[tuple[str, ...], list[Task]] = {}
         for task in self._tasks:
-            key = (tuple(task.work.read_columns), task.work.hash_bucket)
-            selections.setdefault(key, []).append(task)
+            selections.setdefault(tuple(task.work.read_columns), []).append(task)
         slots: dict[int, tuple[_Outcome, int]] = {}
         job = None
         p = self.num_partitions
         if p == 0:
             return job, slots
-        for k, ((columns, _bucket), tasks) in enumerate(selections.items()):
+        for k, (columns, tasks) in enumerate(selections.items()):
             template: Partition = replace(tasks[0].work, pieces=())
             for task in tasks:
-                pieces = [x.index for x in task.work.pieces if isinstance(x, ExternalPiece)]
-                outcome = _Outcome(task, len(pieces))
+                pieces = tuple(x.index for x in task.work.pieces if isinstance(x, ExternalPiece))
+                outcome = _Outcome(task, pieces)
                 for index in pieces:
                     slots[k * p + index] = (outcome, index)
             fn = _frame_function(k, p, pickle.dumps(template), self._options)
@@ -374,10 +383,10 @@ class SparkFrameExecutor(_SparkJobExecutor):
         return any(isinstance(p, ExternalPiece) and p.index == partition
                    for p in task.work.pieces)
 
-    def _collect(self, job: Any) -> list[tuple[int, int, int, bytes]]:
+    def _collect(self, job: Any) -> list[_Row]:
         table = job.toArrow()
-        return list(zip(table.column("partition").to_pylist(), table.column("attempt").to_pylist(),
-                        table.column("rows").to_pylist(), table.column("payload").to_pylist()))
+        return list(zip(*(table.column(c).to_pylist()
+                          for c in ("partition", "attempt", "bucket", "rows", "payload"))))
 
 
 def _column(name: str) -> Any:
@@ -392,11 +401,11 @@ class SparkFileExecutor(_SparkJobExecutor):
     mode = "tasks"
 
     def _outcomes(self) -> tuple[Any, dict[int, tuple[_Outcome, int]]]:
-        slots = {i: (_Outcome(task, 1), i) for i, task in enumerate(self._tasks)}
+        slots = {i: (_Outcome(task, (i,)), i) for i, task in enumerate(self._tasks)}
         items = [(i, pickle.dumps(task)) for i, task in enumerate(self._tasks)]
         sc = self.session.sparkContext
         job = sc.parallelize(items, len(items)).mapPartitions(_task_function(self._options))
         return job, slots
 
-    def _collect(self, job: Any) -> list[tuple[int, int, int, bytes]]:
-        return [(int(r[0]), int(r[1]), int(r[2]), bytes(r[3])) for r in job.collect()]
+    def _collect(self, job: Any) -> list[_Row]:
+        return [(int(r[0]), int(r[1]), int(r[2]), int(r[3]), bytes(r[4])) for r in job.collect()]

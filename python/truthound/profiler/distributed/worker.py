@@ -1,14 +1,17 @@
 """The per-partition work every backend runs: read a partition's batches, feed the engine.
 
-:func:`profile_partition` is the one function Spark, Dask and Ray ship to their workers: it turns
-a :class:`~truthound.profiler.distributed.partitioners.Partition` into the engine's serialized
-partial profile. Nothing here computes a statistic; the engine does.
+:func:`run_partition` is the one function every executor (threads, processes, Spark, Dask, Ray)
+runs for a task: it turns a :class:`~truthound.profiler.distributed.partitioners.Partition` into
+the engine's partial profiles, one per hash bucket (one for other strategies), which
+:meth:`PartitionOutput.payloads` serializes for shipping. Nothing here computes a statistic; the
+engine does (the bucket of a row too: the engine's row hash).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
@@ -24,7 +27,7 @@ from truthound.profiler.sources.encodings import _not_utf8_message
 from truthound.profiler.sources.files import _file_format
 from truthound.profiler.sources.native_parquet import parquet_file_batches
 from truthound.profiler.distributed.csv_ranges import csv_range_bytes
-from truthound.profiler.distributed.hashing import hashable_columns, row_buckets
+from truthound.profiler.distributed.hashing import row_buckets
 from truthound.profiler.distributed.pieces import (
     BatchPiece,
     ExternalPiece,
@@ -34,10 +37,17 @@ from truthound.profiler.distributed.pieces import (
     TablePiece,
 )
 
-__all__ = ["profile_partition", "consume_partition", "partition_batches", "new_state", "shipped_bytes"]
+__all__ = [
+    "profile_partition",
+    "run_partition",
+    "PartitionOutput",
+    "partition_batches",
+    "new_state",
+    "shipped_bytes",
+]
 
 
-def new_state(engine_options: dict[str, Any] | str | None) -> Any:
+def new_state(engine_options: dict[str, Any] | str | None) -> _core.PartialProfile:
     """A fresh engine partial profile with these options (a dict or its JSON)."""
     if engine_options is None:
         engine_options = {}
@@ -139,7 +149,7 @@ def _conflicting_csv_column(piece: FilePiece, exc: BaseException) -> str | None:
 
 
 def partition_batches(partition: Partition) -> Iterator[pa.RecordBatch]:
-    """The batches of a partition's pieces, with the columns it reads (before hash filtering)."""
+    """The batches of a partition's pieces, with the columns it reads (its hash keys too)."""
     columns = partition.read_columns
     for piece in partition.pieces:
         if isinstance(piece, FilePiece):
@@ -180,64 +190,92 @@ def _runs(mask: pa.BooleanArray) -> Iterator[tuple[int, int]]:
         first = last + 1
 
 
-def _for_partition(batch: pa.RecordBatch, partition: Partition) -> Iterator[pa.RecordBatch]:
-    """The partition's part of a batch: its hash bucket's rows, its columns."""
-    if partition.hash_bucket is not None:
-        keys = partition.key_columns
-        if keys is None:
-            keys = hashable_columns(partition.schema, partition.schema.names)
-        buckets = row_buckets(batch, keys, partition.num_buckets)
-        mask = pc.equal(buckets, partition.hash_bucket)
-        batch = batch.select(list(partition.columns))
-        try:
-            yield batch.filter(mask)
-        except pa.ArrowNotImplementedError:
-            # Types the filter kernel lacks (string_view in older pyarrow): zero-copy slices.
-            for start, length in _runs(mask):
-                yield batch.slice(start, length)
+def _kept(batch: pa.RecordBatch, mask: pa.BooleanArray) -> Iterator[pa.RecordBatch]:
+    """The rows of ``batch`` where ``mask`` is true."""
+    try:
+        yield batch.filter(mask)
+    except pa.ArrowNotImplementedError:
+        # Types the filter kernel lacks (string_view in older pyarrow): zero-copy slices.
+        for start, length in _runs(mask):
+            yield batch.slice(start, length)
+
+
+def _buckets(batch: pa.RecordBatch, partition: Partition) -> Iterator[tuple[int, pa.RecordBatch]]:
+    """(bucket, rows) of a batch: its rows split by the engine's hash of the partition's keys,
+    with the partition's columns (one bucket: the batch as it is)."""
+    columns = list(partition.columns)
+    if partition.num_buckets == 1:
+        yield 0, batch if batch.schema.names == columns else batch.select(columns)
         return
-    if batch.schema.names != list(partition.columns):
-        batch = batch.select(list(partition.columns))
-    yield batch
+    buckets = row_buckets(batch, partition.hash_keys, partition.num_buckets)
+    batch = batch.select(columns)
+    for bucket in range(partition.num_buckets):
+        for rows in _kept(batch, pc.equal(buckets, bucket)):
+            yield bucket, rows
 
 
-def consume_partition(
+@dataclass
+class PartitionOutput:
+    """What a task makes of a partition: one engine partial per bucket of its rows (one unless
+    hash partitioned), in bucket order, and the rows each profiled."""
+
+    states: list[_core.PartialProfile]
+    rows: list[int]
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows)
+
+    def payloads(self) -> tuple[bytes, ...]:
+        """The partials as they ship to the driver (:func:`shipped_bytes`), in bucket order."""
+        return tuple(shipped_bytes(state) for state in self.states)
+
+
+def run_partition(
     partition: Partition,
-    state: Any,
+    engine_options: dict[str, Any] | str | None,
+    *,
     batches: Iterable[pa.RecordBatch] | None = None,
     on_rows: Callable[[int], None] | None = None,
-) -> int:
-    """Feed the partition's rows (or the given ``batches``) to ``state``; the rows profiled.
+) -> PartitionOutput:
+    """Profile the partition's rows (or the given ``batches``): the one thing every executor
+    runs for a task.
 
-    Always gives the engine the partition's columns first, with no rows, so every column appears
-    with its declared type (whatever encoding the batches use). ``on_rows`` is called after each
-    batch with the rows read so far (before a hash partition keeps its bucket).
+    Each bucket's partial is given the partition's columns first, with no rows, so every column
+    appears with its declared type (whatever encoding the batches use). ``on_rows`` is called
+    after each batch with the rows read so far (every bucket's).
     """
-    state.consume_batch(empty_batch(partition.projected_schema))
-    rows = read = 0
+    n = partition.num_buckets
+    out = PartitionOutput([new_state(engine_options) for _ in range(n)], [0] * n)
+    empty = empty_batch(partition.projected_schema)
+    for state in out.states:
+        state.consume_batch(empty)
+    read = 0
     for whole in partition_batches(partition) if batches is None else batches:
-        for batch in _for_partition(whole, partition):
+        for bucket, batch in _buckets(whole, partition):
             if batch.num_rows:
-                state.consume_batch(batch)  # the engine releases the GIL while it works
-                rows += batch.num_rows
+                out.states[bucket].consume_batch(batch)  # the engine releases the GIL
+                out.rows[bucket] += batch.num_rows
         read += whole.num_rows
         if on_rows is not None:
             on_rows(read)
-    return rows
+    return out
 
 
 def profile_partition(partition: Partition, engine_options: dict[str, Any] | str | None = None) -> bytes:
-    """Profile one partition and return the engine's serialized partial profile.
+    """Profile one partition and return the engine's serialized partial profile (a hash
+    partition's buckets merged in bucket order).
 
-    The unit of work of every backend: ship ``partition`` (picklable) and the engine options to a
-    worker, run this, return the bytes, merge them with :class:`ProfileMerger`.
+    Ship ``partition`` (picklable) and the engine options to a worker, run this, return the
+    bytes, merge them with :class:`ProfileMerger`.
     """
-    state = new_state(engine_options)
-    consume_partition(partition, state)
-    return shipped_bytes(state)
+    states = run_partition(partition, engine_options).states
+    for state in states[1:]:
+        states[0].merge(state)
+    return shipped_bytes(states[0])
 
 
-def shipped_bytes(state: Any) -> bytes:
+def shipped_bytes(state: _core.PartialProfile) -> bytes:
     """A worker's partial as it ships to the driver: compacted (columns past their exact
     top-value regime keep fewer counters, within every bound), then serialized."""
     state.compact()
