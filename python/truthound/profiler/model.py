@@ -37,10 +37,16 @@ _T = TypeVar("_T")
 
 
 def _from_mapping(cls: Any, data: Any, what: str) -> Any:
-    """Build dataclass ``cls`` from a mapping: unknown keys are ignored, missing ones are None."""
+    """Build dataclass ``cls`` from a mapping: unknown keys are ignored, missing ones take the
+    field's default (None, or an empty list: a profile written before a list field existed reads
+    as one where nothing was listed)."""
     if not isinstance(data, dict):
         raise CorruptProfileError(f"{what}: expected a JSON object, got {type(data).__name__}")
-    kwargs = {f.name: data.get(f.name) for f in fields(cls) if f.init and not f.name.startswith("_")}
+    kwargs = {
+        f.name: data[f.name]
+        for f in fields(cls)
+        if f.init and not f.name.startswith("_") and f.name in data
+    }
     converters: dict[str, Any] = getattr(cls, "_converters", {})
     for name, convert in converters.items():
         if kwargs.get(name) is not None:
