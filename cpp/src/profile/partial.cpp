@@ -344,7 +344,7 @@ void PartialProfile::merge(const PartialProfile& other, MergeMode mode) {
 // Layout (little-endian):
 //   offset  size  field
 //   0       4     magic "THPP"
-//   4       1     format version (4; see kFormatVersion)
+//   4       1     format version (5; see kFormatVersion)
 //   5       3     reserved, zero
 //   8       8     payload length L
 //   16      L     payload: options | rows u64 | dup available u8 | DuplicateCounter |
@@ -390,8 +390,8 @@ PartialProfile PartialProfile::deserialize(const void* data, size_t size) {
     in.corrupt("not a truthound partial profile (bad magic bytes)");
   }
   const uint8_t version = in.u8();
-  if (version != kFormatVersion && version != kFormatVersionRawTimeHashes &&
-      version != kFormatVersionOldRowHashes) {
+  if (version != kFormatVersion && version != kFormatVersionNoAlerts &&
+      version != kFormatVersionRawTimeHashes && version != kFormatVersionOldRowHashes) {
     in.corrupt("format version " + std::to_string(version) + " is not supported (expected " +
                std::to_string(kFormatVersion) + ")");
   }
@@ -409,7 +409,7 @@ PartialProfile PartialProfile::deserialize(const void* data, size_t size) {
   if (hash_bytes(payload.data(), payload.size()) != checksum) in.corrupt("checksum mismatch");
 
   ByteReader p(payload.data(), payload.size(), "partial profile");
-  PartialProfile out(ProfileOptions::deserialize(p));
+  PartialProfile out(ProfileOptions::deserialize(p, version >= kFormatVersion));
   out.rows_ = p.u64();
   out.duplicates_available_ = p.u8() != 0;
   out.duplicates_ = DuplicateCounter::deserialize(p, out.options_.duplicate_exact_limit);
@@ -428,10 +428,11 @@ PartialProfile PartialProfile::deserialize(const void* data, size_t size) {
     const DataType& t = c.type().id == TypeId::kDictionary && !c.type().children.empty()
                             ? c.type().children[0].type
                             : c.type();
-    if (version < kFormatVersion && has_time_unit(t) && t.unit != TimeUnit::kSecond) {
+    if (version < kFormatVersionNoAlerts && has_time_unit(t) && t.unit != TimeUnit::kSecond) {
       p.corrupt("column '" + c.name() + "' (" + c.type().to_string() + ") was hashed by format " +
-                std::to_string(version) + ", which cannot merge with format " +
-                std::to_string(kFormatVersion) + "'s hashes of timestamps; profile the data again");
+                std::to_string(version) +
+                ", which cannot merge with the timestamp hashes of format " +
+                std::to_string(kFormatVersionNoAlerts) + " and later; profile the data again");
     }
     out.index_.emplace(c.name(), out.columns_.size());
     out.columns_.push_back(std::move(c));
@@ -449,6 +450,19 @@ PartialProfile PartialProfile::deserialize(const void* data, size_t size) {
 void PartialProfile::compact_for_transport() {
   const size_t max_items = std::max<size_t>(64, options_.frequent_items_capacity / 16);
   for (auto& c : columns_) c.compact_top_values(max_items);
+}
+
+std::vector<Alert> PartialProfile::alerts() const {
+  const AlertThresholds& t = options_.alerts;
+  std::vector<Alert> out;
+  const bool dup_known = duplicates_available_ && duplicates_.rows() == rows_;
+  table_alerts(rows_,
+               dup_known ? std::optional<uint64_t>(duplicates_.duplicate_rows()) : std::nullopt,
+               !duplicates_.is_exact(), t, out);
+  for (const auto& c : columns_) column_alerts(c.alert_figures(), t, out);
+  for (const auto& [k, v] : correlations_)
+    correlation_alerts(k.first, k.second, v.pearson(), t, out);
+  return out;
 }
 
 std::string PartialProfile::finalize_json() const {
@@ -483,6 +497,8 @@ std::string PartialProfile::finalize_json() const {
     w.end_object();
   }
   w.end_array();
+  w.key("alerts");
+  write_alerts(w, alerts());
   w.key("columns").begin_array();
   for (const auto& c : columns_) c.finalize(w, options_);
   w.end_array();

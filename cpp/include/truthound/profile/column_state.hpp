@@ -14,6 +14,7 @@
 #include "truthound/arrow/c_abi.hpp"
 #include "truthound/arrow/data_type.hpp"
 #include "truthound/patterns/patterns.hpp"
+#include "truthound/profile/alerts.hpp"
 #include "truthound/profile/options.hpp"
 #include "truthound/sketch/frequent_items.hpp"
 #include "truthound/sketch/hll.hpp"
@@ -127,6 +128,8 @@ class ColumnState {
   static ColumnState deserialize(ByteReader& in, const ProfileOptions& options);
 
   void finalize(JsonWriter& out, const ProfileOptions& options) const;
+  // The figures the alert rules read (the ones finalize reports; profile/alerts.hpp).
+  ColumnAlertFigures alert_figures() const;
 
   // What changed from this state (the base) to `current`, a state of the same column over other
   // data, as one JSON object (column_diff.cpp; the fields are listed in profile/diff.hpp).
@@ -140,6 +143,8 @@ class ColumnState {
     double value = 0, lower = 0, upper = 0;
   };
   DistinctEstimate distinct_estimate() const;
+  // Every non-null value distinct, as far as the estimate tells (the result's is_unique).
+  bool is_unique(const DistinctEstimate& e) const;
   // The mean of a numeric column (the exact integer sum over the count for integers).
   double mean_value() const;
   template <typename V, typename Acc>
