@@ -354,18 +354,20 @@ bool ColumnState::is_unique(const DistinctEstimate& e) const {
   return e.known && non_null > 0 && e.value == static_cast<double>(non_null);
 }
 
-ColumnAlertFigures ColumnState::alert_figures() const {
+// The figures finalize has not already worked out (which are the distinct estimate, the
+// inferred type and the top value: finalize passes them).
+ColumnAlertFigures ColumnState::alert_figures(const DistinctEstimate& est,
+                                              const std::string& inferred) const {
   const DataType& vt = value_type(type_);
-  const DistinctEstimate est = distinct_estimate();
   ColumnAlertFigures f;
   f.name = name_;
   f.rows = rows_;
   f.nulls = nulls_;
   f.distinct_known = est.known;
   f.distinct = est.value;
-  f.inferred_type = inferred_type(est.value, is_unique(est));
+  f.inferred_type = inferred;
   const bool text = vt.is_utf8();
-  f.free_text = text && f.inferred_type == "string";
+  f.free_text = text && inferred == "string";
   f.categorical_kind = text || domain_ == ValueDomain::kBool;
   if (is_numeric()) {
     f.zeros = zero_;
@@ -376,24 +378,11 @@ ColumnAlertFigures ColumnState::alert_figures() const {
   if (domain_ == ValueDomain::kBool && (true_ > 0 || false_ > 0)) {
     f.top_value = true_ >= false_ ? "true" : "false";
     f.top_count_lower = std::max(true_, false_);
-  } else if (domain_ != ValueDomain::kBool && !freq_.is_empty()) {
-    const auto top = freq_.top(1, domain_ == ValueDomain::kBytes ? nullptr : encoded_number_less);
-    if (!top.empty()) {
-      if (text) {
-        f.top_value = std::string(top[0].value);
-      } else {
-        JsonWriter w;  // numbers, dates and hex as the result writes them, without JSON quotes
-        render_top_value(w, top[0].value);
-        std::string v = w.take();
-        f.top_value = v.size() >= 2 && v.front() == '"' ? v.substr(1, v.size() - 2) : v;
-      }
-      f.top_count_lower = top[0].lower_bound;
-    }
   }
   // A text column that did not get a type from its patterns: which value type most of it reads
   // as (mixed types when that share is above the floor but under the 90 % that makes a type).
-  const bool untyped = f.inferred_type == "string" || f.inferred_type == "categorical" ||
-                       f.inferred_type == "identifier";
+  const bool untyped =
+      inferred == "string" || inferred == "categorical" || inferred == "identifier";
   if (text && untyped && pattern_checked_ > 0) {
     for (size_t i = 0; i < kValueTypeRules; ++i) {
       const double share = pattern_share(pattern_counts_, pattern_checked_, kTypeRules[i].mask);
@@ -406,13 +395,28 @@ ColumnAlertFigures ColumnState::alert_figures() const {
   return f;
 }
 
+// The most frequent value of a sketched column as an alert message shows it: text as it is,
+// numbers, dates and hex as the result writes them (without JSON quotes).
+void ColumnState::note_top_value(ColumnAlertFigures& f, const FrequentItems::Row& top) const {
+  if (value_type(type_).is_utf8()) {
+    f.top_value = top.value;
+  } else {
+    JsonWriter w;
+    render_top_value(w, top.value);
+    std::string v = w.take();
+    f.top_value = v.size() >= 2 && v.front() == '"' ? v.substr(1, v.size() - 2) : v;
+  }
+  f.top_count_lower = top.lower_bound;
+}
+
 double ColumnState::mean_value() const {
   return domain_ == ValueDomain::kInt || domain_ == ValueDomain::kUInt
              ? exact_mean(isum_, moments_.n)
              : moments_.mean;
 }
 
-void ColumnState::finalize(JsonWriter& w, const ProfileOptions& o) const {
+void ColumnState::finalize(JsonWriter& w, const ProfileOptions& o,
+                           ColumnAlertFigures* figures) const {
   const DataType& vt = value_type(type_);
   const uint64_t non_null = rows_ - nulls_;
   const bool sketched = domain_ == ValueDomain::kInt || domain_ == ValueDomain::kUInt ||
@@ -425,11 +429,13 @@ void ColumnState::finalize(JsonWriter& w, const ProfileOptions& o) const {
   const bool distinct_known = est.known, distinct_approx = est.approximate;
   const double distinct = est.value, lower = est.lower, upper = est.upper;
   const bool unique = is_unique(est);
+  const std::string inferred = inferred_type(distinct, unique);
+  if (figures != nullptr) *figures = alert_figures(est, inferred);
 
   w.begin_object();
   w.field_string("name", name_);
   w.field_string("physical_type", type_.to_string());
-  w.field_string("inferred_type", inferred_type(distinct, unique));
+  w.field_string("inferred_type", inferred);
   w.field("row_count", rows_);
   w.field("null_count", nulls_);
   w.field("null_ratio", rows_ ? static_cast<double>(nulls_) / static_cast<double>(rows_) : 0.0);
@@ -587,7 +593,10 @@ void ColumnState::finalize(JsonWriter& w, const ProfileOptions& o) const {
     w.key("top_values").begin_array();
     const FrequentItems::ValueLess less =
         domain_ == ValueDomain::kBytes ? nullptr : encoded_number_less;
-    const auto top = freq_.top(o.top_n, less);
+    // The alerts want the top value even when no top values are reported.
+    auto top = freq_.top(std::max<size_t>(o.top_n, figures != nullptr ? 1 : 0), less);
+    if (figures != nullptr && !top.empty()) note_top_value(*figures, top[0]);
+    if (top.size() > o.top_n) top.resize(o.top_n);
     for (const auto& r : top) {
       value_row([&] { render_top_value(w, r.value); }, r.estimate, r.lower_bound, r.upper_bound);
     }

@@ -453,19 +453,16 @@ void PartialProfile::compact_for_transport() {
 }
 
 std::vector<Alert> PartialProfile::alerts() const {
-  const AlertThresholds& t = options_.alerts;
   std::vector<Alert> out;
-  const bool dup_known = duplicates_available_ && duplicates_.rows() == rows_;
-  table_alerts(rows_,
-               dup_known ? std::optional<uint64_t>(duplicates_.duplicate_rows()) : std::nullopt,
-               !duplicates_.is_exact(), t, out);
-  for (const auto& c : columns_) column_alerts(c.alert_figures(), t, out);
-  for (const auto& [k, v] : correlations_)
-    correlation_alerts(k.first, k.second, v.pearson(), t, out);
+  (void)finalize_json(&out);
   return out;
 }
 
 std::string PartialProfile::finalize_json() const {
+  return finalize_json(nullptr);
+}
+
+std::string PartialProfile::finalize_json(std::vector<Alert>* alerts_out) const {
   JsonWriter w;
   w.begin_object();
   w.field("row_count", rows_);
@@ -497,12 +494,28 @@ std::string PartialProfile::finalize_json() const {
     w.end_object();
   }
   w.end_array();
+  // The columns first: their finalize works out the figures the alerts read. The alerts come
+  // before the columns in the result.
+  JsonWriter columns;
+  std::vector<ColumnAlertFigures> figures(columns_.size());
+  columns.begin_array();
+  for (size_t i = 0; i < columns_.size(); ++i) columns_[i].finalize(columns, options_, &figures[i]);
+  columns.end_array();
+  const AlertThresholds& t = options_.alerts;
+  std::vector<Alert> alerts;
+  const bool dup_known = duplicates_available_ && duplicates_.rows() == rows_;
+  table_alerts(rows_,
+               dup_known ? std::optional<uint64_t>(duplicates_.duplicate_rows()) : std::nullopt,
+               !duplicates_.is_exact(), t, alerts);
+  for (const auto& f : figures) column_alerts(f, t, alerts);
+  for (const auto& [k, v] : correlations_) {
+    correlation_alerts(k.first, k.second, v.pearson(), t, alerts);
+  }
   w.key("alerts");
-  write_alerts(w, alerts());
-  w.key("columns").begin_array();
-  for (const auto& c : columns_) c.finalize(w, options_);
-  w.end_array();
+  write_alerts(w, alerts);
+  w.key("columns").raw(columns.str());
   w.end_object();
+  if (alerts_out != nullptr) *alerts_out = std::move(alerts);
   return w.take();
 }
 

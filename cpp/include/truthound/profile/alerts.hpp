@@ -7,7 +7,8 @@
 //
 //   std::vector<Alert> out;
 //   table_alerts(rows, duplicates, approximate, thresholds, out);  // table level first,
-//   column_alerts(column.alert_figures(), thresholds, out);   // then each column in order,
+//   column_alerts(figures, thresholds, out);  // then each column in order (ColumnState::finalize
+//                                             // works the figures out as it writes the column),
 //   correlation_alerts(a, b, pearson, thresholds, out);       // pairs last
 //   write_alerts(json, out);
 #pragma once
@@ -83,7 +84,7 @@ struct Alert {
   std::string message;                      // names the column, the figure and the threshold
 };
 
-// What the column rules read from a finalized column (ColumnState::alert_figures): the figures
+// What the column rules read from a finalized column (ColumnState::finalize): the figures
 // its result reports, and which rules apply to its type.
 struct ColumnAlertFigures {
   std::string name;

@@ -77,7 +77,7 @@ class PartialProfile {
 
   std::string finalize_json() const;
   // What the result's "alerts" lists: table level, then each column in order, then column pairs
-  // (profile/alerts.hpp), under options().alerts.
+  // (profile/alerts.hpp), under options().alerts. (It finalizes to find them.)
   std::vector<Alert> alerts() const;
 
   // The 64-bit hash of each row of a record batch over the leaf columns `keys`, in that order:
@@ -100,6 +100,7 @@ class PartialProfile {
   void flatten(const Field& field, const ArrowArray& array, const std::string& prefix,
                int64_t offset, int64_t length, const uint8_t* parent_valid, std::vector<Leaf>& out,
                int depth);
+  std::string finalize_json(std::vector<Alert>* alerts) const;
   ColumnState& column_for(const std::string& name, const DataType& type);
   // Sets the columns' frequent-items tables to fit kTopValueTableBudget together (called when
   // the number of columns changes).
