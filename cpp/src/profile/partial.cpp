@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <optional>
 #include <string_view>
 
 #include "truthound/arrow/bitmap.hpp"
@@ -470,8 +471,13 @@ std::string PartialProfile::finalize_json(std::vector<Alert>* alerts_out) const 
   uint64_t mem = 0;
   for (const auto& c : columns_) mem += c.memory_bytes();
   w.field("estimated_memory_bytes", mem);
+  // duplicate rows, when this profile's row hashes cover every row over every column
+  std::optional<uint64_t> duplicates;
   if (duplicates_available_ && duplicates_.rows() == rows_) {
-    const uint64_t d = duplicates_.duplicate_rows();
+    duplicates = duplicates_.duplicate_rows();
+  }
+  if (duplicates) {
+    const uint64_t d = *duplicates;
     w.field("duplicate_row_count", d);
     w.field("duplicate_row_ratio",
             rows_ ? static_cast<double>(d) / static_cast<double>(rows_) : 0.0);
@@ -503,10 +509,7 @@ std::string PartialProfile::finalize_json(std::vector<Alert>* alerts_out) const 
   columns.end_array();
   const AlertThresholds& t = options_.alerts;
   std::vector<Alert> alerts;
-  const bool dup_known = duplicates_available_ && duplicates_.rows() == rows_;
-  table_alerts(rows_,
-               dup_known ? std::optional<uint64_t>(duplicates_.duplicate_rows()) : std::nullopt,
-               !duplicates_.is_exact(), t, alerts);
+  table_alerts(rows_, duplicates, !duplicates_.is_exact(), t, alerts);
   for (const auto& f : figures) column_alerts(f, t, alerts);
   for (const auto& [k, v] : correlations_) {
     correlation_alerts(k.first, k.second, v.pearson(), t, alerts);
