@@ -148,6 +148,30 @@ def test_duplicate_rows_come_first_with_their_share() -> None:
     assert first.message == "table: 5 duplicate rows, 25.0 % of rows (threshold 0 %)"
 
 
+def test_past_the_exact_counts_figures_stay_within_their_bounds() -> None:
+    n = 200_000
+    k = np.arange(n)
+    t = pa.table({
+        # one heavy value among 40,000 distinct others: top values are approximate
+        "status": pa.array(np.where(k % 5 == 0, np.char.add("s", k.astype(str)), "ok")),
+        # about 120,000 distinct texts: the distinct count is estimated
+        "comment": pa.array(np.char.add("note ", (k % 120_000).astype(str))),
+    })
+    p = profile(t, num_workers=1, alert_imbalance=0.7)
+    assert p["status"].top_values_approximate and p["comment"].distinct_approximate
+    got = by_kind(p.alerts)
+    status = t["status"]
+    true_share = pc.sum(pc.equal(status, "ok")).as_py() / n
+    top = p["status"].top_values[0]
+    # the share comes from the count's lower bound: never above the truth
+    assert got["imbalanced", "status"].value == top.count_lower / n <= true_share
+    assert true_share <= top.count_upper / n
+    c = p["comment"]
+    value = got["high_cardinality", "comment"].value
+    assert value == c.distinct_count / n
+    assert c.distinct_count_lower <= pc.count_distinct(t["comment"]).as_py() <= c.distinct_count_upper
+
+
 def test_quiet_tables_fire_nothing() -> None:
     k = np.arange(500)
     rng = np.random.default_rng(7)
