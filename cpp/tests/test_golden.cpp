@@ -208,6 +208,9 @@ TEST(GoldenProfileOptions, NonDefaultValues) {
   o.kll_k = 200;
   o.frequent_items_capacity = 512;
   o.duplicate_exact_limit = 4096;
+  o.alerts.high_null_ratio = 0.25;
+  o.alerts.skewness = 7.5;
+  o.alerts.correlation = 0.75;
   const auto g = check_golden("profile_options", bytes_of(o));
   ByteReader r(g.data(), g.size(), "options");
   const ProfileOptions back = ProfileOptions::deserialize(r);
@@ -222,6 +225,25 @@ TEST(GoldenProfileOptions, NonDefaultValues) {
   EXPECT_EQ(back.kll_k, 200);
   EXPECT_EQ(back.frequent_items_capacity, 512u);
   EXPECT_EQ(back.duplicate_exact_limit, 4096u);
+  EXPECT_EQ(back.alerts.high_null_ratio, 0.25);
+  EXPECT_EQ(back.alerts.skewness, 7.5);
+  EXPECT_EQ(back.alerts.correlation, 0.75);
+  EXPECT_EQ(back.alerts.zeros, AlertThresholds{}.zeros);
+}
+
+// The same options as written by partial profile formats 2 to 4 (no alert thresholds): they load
+// with the default thresholds.
+TEST(GoldenProfileOptions, Version4LoadsWithDefaultThresholds) {
+  const auto g = read_golden("profile_options_v4");
+  ByteReader r(g.data(), g.size(), "options");
+  const ProfileOptions back = ProfileOptions::deserialize(r, /*with_alerts=*/false);
+  r.expect_end();
+  EXPECT_EQ(back.kll_k, 200);
+  EXPECT_EQ(back.duplicate_exact_limit, 4096u);
+  const AlertThresholds defaults;
+  for (const auto& o : AlertThresholds::options()) {
+    EXPECT_EQ(back.alerts.*o.field, defaults.*o.field) << o.name;
+  }
 }
 
 // Every column kind, nulls, two batches, two sources, correlations and duplicates.
@@ -291,6 +313,21 @@ TEST(GoldenPartialProfile, EveryColumnKind) {
   EXPECT_EQ(v["correlations"].size(), 3u);  // id, amount, price: three numeric pairs
   // The whole result of the golden bytes is what the same input gives today.
   EXPECT_EQ(back.finalize_json(), p.finalize_json());
+}
+
+// The same input serialized by format version 4 (before the options carried alert thresholds):
+// it loads with the default thresholds and finalizes as today's bytes do, alerts included.
+TEST(GoldenPartialProfile, Version4LoadsWithDefaultAlertThresholds) {
+  const auto v4 = read_golden("partial_profile_v4");
+  ASSERT_GT(v4.size(), 8u);
+  ASSERT_EQ(v4[4], PartialProfile::kFormatVersionNoAlerts);
+  const PartialProfile back = PartialProfile::deserialize(v4.data(), v4.size());
+  EXPECT_EQ(back.options().alerts.correlation, AlertThresholds{}.correlation);
+  const PartialProfile p = golden_partial();
+  EXPECT_EQ(back.finalize_json(), p.finalize_json());
+  const json::Value v = json::parse(back.finalize_json());
+  ASSERT_GT(v["alerts"].size(), 0u);
+  EXPECT_EQ(v["alerts"][0]["kind"].str(), "duplicate_rows");
 }
 
 // The same input serialized by format version 3 (before timestamps hashed in canonical units):

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "arrow_builders.hpp"
+#include "old_format.hpp"
 #include "truthound/util/error.hpp"
 #include "truthound/util/hash.hpp"
 
@@ -999,10 +1000,20 @@ TEST(PartialProfile, WrongMagicOrVersionIsRejectedSayingSo) {
   EXPECT_THROW(PartialProfile::deserialize(nullptr, 0), CorruptProfileError);
 }
 
+TEST(PartialProfile, VersionFourLoadsWithDefaultAlertThresholds) {
+  ProfileOptions o;
+  o.alerts.zeros = 0.75;
+  PartialProfile p(o);
+  p.merge(multi_column_profile(250, 48));
+  const auto b = as_old_format(p.serialize(), PartialProfile::kFormatVersionNoAlerts);
+  const PartialProfile old = PartialProfile::deserialize(b.data(), b.size());
+  EXPECT_EQ(old.options().alerts.zeros, AlertThresholds{}.zeros);
+  EXPECT_EQ(fin(old)["columns"].dump(), fin(p)["columns"].dump());
+}
+
 TEST(PartialProfile, VersionTwoLoadsWithDuplicatesUnavailable) {
   const PartialProfile p = multi_column_profile(250, 48);
-  auto b = p.serialize();
-  b[4] = PartialProfile::kFormatVersionOldRowHashes;  // the version byte is outside the checksum
+  auto b = as_old_format(p.serialize(), PartialProfile::kFormatVersionOldRowHashes);
   const PartialProfile old = PartialProfile::deserialize(b.data(), b.size());
   const auto now = fin(p), then = fin(old);
   EXPECT_FALSE(now["duplicate_row_count"].is_null());

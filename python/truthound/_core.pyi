@@ -5,6 +5,10 @@ from typing import Any
 
 FORMAT_VERSION: int
 
+def alert_options() -> list[tuple[str, float, float, str]]:
+    """The alert threshold options: (option name, default, maximum (``inf``: unbounded),
+    meaning); each ranges from 0 to its maximum and fires strictly above."""
+
 def row_hashes(batch: Any, keys: list[str]) -> bytes:
     """The engine's 64-bit hash of each row of a record batch (``__arrow_c_array__``) over its
     columns ``keys``, as little-endian uint64 bytes; ConfigurationError for an unknown key,

@@ -25,6 +25,7 @@ from truthound.cli_report import (
     write_report,
 )
 from truthound.errors import ColumnNotFoundError, ConfigurationError, TruthoundError
+from truthound.profiler.api import ALERT_OPTIONS
 from truthound.profiler.distributed.cli_support import (
     DISTRIBUTED_OPTIONS,
     distributed_kwargs,
@@ -69,6 +70,36 @@ def _parse_columns(ctx: click.Context, param: click.Parameter, value: str | None
     return cols
 
 
+def _parse_alerts(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> dict[str, float]:
+    """``--alert NAME=VALUE`` (repeatable) as profile()'s ``alert_NAME=VALUE`` options; the
+    engine checks each value's range and names the option."""
+    out: dict[str, float] = {}
+    for item in value:
+        name, sep, text = item.partition("=")
+        key = "alert_" + name.strip().removeprefix("alert_")
+        if not sep or key not in ALERT_OPTIONS:
+            known = ", ".join(n.removeprefix("alert_") for n in ALERT_OPTIONS)
+            raise click.BadParameter(f"{item!r}: expected NAME=VALUE, NAME one of {known}",
+                                     ctx=ctx, param=param)
+        try:
+            out[key] = float(text)
+        except ValueError:
+            raise click.BadParameter(f"{item!r}: {text!r} is not a number", ctx=ctx,
+                                     param=param) from None
+    return out
+
+
+def _alert_help() -> str:
+    names = "; ".join(
+        f"{name.removeprefix('alert_')} ({meaning}, default {default:g})"
+        for name, (default, _, meaning) in ALERT_OPTIONS.items()
+    )
+    return ("An alert threshold, NAME=VALUE; repeat for several. An alert fires above its "
+            f"threshold: {names}.")
+
+
 # The options of `th profile`, in --help order. Each entry is a click decorator; adding an option
 # (the distributed flags, say) is one entry here and one line in _profile_kwargs.
 PROFILE_OPTIONS: list[Callable[[Any], Any]] = [
@@ -107,6 +138,10 @@ PROFILE_OPTIONS: list[Callable[[Any], Any]] = [
     click.option(
         "--correlations/--no-correlations", default=False, show_default=True,
         help="Compute Pearson correlations between numeric columns.",
+    ),
+    click.option(
+        "--alert", "alerts", multiple=True, metavar="NAME=VALUE", callback=_parse_alerts,
+        help=_alert_help(),
     ),
     click.option(
         "--input-format", type=click.Choice(["csv", "tsv", "parquet", "ipc", "json"],
@@ -217,6 +252,7 @@ def _profile_kwargs(params: dict[str, Any]) -> dict[str, Any]:
         "encoding": params["encoding"],
         "progress": progress,
         "storage_options": parse_storage_options(list(params["storage_option"])) or None,
+        **params["alerts"],
     }
 
 

@@ -1,7 +1,9 @@
 // ColumnState::finalize: the result model of one column, as JSON (docs/engine-interface.md).
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
+#include <string>
 
 #include "truthound/profile/column_state.hpp"
 #include "truthound/util/temporal.hpp"
@@ -225,6 +227,60 @@ bool ColumnState::is_sequential() const {
                          : std::ceil(hll_.upper_bound(3)) >= static_cast<double>(non_null);
 }
 
+namespace {
+
+// The types a text column's values can read as, by the patterns they match: a column is
+// inferred the first one at least 90 % of its values match (kInferredTypeShare). The first
+// kValueTypeRules are value types (what a CSV reader would type the column as); the others are
+// semantic patterns.
+struct TypeRule {
+  const char* name;
+  uint32_t mask;
+};
+using P = Pattern;
+constexpr TypeRule kTypeRules[] = {
+    {"boolean", pattern_bit(P::kBooleanString)},
+    {"integer", pattern_bit(P::kIntegerString)},
+    {"float", pattern_bit(P::kIntegerString) | pattern_bit(P::kFloatString)},
+    {"date", pattern_bit(P::kIsoDate)},
+    {"datetime", pattern_bit(P::kIsoDatetime)},
+    {"uuid", pattern_bit(P::kUuid)},
+    {"email", pattern_bit(P::kEmail)},
+    {"url", pattern_bit(P::kUrl)},
+    {"ip_address", pattern_bit(P::kIpv4) | pattern_bit(P::kIpv6)},
+    {"phone", pattern_bit(P::kPhone)},
+    {"korean_phone", pattern_bit(P::kKoreanPhone)},
+    {"json", pattern_bit(P::kJson)},
+    {"currency", pattern_bit(P::kCurrencyString)},
+    {"percentage", pattern_bit(P::kPercentageString)},
+    {"credit_card", pattern_bit(P::kCreditCard)},
+    {"korean_rrn", pattern_bit(P::kKoreanRrn)},
+    {"korean_business_number", pattern_bit(P::kKoreanBusinessNumber)},
+};
+constexpr size_t kValueTypeRules = 5;
+
+using PatternCounts = std::array<uint64_t, kPatternCount>;
+
+// The share of `checked` values that match any pattern of `mask`.
+double pattern_share(const PatternCounts& counts, uint64_t checked, uint32_t mask) {
+  uint64_t c = 0;
+  for (size_t p = 0; p < kPatternCount; ++p) {
+    if (mask & (1u << p)) c += counts[p];
+  }
+  return static_cast<double>(c) / static_cast<double>(checked);
+}
+
+// The first rule that at least `share` of the checked values match, or nullptr.
+const TypeRule* pattern_type(const PatternCounts& counts, uint64_t checked, double share) {
+  if (checked == 0) return nullptr;
+  for (const auto& rule : kTypeRules) {
+    if (pattern_share(counts, checked, rule.mask) >= share) return &rule;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 std::string ColumnState::inferred_type(double distinct, bool unique) const {
   const DataType& vt = value_type(type_);
   const uint64_t non_null = rows_ - nulls_;
@@ -260,47 +316,14 @@ std::string ColumnState::inferred_type(double distinct, bool unique) const {
       break;
   }
   if (vt.is_integer()) {
-    return non_null >= 10 && (unique || is_sequential()) ? "identifier" : "integer";
+    return non_null >= kMinRowsForCardinality && (unique || is_sequential()) ? "identifier"
+                                                                             : "integer";
   }
   if (!vt.is_utf8()) return "binary";
-  if (pattern_checked_ > 0) {
-    auto share = [&](uint32_t mask) {
-      uint64_t c = 0;
-      for (size_t p = 0; p < kPatternCount; ++p) {
-        if (mask & (1u << p)) c += pattern_counts_[p];
-      }
-      return static_cast<double>(c) / static_cast<double>(pattern_checked_);
-    };
-    constexpr double kShare = 0.9;
-    using P = Pattern;
-    struct Rule {
-      const char* name;
-      uint32_t mask;
-    };
-    static constexpr Rule rules[] = {
-        {"boolean", pattern_bit(P::kBooleanString)},
-        {"integer", pattern_bit(P::kIntegerString)},
-        {"float", pattern_bit(P::kIntegerString) | pattern_bit(P::kFloatString)},
-        {"date", pattern_bit(P::kIsoDate)},
-        {"datetime", pattern_bit(P::kIsoDatetime)},
-        {"uuid", pattern_bit(P::kUuid)},
-        {"email", pattern_bit(P::kEmail)},
-        {"url", pattern_bit(P::kUrl)},
-        {"ip_address", pattern_bit(P::kIpv4) | pattern_bit(P::kIpv6)},
-        {"phone", pattern_bit(P::kPhone)},
-        {"korean_phone", pattern_bit(P::kKoreanPhone)},
-        {"json", pattern_bit(P::kJson)},
-        {"currency", pattern_bit(P::kCurrencyString)},
-        {"percentage", pattern_bit(P::kPercentageString)},
-        {"credit_card", pattern_bit(P::kCreditCard)},
-        {"korean_rrn", pattern_bit(P::kKoreanRrn)},
-        {"korean_business_number", pattern_bit(P::kKoreanBusinessNumber)},
-    };
-    for (const auto& rule : rules) {
-      if (share(rule.mask) >= kShare) return rule.name;
-    }
+  if (const TypeRule* rule = pattern_type(pattern_counts_, pattern_checked_, kInferredTypeShare)) {
+    return rule->name;
   }
-  if (unique && non_null >= 10) return "identifier";
+  if (unique && non_null >= kMinRowsForCardinality) return "identifier";
   if (distinct / static_cast<double>(non_null) <= 0.05) return "categorical";
   return "string";
 }
@@ -326,13 +349,74 @@ ColumnState::DistinctEstimate ColumnState::distinct_estimate() const {
   return e;
 }
 
+bool ColumnState::is_unique(const DistinctEstimate& e) const {
+  const uint64_t non_null = rows_ - nulls_;
+  return e.known && non_null > 0 && e.value == static_cast<double>(non_null);
+}
+
+// The figures finalize has not already worked out (which are the distinct estimate, the
+// inferred type and the top value: finalize passes them).
+ColumnAlertFigures ColumnState::alert_figures(const DistinctEstimate& est,
+                                              const std::string& inferred) const {
+  const DataType& vt = value_type(type_);
+  ColumnAlertFigures f;
+  f.name = name_;
+  f.rows = rows_;
+  f.nulls = nulls_;
+  f.distinct_known = est.known;
+  f.distinct = est.value;
+  f.inferred_type = inferred;
+  const bool text = vt.is_utf8();
+  f.free_text = text && inferred == "string";
+  f.categorical_kind = text || domain_ == ValueDomain::kBool;
+  if (is_numeric()) {
+    f.zeros = zero_;
+    const double skew = moments_.n > 0 ? moments_.skewness() : std::nan("");
+    if (std::isfinite(skew)) f.skewness = skew;
+  }
+  if (domain_ == ValueDomain::kFloat) f.infinite = inf_;
+  if (domain_ == ValueDomain::kBool && (true_ > 0 || false_ > 0)) {
+    f.top_value = true_ >= false_ ? "true" : "false";
+    f.top_count_lower = std::max(true_, false_);
+  }
+  // A text column that did not get a type from its patterns: which value type most of it reads
+  // as (mixed types when that share is above the floor but under the 90 % that makes a type).
+  const bool untyped =
+      inferred == "string" || inferred == "categorical" || inferred == "identifier";
+  if (text && untyped && pattern_checked_ > 0) {
+    for (size_t i = 0; i < kValueTypeRules; ++i) {
+      const double share = pattern_share(pattern_counts_, pattern_checked_, kTypeRules[i].mask);
+      if (!f.likeliest_type || share > f.likeliest_share) {
+        f.likeliest_type = kTypeRules[i].name;
+        f.likeliest_share = share;
+      }
+    }
+  }
+  return f;
+}
+
+// The most frequent value of a sketched column as an alert message shows it: text as it is,
+// numbers, dates and hex as the result writes them (without JSON quotes).
+void ColumnState::note_top_value(ColumnAlertFigures& f, const FrequentItems::Row& top) const {
+  if (value_type(type_).is_utf8()) {
+    f.top_value = top.value;
+  } else {
+    JsonWriter w;
+    render_top_value(w, top.value);
+    std::string v = w.take();
+    f.top_value = v.size() >= 2 && v.front() == '"' ? v.substr(1, v.size() - 2) : v;
+  }
+  f.top_count_lower = top.lower_bound;
+}
+
 double ColumnState::mean_value() const {
   return domain_ == ValueDomain::kInt || domain_ == ValueDomain::kUInt
              ? exact_mean(isum_, moments_.n)
              : moments_.mean;
 }
 
-void ColumnState::finalize(JsonWriter& w, const ProfileOptions& o) const {
+void ColumnState::finalize(JsonWriter& w, const ProfileOptions& o,
+                           ColumnAlertFigures* figures) const {
   const DataType& vt = value_type(type_);
   const uint64_t non_null = rows_ - nulls_;
   const bool sketched = domain_ == ValueDomain::kInt || domain_ == ValueDomain::kUInt ||
@@ -344,12 +428,14 @@ void ColumnState::finalize(JsonWriter& w, const ProfileOptions& o) const {
   const DistinctEstimate est = distinct_estimate();
   const bool distinct_known = est.known, distinct_approx = est.approximate;
   const double distinct = est.value, lower = est.lower, upper = est.upper;
-  const bool unique = distinct_known && non_null > 0 && distinct == static_cast<double>(non_null);
+  const bool unique = is_unique(est);
+  const std::string inferred = inferred_type(distinct, unique);
+  if (figures != nullptr) *figures = alert_figures(est, inferred);
 
   w.begin_object();
   w.field_string("name", name_);
   w.field_string("physical_type", type_.to_string());
-  w.field_string("inferred_type", inferred_type(distinct, unique));
+  w.field_string("inferred_type", inferred);
   w.field("row_count", rows_);
   w.field("null_count", nulls_);
   w.field("null_ratio", rows_ ? static_cast<double>(nulls_) / static_cast<double>(rows_) : 0.0);
@@ -509,7 +595,10 @@ void ColumnState::finalize(JsonWriter& w, const ProfileOptions& o) const {
     w.key("top_values").begin_array();
     const FrequentItems::ValueLess less =
         domain_ == ValueDomain::kBytes ? nullptr : encoded_number_less;
-    const auto top = freq_.top(o.top_n, less);
+    // The alerts want the top value even when no top values are reported.
+    auto top = freq_.top(std::max<size_t>(o.top_n, figures != nullptr ? 1 : 0), less);
+    if (figures != nullptr && !top.empty()) note_top_value(*figures, top[0]);
+    if (top.size() > o.top_n) top.resize(o.top_n);
     for (const auto& r : top) {
       value_row([&] { render_top_value(w, r.value); }, r.estimate, r.lower_bound, r.upper_bound);
     }

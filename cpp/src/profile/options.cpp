@@ -58,6 +58,8 @@ ProfileOptions ProfileOptions::from_json(std::string_view json) {
       o.frequent_items_capacity = static_cast<uint32_t>(as_count(k, v, 16, 1u << 22));
     } else if (k == "duplicate_exact_limit") {
       o.duplicate_exact_limit = as_count(k, v, 0, uint64_t{1} << 40);
+    } else if (AlertThresholds::is_option(k)) {
+      o.alerts.set(k, as_number(k, v));
     } else {
       throw InvalidArgumentError("unknown option '" + k + "'");
     }
@@ -72,6 +74,7 @@ void ProfileOptions::validate() const {
   }
   if (hll_precision < 4 || hll_precision > 18) bad_option("hll_precision", "must be from 4 to 18");
   if (kll_k < 8) bad_option("kll_k", "must be at least 8");
+  alerts.validate();
   if (top_n > frequent_items_capacity) {
     bad_option("top_n", "must not exceed frequent_items_capacity (" +
                             std::to_string(frequent_items_capacity) + ")");
@@ -106,9 +109,10 @@ void ProfileOptions::serialize(ByteWriter& out) const {
   out.put<uint16_t>(kll_k);
   out.u32(frequent_items_capacity);
   out.u64(duplicate_exact_limit);
+  alerts.serialize(out);
 }
 
-ProfileOptions ProfileOptions::deserialize(ByteReader& in) {
+ProfileOptions ProfileOptions::deserialize(ByteReader& in, bool with_alerts) {
   ProfileOptions o;
   o.top_n = in.u32();
   o.histogram_bins = in.u32();
@@ -120,6 +124,7 @@ ProfileOptions ProfileOptions::deserialize(ByteReader& in) {
   o.kll_k = in.get<uint16_t>();
   o.frequent_items_capacity = in.u32();
   o.duplicate_exact_limit = in.u64();
+  if (with_alerts) o.alerts = AlertThresholds::deserialize(in);
   if (o.histogram_bins == 0 || o.histogram_bins > 100000 || o.top_n > 100000 ||
       o.pattern_samples > 1000 || o.frequent_items_capacity < 16 ||
       o.frequent_items_capacity > (1u << 22) || o.duplicate_exact_limit > (uint64_t{1} << 40) ||

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <optional>
 #include <string_view>
 
 #include "truthound/arrow/bitmap.hpp"
@@ -344,7 +345,7 @@ void PartialProfile::merge(const PartialProfile& other, MergeMode mode) {
 // Layout (little-endian):
 //   offset  size  field
 //   0       4     magic "THPP"
-//   4       1     format version (4; see kFormatVersion)
+//   4       1     format version (5; see kFormatVersion)
 //   5       3     reserved, zero
 //   8       8     payload length L
 //   16      L     payload: options | rows u64 | dup available u8 | DuplicateCounter |
@@ -390,8 +391,8 @@ PartialProfile PartialProfile::deserialize(const void* data, size_t size) {
     in.corrupt("not a truthound partial profile (bad magic bytes)");
   }
   const uint8_t version = in.u8();
-  if (version != kFormatVersion && version != kFormatVersionRawTimeHashes &&
-      version != kFormatVersionOldRowHashes) {
+  if (version != kFormatVersion && version != kFormatVersionNoAlerts &&
+      version != kFormatVersionRawTimeHashes && version != kFormatVersionOldRowHashes) {
     in.corrupt("format version " + std::to_string(version) + " is not supported (expected " +
                std::to_string(kFormatVersion) + ")");
   }
@@ -409,7 +410,7 @@ PartialProfile PartialProfile::deserialize(const void* data, size_t size) {
   if (hash_bytes(payload.data(), payload.size()) != checksum) in.corrupt("checksum mismatch");
 
   ByteReader p(payload.data(), payload.size(), "partial profile");
-  PartialProfile out(ProfileOptions::deserialize(p));
+  PartialProfile out(ProfileOptions::deserialize(p, version >= kFormatVersion));
   out.rows_ = p.u64();
   out.duplicates_available_ = p.u8() != 0;
   out.duplicates_ = DuplicateCounter::deserialize(p, out.options_.duplicate_exact_limit);
@@ -428,10 +429,11 @@ PartialProfile PartialProfile::deserialize(const void* data, size_t size) {
     const DataType& t = c.type().id == TypeId::kDictionary && !c.type().children.empty()
                             ? c.type().children[0].type
                             : c.type();
-    if (version < kFormatVersion && has_time_unit(t) && t.unit != TimeUnit::kSecond) {
+    if (version < kFormatVersionNoAlerts && has_time_unit(t) && t.unit != TimeUnit::kSecond) {
       p.corrupt("column '" + c.name() + "' (" + c.type().to_string() + ") was hashed by format " +
-                std::to_string(version) + ", which cannot merge with format " +
-                std::to_string(kFormatVersion) + "'s hashes of timestamps; profile the data again");
+                std::to_string(version) +
+                ", which cannot merge with the timestamp hashes of format " +
+                std::to_string(kFormatVersionNoAlerts) + " and later; profile the data again");
     }
     out.index_.emplace(c.name(), out.columns_.size());
     out.columns_.push_back(std::move(c));
@@ -451,7 +453,17 @@ void PartialProfile::compact_for_transport() {
   for (auto& c : columns_) c.compact_top_values(max_items);
 }
 
+std::vector<Alert> PartialProfile::alerts() const {
+  std::vector<Alert> out;
+  (void)finalize_json(&out);
+  return out;
+}
+
 std::string PartialProfile::finalize_json() const {
+  return finalize_json(nullptr);
+}
+
+std::string PartialProfile::finalize_json(std::vector<Alert>* alerts_out) const {
   JsonWriter w;
   w.begin_object();
   w.field("row_count", rows_);
@@ -459,8 +471,13 @@ std::string PartialProfile::finalize_json() const {
   uint64_t mem = 0;
   for (const auto& c : columns_) mem += c.memory_bytes();
   w.field("estimated_memory_bytes", mem);
+  // duplicate rows, when this profile's row hashes cover every row over every column
+  std::optional<uint64_t> duplicates;
   if (duplicates_available_ && duplicates_.rows() == rows_) {
-    const uint64_t d = duplicates_.duplicate_rows();
+    duplicates = duplicates_.duplicate_rows();
+  }
+  if (duplicates) {
+    const uint64_t d = *duplicates;
     w.field("duplicate_row_count", d);
     w.field("duplicate_row_ratio",
             rows_ ? static_cast<double>(d) / static_cast<double>(rows_) : 0.0);
@@ -483,10 +500,25 @@ std::string PartialProfile::finalize_json() const {
     w.end_object();
   }
   w.end_array();
-  w.key("columns").begin_array();
-  for (const auto& c : columns_) c.finalize(w, options_);
-  w.end_array();
+  // The columns first: their finalize works out the figures the alerts read. The alerts come
+  // before the columns in the result.
+  JsonWriter columns;
+  std::vector<ColumnAlertFigures> figures(columns_.size());
+  columns.begin_array();
+  for (size_t i = 0; i < columns_.size(); ++i) columns_[i].finalize(columns, options_, &figures[i]);
+  columns.end_array();
+  const AlertThresholds& t = options_.alerts;
+  std::vector<Alert> alerts;
+  table_alerts(rows_, duplicates, !duplicates_.is_exact(), t, alerts);
+  for (const auto& f : figures) column_alerts(f, t, alerts);
+  for (const auto& [k, v] : correlations_) {
+    correlation_alerts(k.first, k.second, v.pearson(), t, alerts);
+  }
+  w.key("alerts");
+  write_alerts(w, alerts);
+  w.key("columns").raw(columns.str());
   w.end_object();
+  if (alerts_out != nullptr) *alerts_out = std::move(alerts);
   return w.take();
 }
 

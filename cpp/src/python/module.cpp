@@ -242,6 +242,19 @@ NB_MODULE(_core, m) {
   m.attr("FORMAT_VERSION") = PartialProfile::kFormatVersion;
   nb::register_exception_translator(truthound::translate);
 
+  m.def(
+      "alert_options",
+      [] {
+        std::vector<std::tuple<std::string, double, double, std::string>> out;
+        const truthound::AlertThresholds defaults;
+        for (const auto& o : truthound::AlertThresholds::options()) {
+          out.emplace_back(std::string("alert_") + o.name, defaults.*o.field, o.max, o.meaning);
+        }
+        return out;
+      },
+      "The alert threshold options: (option name, default, maximum (inf: unbounded), meaning); "
+      "each ranges from 0 to its maximum and fires strictly above.");
+
   m.def("row_hashes", &truthound::row_hashes, "batch"_a, "keys"_a,
         "The engine's 64-bit hash of each row of a record batch over its columns `keys` (the "
         "value hash of distinct counts and duplicate rows), as little-endian uint64 bytes.");

@@ -13,14 +13,6 @@ namespace {
 
 constexpr size_t kInitialSlots = 16;
 
-// Ties between equal counts go by value (`less`, or the bytes), then by hash, so the order is
-// deterministic.
-bool value_before(const FrequentItems::Row& a, const FrequentItems::Row& b,
-                  FrequentItems::ValueLess less) {
-  if (a.value != b.value) return less ? less(a.value, b.value) : a.value < b.value;
-  return a.hash < b.hash;
-}
-
 }  // namespace
 
 // Items a table of `slots` slots holds at most. A low load (1/8) while the table is small, so
@@ -348,36 +340,35 @@ FrequentItems::Row FrequentItems::row_of(const Entry& e) const {
              e.count + offset_};
 }
 
-std::vector<FrequentItems::Row> FrequentItems::top(size_t k, ValueLess less) const {
-  std::vector<Row> rows;
-  rows.reserve(std::min<size_t>(active_, 4 * k + 16));
+std::vector<FrequentItems::Row> FrequentItems::ranked(size_t k, bool most, ValueLess less) const {
+  std::vector<Entry> items = entries();
   // No false positives: an item whose lower bound does not exceed the maximum error might occur
   // no more often than an item the sketch dropped, so it is not reported. (When exact the
   // maximum error is 0 and every item qualifies.)
-  for (const Entry& e : entries()) {
-    if (e.count > offset_) rows.push_back(row_of(e));
-  }
-  k = std::min(k, rows.size());
-  std::partial_sort(rows.begin(), rows.begin() + k, rows.end(), [&](const Row& a, const Row& b) {
-    if (a.lower_bound != b.lower_bound) return a.lower_bound > b.lower_bound;
-    return value_before(a, b, less);
-  });
-  rows.resize(k);
+  if (most) std::erase_if(items, [&](const Entry& e) { return e.count <= offset_; });
+  k = std::min(k, items.size());
+  // By count (the lower bound); ties by value (`less`, or the bytes), then by hash, so the order
+  // is deterministic.
+  std::partial_sort(items.begin(), items.begin() + k, items.end(),
+                    [&](const Entry& a, const Entry& b) {
+                      if (a.count != b.count) return most ? a.count > b.count : a.count < b.count;
+                      const std::string_view va(a.data, a.size), vb(b.data, b.size);
+                      if (va != vb) return less ? less(va, vb) : va < vb;
+                      return a.hash < b.hash;
+                    });
+  std::vector<Row> rows;
+  rows.reserve(k);
+  for (size_t i = 0; i < k; ++i) rows.push_back(row_of(items[i]));
   return rows;
+}
+
+std::vector<FrequentItems::Row> FrequentItems::top(size_t k, ValueLess less) const {
+  return ranked(k, true, less);
 }
 
 std::vector<FrequentItems::Row> FrequentItems::bottom(size_t k, ValueLess less) const {
   if (!is_exact()) return {};
-  std::vector<Row> rows;
-  rows.reserve(active_);
-  for (const Entry& e : entries()) rows.push_back(row_of(e));
-  k = std::min(k, rows.size());
-  std::partial_sort(rows.begin(), rows.begin() + k, rows.end(), [&](const Row& a, const Row& b) {
-    if (a.lower_bound != b.lower_bound) return a.lower_bound < b.lower_bound;
-    return value_before(a, b, less);
-  });
-  rows.resize(k);
-  return rows;
+  return ranked(k, false, less);
 }
 
 void FrequentItems::serialize(ByteWriter& out) const {

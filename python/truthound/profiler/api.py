@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from truthound import _core
 from truthound.errors import ConfigurationError
 from truthound.profiler.model import TableProfile
 from truthound.profiler.progress import ProgressCallback
@@ -13,7 +15,7 @@ from truthound.profiler.progress import ProgressCallback
 if TYPE_CHECKING:
     from truthound.profiler.distributed.observer import RunObserver
 
-__all__ = ["profile", "ENGINE_OPTIONS"]
+__all__ = ["profile", "ALERT_OPTIONS", "ENGINE_OPTIONS"]
 
 # Engine options that profile() accepts as keyword arguments beyond its named ones; the engine
 # checks their ranges and names the option when a value is bad.
@@ -26,6 +28,13 @@ ENGINE_OPTIONS = frozenset(
         "duplicate_exact_limit",
     }
 )
+
+# The alert thresholds (``alert_high_null_ratio``, ``alert_skewness``, ...), each with its default,
+# its maximum and what it bounds, as the engine defines them (README "Alerts"). They only decide
+# what the engine's finalize flags: profiles made with other thresholds still merge.
+ALERT_OPTIONS: dict[str, tuple[float, float, str]] = {
+    name: (default, maximum, meaning) for name, default, maximum, meaning in _core.alert_options()
+}
 
 
 def _check_int(name: str, value: Any, minimum: int) -> int:
@@ -68,16 +77,23 @@ def engine_options(
         )
     options["pattern_threshold"] = float(pattern_threshold)
     for name, value in extra.items():
+        if name in ALERT_OPTIONS:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ConfigurationError(f"option {name!r} must be a number, got {value!r}")
+            options[name] = float(value)  # the engine checks the range and names the option
+            continue
         if name not in ENGINE_OPTIONS:
             known = sorted(
                 {"columns", "top_n", "histogram_bins", "patterns", "pattern_threshold",
                  "correlations", "batch_size", "progress", "format", "encoding", "num_workers",
-                 "monitor", "storage_options"} | ENGINE_OPTIONS
+                 "monitor", "storage_options"} | ENGINE_OPTIONS | set(ALERT_OPTIONS)
             )
             raise ConfigurationError(
                 f"unknown option {name!r}; known options: {', '.join(known)}"
             )
         options[name] = _check_int(name, value, 0)
+    # The engine's own checks (ranges, combinations) before any work starts.
+    _core.PartialProfile(json.dumps(options))
     return options
 
 
@@ -118,7 +134,11 @@ def profile(
     mark, reported in ``source``; a file that is not UTF-8 otherwise raises SourceReadError
     saying to pass it), and the engine's own options
     ``pattern_samples``, ``hll_precision``, ``kll_k``, ``frequent_items_capacity``,
-    ``duplicate_exact_limit``. A bad option raises ConfigurationError naming it.
+    ``duplicate_exact_limit``, and the alert thresholds ``alert_high_null_ratio``,
+    ``alert_high_cardinality``, ``alert_imbalance``, ``alert_skewness``, ``alert_zeros``,
+    ``alert_mixed_types``, ``alert_duplicate_rows``, ``alert_correlation`` (``ALERT_OPTIONS``
+    lists their defaults; the result's ``alerts`` are what fired). A bad option raises
+    ConfigurationError naming it.
 
     A URI (``s3://bucket/prefix/*.parquet``, ``gs://``, ``abfs://``, ``https://``, any scheme
     pyarrow or an installed fsspec implementation reads) is profiled where it lies;

@@ -24,6 +24,7 @@ from typing import Any
 
 from truthound import _core
 from truthound.errors import ConfigurationError, CorruptProfileError
+from truthound.profiler.api import ALERT_OPTIONS
 from truthound.profiler.model import TableProfile
 
 __all__ = ["CacheStats", "profile_cached"]
@@ -31,7 +32,9 @@ __all__ = ["CacheStats", "profile_cached"]
 # Options that change what a file's profile holds; progress, workers and monitors do not.
 _KEY_OPTIONS = ("columns", "top_n", "histogram_bins", "patterns", "pattern_threshold",
                 "correlations", "format", "encoding", "pattern_samples", "hll_precision", "kll_k",
-                "frequent_items_capacity", "duplicate_exact_limit", "batch_size")
+                "frequent_items_capacity", "duplicate_exact_limit", "batch_size",
+                # a reused file's saved profile reports with the thresholds it was made with
+                *sorted(ALERT_OPTIONS))
 
 
 @dataclass(frozen=True)

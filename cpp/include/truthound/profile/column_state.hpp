@@ -14,6 +14,7 @@
 #include "truthound/arrow/c_abi.hpp"
 #include "truthound/arrow/data_type.hpp"
 #include "truthound/patterns/patterns.hpp"
+#include "truthound/profile/alerts.hpp"
 #include "truthound/profile/options.hpp"
 #include "truthound/sketch/frequent_items.hpp"
 #include "truthound/sketch/hll.hpp"
@@ -126,7 +127,10 @@ class ColumnState {
   void serialize(ByteWriter& out) const;
   static ColumnState deserialize(ByteReader& in, const ProfileOptions& options);
 
-  void finalize(JsonWriter& out, const ProfileOptions& options) const;
+  // With `figures`, also what the alert rules read (profile/alerts.hpp): the figures the result
+  // reports, worked out once for both.
+  void finalize(JsonWriter& out, const ProfileOptions& options,
+                ColumnAlertFigures* figures = nullptr) const;
 
   // What changed from this state (the base) to `current`, a state of the same column over other
   // data, as one JSON object (column_diff.cpp; the fields are listed in profile/diff.hpp).
@@ -140,6 +144,10 @@ class ColumnState {
     double value = 0, lower = 0, upper = 0;
   };
   DistinctEstimate distinct_estimate() const;
+  // Every non-null value distinct, as far as the estimate tells (the result's is_unique).
+  bool is_unique(const DistinctEstimate& e) const;
+  ColumnAlertFigures alert_figures(const DistinctEstimate& est, const std::string& inferred) const;
+  void note_top_value(ColumnAlertFigures& f, const FrequentItems::Row& top) const;
   // The mean of a numeric column (the exact integer sum over the count for integers).
   double mean_value() const;
   template <typename V, typename Acc>

@@ -34,11 +34,13 @@ enum class MergeMode : uint8_t {
 class PartialProfile {
  public:
   // 2: exact integer sums; 3: row hashes combined by multiplication (duplicates); 4: timestamps
-  // and durations hash by instant, whatever their unit (canonical_time). Version 2 bytes still
-  // load, with duplicate rows unavailable (null), since their row hashes differ. Versions 2 and 3
-  // load unless they hold a timestamp or duration column finer than seconds, whose hashes differ
-  // (CorruptProfileError saying to profile again).
-  static constexpr uint8_t kFormatVersion = 4;
+  // and durations hash by instant, whatever their unit (canonical_time); 5: the options carry
+  // the alert thresholds. Version 2 bytes still load, with duplicate rows unavailable (null),
+  // since their row hashes differ. Versions 2 and 3 load unless they hold a timestamp or
+  // duration column finer than seconds, whose hashes differ (CorruptProfileError saying to
+  // profile again). Versions 2 to 4 load with the default alert thresholds.
+  static constexpr uint8_t kFormatVersion = 5;
+  static constexpr uint8_t kFormatVersionNoAlerts = 4;
   static constexpr uint8_t kFormatVersionRawTimeHashes = 3;
   static constexpr uint8_t kFormatVersionOldRowHashes = 2;
 
@@ -74,6 +76,9 @@ class PartialProfile {
   static PartialProfile deserialize(const void* data, size_t size);
 
   std::string finalize_json() const;
+  // What the result's "alerts" lists: table level, then each column in order, then column pairs
+  // (profile/alerts.hpp), under options().alerts. (It finalizes to find them.)
+  std::vector<Alert> alerts() const;
 
   // The 64-bit hash of each row of a record batch over the leaf columns `keys`, in that order:
   // the engine's value hash (the one distinct counts, top values and duplicate rows use, so
@@ -95,6 +100,7 @@ class PartialProfile {
   void flatten(const Field& field, const ArrowArray& array, const std::string& prefix,
                int64_t offset, int64_t length, const uint8_t* parent_valid, std::vector<Leaf>& out,
                int depth);
+  std::string finalize_json(std::vector<Alert>* alerts) const;
   ColumnState& column_for(const std::string& name, const DataType& type);
   // Sets the columns' frequent-items tables to fit kTopValueTableBudget together (called when
   // the number of columns changes).

@@ -277,6 +277,9 @@ class FrequentItems {
   void clear_slots();
   std::vector<Entry> entries() const;
   Row row_of(const Entry& e) const;
+  // top() (`most`: heavy hitters, counts descending) and bottom() (counts ascending): the k
+  // entries are chosen among the cheap Entry views, and only they are copied into Rows.
+  std::vector<Row> ranked(size_t k, bool most, ValueLess less) const;
 
   size_t load_limit(size_t slots) const;
   size_t slots_for(size_t items) const;
