@@ -5,6 +5,7 @@ The real-browser test is tests/test_report_browser.py."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -294,8 +295,24 @@ def test_alerts_are_listed_and_shown_in_their_columns() -> None:
     assert nav.count('class="dot"') == 2
 
 
-def test_no_alerts_says_so(customers_page: str) -> None:
-    assert "No alerts." in customers_page
+def test_no_alerts_says_so() -> None:
+    quiet = profile(pa.table({"x": [1.5, 2.5, 1.5, 3.5], "y": ["a", "b", "c", "a"]}))
+    assert quiet.alerts == []
+    assert "No alerts." in render_html(quiet)
+
+
+def test_the_examples_alerts_are_listed(customers: TableProfile, customers_page: str) -> None:
+    kinds = [a.kind for a in customers.alerts]
+    # profiled with correlations: the strongly correlated pairs come last
+    assert kinds[:4] == ["unique", "zeros", "zeros", "high_null_ratio"]
+    pairs = {(r.column_a, r.column_b) for r in customers.correlations
+             if r.pearson is not None and abs(r.pearson) > 0.9}
+    assert {(a.column, a.other_column) for a in customers.alerts[4:]} == pairs
+    assert kinds[4:] == ["high_correlation"] * len(pairs)
+    assert "No alerts." not in customers_page
+    assert f"Alerts ({len(kinds)})" in customers_page
+    for alert in customers.alerts:
+        assert html.escape(alert.message or "") in customers_page
 
 
 def test_to_html_returns_and_writes_the_page(customers: TableProfile, tmp_path: Path) -> None:
