@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "arrow_builders.hpp"
+#include "old_formats.hpp"
 #include "truthound/util/error.hpp"
 #include "truthound/util/hash.hpp"
 
@@ -999,10 +1000,16 @@ TEST(PartialProfile, WrongMagicOrVersionIsRejectedSayingSo) {
   EXPECT_THROW(PartialProfile::deserialize(nullptr, 0), CorruptProfileError);
 }
 
+TEST(PartialProfile, VersionFourLoadsIntoTheSameState) {
+  const PartialProfile p = multi_column_profile(3000, 49);
+  const auto b = relabelled(p.serialize(), PartialProfile::kFormatVersionUnpacked);
+  const PartialProfile old = PartialProfile::deserialize(b.data(), b.size());
+  EXPECT_EQ(old.serialize(), p.serialize());
+}
+
 TEST(PartialProfile, VersionTwoLoadsWithDuplicatesUnavailable) {
   const PartialProfile p = multi_column_profile(250, 48);
-  auto b = p.serialize();
-  b[4] = PartialProfile::kFormatVersionOldRowHashes;  // the version byte is outside the checksum
+  auto b = relabelled(p.serialize(), PartialProfile::kFormatVersionOldRowHashes);
   const PartialProfile old = PartialProfile::deserialize(b.data(), b.size());
   const auto now = fin(p), then = fin(old);
   EXPECT_FALSE(now["duplicate_row_count"].is_null());

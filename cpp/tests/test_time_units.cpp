@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "arrow_builders.hpp"
+#include "old_formats.hpp"
 #include "truthound/profile/partial.hpp"
 #include "truthound/sketch/kll.hpp"
 #include "truthound/util/error.hpp"
@@ -174,15 +175,13 @@ TEST(TimeUnits, ManyValuesMergeLikeTheWholeColumn) {
 
 TEST(TimeUnits, OlderFormatsWithFineTimestampsAreRefused) {
   PartialProfile ms = part("tsm:", {1, 2}, "a");
-  auto bytes = ms.serialize();
-  bytes[4] = PartialProfile::kFormatVersionRawTimeHashes;  // outside the checksum
+  auto bytes = relabelled(ms.serialize(), PartialProfile::kFormatVersionRawTimeHashes);
   expect_throws<CorruptProfileError>(
       [&] { PartialProfile::deserialize(bytes.data(), bytes.size()); },
       {"'t'", "timestamp[ms]", "format 3", "profile the data again"});
   // seconds hash as before: those bytes still load
   PartialProfile s = part("tss:", {1, 2}, "a");
-  bytes = s.serialize();
-  bytes[4] = PartialProfile::kFormatVersionRawTimeHashes;
+  bytes = relabelled(s.serialize(), PartialProfile::kFormatVersionRawTimeHashes);
   EXPECT_EQ(json::column(fin(PartialProfile::deserialize(bytes.data(), bytes.size())), "t").dump(),
             json::column(fin(s), "t").dump());
 }
