@@ -4,7 +4,7 @@
 // bits instead of 64; doubles that are integers (ids, dates, timestamps) share trailing zero bits
 // in their gaps, which are shifted out first.
 //
-// Layout (little-endian; the caller knows the count c, written before or read as varint here):
+// Layout (little-endian):
 //
 //   size      field
 //   --------  -----------------------------------------------------------------------------
@@ -13,7 +13,8 @@
 //   when c >= 2:
 //   1         t: the gaps' common trailing zero bits (the smallest over non-zero gaps; 0 when
 //             every gap is 0)
-//   1         r: the Rice parameter, chosen from the gaps (see choose_rice_parameter)
+//   1         r: the Rice parameter near log2 of the mean q that codes the gaps in the fewest
+//             bits (the lowest on ties)
 //   1..10     varint B, bytes of the bit stream
 //   B         c - 1 codes of q = gap >> t, bits least significant first:
 //               q >> r < 16: (q >> r) one bits, a zero bit, the r low bits of q
