@@ -1,9 +1,11 @@
 """Serialized partial sizes and the cost of merging many partials (issue 12).
 
-    python bench/partial_sizes.py FILE [--partials 200] [--workers 2]
+    python bench/partial_sizes.py FILE [--partials 200] [--workers 2] [--no-merge]
 
 Profiles FILE once (its partial is in the sketch regime when a column has more than 16,384
-distinct values), reports the engine partial as a worker ships it (compacted, serialized) per column (median, max and by type), then merges
+distinct values), reports the engine partial as a worker ships it (compacted, serialized) per
+column (each column's bytes and those of its distinct, quantile and top-value sketches, the
+largest, the table-wide duplicate-row counter apart, and by type), then merges
 ``--partials`` partials the way the driver does: one running merge and one incoming partial
 deserialized at a time. Two cases: FILE cut into ``--partials`` row slices (small partials, each
 column exact), and ``--partials`` copies of the whole file's partial (the worst case: every
@@ -52,6 +54,16 @@ def _bytes_per_column_by_type(table: pa.Table, workers: int) -> dict[str, dict[s
     return out
 
 
+def _column_sizes(p: TableProfile) -> dict[str, dict[str, int]]:
+    """Each column's bytes in the shipped partial (compacted): in all, in each sketch, and the
+    rest (counters, min/max, moments, pattern samples)."""
+    p._state.compact()
+    sizes = p._state.serialized_sizes()
+    for s in sizes.values():
+        s["other"] = s["total"] - s["distinct"] - s["quantiles"] - s["top_values"]
+    return sizes
+
+
 def _shipped(p: TableProfile) -> bytes:
     """The partial as a worker ships it (compacted, then serialized)."""
     return shipped_bytes(p._state)
@@ -75,6 +87,7 @@ def main() -> None:
     ap.add_argument("file")
     ap.add_argument("--partials", type=int, default=200)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--no-merge", action="store_true", help="sizes only: skip the merge cases")
     args = ap.parse_args()
     table = pq.read_table(args.file)
     out: dict[str, object] = {"file": args.file, "rows": table.num_rows, "columns": table.num_columns}
@@ -84,6 +97,12 @@ def main() -> None:
     out["whole_partial_bytes"] = len(blob)
     out["whole_partial_bytes_per_column"] = round(len(blob) / table.num_columns)
     out["by_type"] = _bytes_per_column_by_type(table, args.workers)
+    out["columns"] = _column_sizes(whole)
+    out["largest_column_bytes"] = max(c["total"] for c in out["columns"].values())
+    out["duplicate_counter_bytes"] = whole._state.duplicate_counter_bytes
+    if args.no_merge:
+        print(json.dumps(out, indent=2))
+        return
 
     step = -(-table.num_rows // args.partials)
     slices = [_shipped(profile(table.slice(i, step), num_workers=1))

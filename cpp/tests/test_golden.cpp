@@ -73,20 +73,29 @@ TEST(GoldenHyperLogLog, ExactAndDense) {
     EXPECT_EQ(back.precision(), 12);
     EXPECT_NEAR(back.estimate(), 100000.0, 100000.0 * 3 * back.relative_standard_error());
     EXPECT_EQ(back.estimate(), dense.estimate());
-    // Format version 1 (one byte per register) still loads, into the same registers.
+    // Format versions 1 (one byte per register) and 2 (4-bit registers with exceptions) still
+    // load, into the same registers.
     const auto v1 = read_golden("hll_dense_p12_100000_v1");
     ASSERT_EQ(v1.size(), 8u + 4096);
     ASSERT_EQ(v1[1], 1);
-    const HyperLogLog old = HyperLogLog::deserialize(v1.data(), v1.size());
-    EXPECT_EQ(old.serialize(), dense.serialize());
-    EXPECT_EQ(old.estimate(), dense.estimate());
+    const auto v2 = read_golden("hll_dense_p12_100000_v2");
+    ASSERT_EQ(v2[1], 2);
+    EXPECT_LT(g.size(), v2.size());
+    for (const auto& old_bytes : {v1, v2}) {
+      const HyperLogLog old = HyperLogLog::deserialize(old_bytes.data(), old_bytes.size());
+      EXPECT_EQ(old.serialize(), dense.serialize());
+      EXPECT_EQ(old.estimate(), dense.estimate());
+    }
   }
   {
     HyperLogLog exact;
     exact.update(hashes(0, 1000));
-    const auto v1 = read_golden("hll_exact_1000_v1");
-    ASSERT_EQ(v1[1], 1);
-    EXPECT_EQ(HyperLogLog::deserialize(v1.data(), v1.size()).serialize(), exact.serialize());
+    for (const char* name : {"hll_exact_1000_v1", "hll_exact_1000_v2"}) {
+      const auto old = read_golden(name);
+      ASSERT_LE(old[1], 2) << name;
+      EXPECT_EQ(HyperLogLog::deserialize(old.data(), old.size()).serialize(), exact.serialize())
+          << name;
+    }
   }
 }
 
@@ -100,7 +109,10 @@ TEST(GoldenKllSketch, ExactAndCompacted) {
     EXPECT_EQ(back.n(), 100u);
     EXPECT_EQ(back.min(), -20.5);
     EXPECT_EQ(back.max(), 78.5);
-    EXPECT_EQ(back.quantile(0.5), 29.0);  // numpy.quantile(np.arange(100) - 20.5, 0.5)
+    EXPECT_EQ(back.quantile(0.5), 29.0);              // numpy.quantile(np.arange(100) - 20.5, 0.5)
+    const auto v1 = read_golden("kll_exact_100_v1");  // format version 1 still loads
+    ASSERT_EQ(v1[1], 1);
+    EXPECT_EQ(KllSketch::deserialize(v1.data(), v1.size()).serialize(), exact.serialize());
   }
   {
     KllSketch compacted(64);
@@ -113,6 +125,10 @@ TEST(GoldenKllSketch, ExactAndCompacted) {
     EXPECT_EQ(back.n(), 100000u);
     EXPECT_EQ(back.quantile(0.5), compacted.quantile(0.5));
     EXPECT_NEAR(back.quantile(0.5), 500000.0, 1000000.0 * 3 * back.normalized_rank_error());
+    const auto v1 = read_golden("kll_k64_100000_v1");  // format version 1 still loads
+    ASSERT_EQ(v1[1], 1);
+    EXPECT_LT(g.size(), v1.size());
+    EXPECT_EQ(KllSketch::deserialize(v1.data(), v1.size()).serialize(), compacted.serialize());
   }
 }
 
@@ -156,6 +172,12 @@ TEST(GoldenDuplicateCounter, ExactAndSampled) {
     EXPECT_TRUE(back.is_exact());
     EXPECT_EQ(back.rows(), 550u);
     EXPECT_EQ(back.duplicate_rows(), 50u);
+    // The layout of partial profile format 4 (u64 hash and count a row) still loads.
+    const auto v4 = read_golden("duplicates_exact_v4");
+    ByteReader r4(v4.data(), v4.size(), "duplicates");
+    const DuplicateCounter old = DuplicateCounter::deserialize(r4, 1000, false);
+    r4.expect_end();
+    EXPECT_EQ(bytes_of(old), g);
   }
   {
     DuplicateCounter sampled(256);  // past the limit: a sample of the hashes
@@ -171,6 +193,12 @@ TEST(GoldenDuplicateCounter, ExactAndSampled) {
     EXPECT_EQ(back.rows(), 6000u);
     EXPECT_EQ(back.duplicate_rows(), sampled.duplicate_rows());
     EXPECT_NEAR(static_cast<double>(back.duplicate_rows()), 1000.0, 500.0);
+    const auto v4 = read_golden("duplicates_sampled_v4");
+    ByteReader r4(v4.data(), v4.size(), "duplicates");
+    const DuplicateCounter old = DuplicateCounter::deserialize(r4, 256, false);
+    r4.expect_end();
+    EXPECT_EQ(bytes_of(old), g);
+    EXPECT_LT(g.size(), v4.size());
   }
 }
 
@@ -320,7 +348,7 @@ TEST(GoldenPartialProfile, EveryColumnKind) {
 TEST(GoldenPartialProfile, Version4LoadsWithDefaultAlertThresholds) {
   const auto v4 = read_golden("partial_profile_v4");
   ASSERT_GT(v4.size(), 8u);
-  ASSERT_EQ(v4[4], PartialProfile::kFormatVersionNoAlerts);
+  ASSERT_EQ(v4[4], PartialProfile::kFormatVersionUnpacked);
   const PartialProfile back = PartialProfile::deserialize(v4.data(), v4.size());
   EXPECT_EQ(back.options().alerts.correlation, AlertThresholds{}.correlation);
   const PartialProfile p = golden_partial();
@@ -328,6 +356,23 @@ TEST(GoldenPartialProfile, Version4LoadsWithDefaultAlertThresholds) {
   const json::Value v = json::parse(back.finalize_json());
   ASSERT_GT(v["alerts"].size(), 0u);
   EXPECT_EQ(v["alerts"][0]["kind"].str(), "duplicate_rows");
+}
+
+// Format version 4 (sketches unpacked: one u64 a hash, 4-bit HyperLogLog registers, f64
+// quantile items) of the same input loads into the same state, so it re-serializes as today's.
+TEST(GoldenPartialProfile, Version4LoadsIntoTheSameState) {
+  const PartialProfile p = golden_partial();
+  const auto v4 = read_golden("partial_profile_v4");
+  ASSERT_GT(v4.size(), 8u);
+  ASSERT_EQ(v4[4], PartialProfile::kFormatVersionUnpacked);
+  const PartialProfile back = PartialProfile::deserialize(v4.data(), v4.size());
+  EXPECT_EQ(back.serialize(), p.serialize());
+  EXPECT_EQ(back.finalize_json(), p.finalize_json());
+  PartialProfile merged = PartialProfile::deserialize(v4.data(), v4.size());
+  merged.merge(p);
+  PartialProfile twice = golden_partial();
+  twice.merge(p);
+  EXPECT_EQ(merged.serialize(), twice.serialize());
 }
 
 // The same input serialized by format version 3 (before timestamps hashed in canonical units):

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "truthound/util/error.hpp"
+#include "truthound/util/sorted_codec.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define TRUTHOUND_KLL_SANITIZED 1
@@ -358,6 +359,35 @@ TEST(KllSketch, MergeOfRandomPartitionsStaysWithinBound) {
   EXPECT_LE(t.max_error, 2 * KllSketch::normalized_rank_error_for(400));
 }
 
+// Partials as they ship (flushed, serialized, deserialized), 200 of them merged as the driver
+// merges them: the bound holds as for sketches merged in memory.
+TEST(KllSketch, TwoHundredShippedPartsMergeWithinBound) {
+  const size_t parts = 200, rows = kSanitized ? 1000 : 5000;
+  ErrorTally shipped_tally, plain_tally;
+  for (uint64_t seed = 1; seed <= (kSanitized ? 1u : 4u); ++seed) {
+    const auto x = make_data(seed % 2 ? Shape::kNormal : Shape::kUniform, parts * rows, seed);
+    std::vector<double> sorted = x;
+    std::sort(sorted.begin(), sorted.end());
+    KllSketch shipped, plain;
+    for (size_t p = 0; p < parts; ++p) {
+      KllSketch part;
+      part.update(std::span<const double>(x.data() + p * rows, rows));
+      plain.merge(part);
+      part.flush();
+      const auto bytes = part.serialize();
+      shipped.merge(KllSketch::deserialize(bytes.data(), bytes.size()));
+    }
+    ASSERT_EQ(shipped.n(), x.size());
+    check_accuracy(shipped, sorted, shipped_tally);
+    check_accuracy(plain, sorted, plain_tally);
+  }
+  for (const ErrorTally* t : {&shipped_tally, &plain_tally}) {
+    EXPECT_LE(static_cast<double>(t->failures), 0.02 * static_cast<double>(t->checks))
+        << t->failures << " of " << t->checks << ", max error " << t->max_error;
+    EXPECT_LE(t->max_error, 2 * KllSketch::normalized_rank_error_for(400));
+  }
+}
+
 // The profile's partials all use the default seed: sketches of two halves of a column must still
 // draw independent coins (their generator starts from the data too), or their compaction errors
 // add up when merged (before: mean max error 1.7x a single sketch's on 1M normal values).
@@ -521,8 +551,103 @@ TEST(KllSketch, RejectsUnknownFamilyAndVersion) {
   bytes[0] ^= 1;
   EXPECT_THROW(KllSketch::deserialize(bytes.data(), bytes.size()), CorruptProfileError);
   bytes[0] ^= 1;
-  bytes[1] = 2;
-  EXPECT_THROW(KllSketch::deserialize(bytes.data(), bytes.size()), CorruptProfileError);
+  for (uint8_t version : {0, 3, 255}) {
+    bytes[1] = version;
+    EXPECT_THROW(KllSketch::deserialize(bytes.data(), bytes.size()), CorruptProfileError);
+  }
+}
+
+// Version 1 (every item as f64 after u32 level offsets) of the same sketch loads to it.
+std::vector<uint8_t> version1_bytes(const KllSketch& s) {
+  const auto now = s.serialize();
+  ByteReader r(now.data(), now.size(), "test");
+  std::vector<uint8_t> out(now.begin(), now.begin() + 88);
+  out[1] = KllSketch::kFormatVersionRaw;
+  r.raw(88);
+  std::vector<std::vector<double>> levels;
+  for (size_t h = 0; h < now[4]; ++h) {
+    levels.emplace_back();
+    for (uint64_t key : read_sorted_u64(r, UINT64_MAX, false))
+      levels.back().push_back(key_double(key));
+  }
+  const uint64_t buffered = r.varint();
+  ByteWriter tail;
+  uint32_t offset = 0;
+  tail.u32(0);
+  for (const auto& l : levels) tail.u32(offset += static_cast<uint32_t>(l.size()));
+  tail.u32(static_cast<uint32_t>(buffered));
+  for (const auto& l : levels) {
+    for (double x : l) tail.f64(x);
+  }
+  for (uint64_t i = 0; i < buffered; ++i) tail.f64(r.f64());
+  r.expect_end();
+  out.insert(out.end(), tail.buffer().begin(), tail.buffer().end());
+  return out;
+}
+
+TEST(KllSketch, ReadsFormatVersion1IntoTheSameSketch) {
+  for (const auto& s : sample_sketches()) {
+    const auto v1 = version1_bytes(s);
+    const KllSketch back = KllSketch::deserialize(v1.data(), v1.size());
+    EXPECT_EQ(back.serialize(), s.serialize()) << s.to_string();
+    for (size_t len = 0; len < v1.size(); len += 1 + len / 8) {
+      EXPECT_THROW(KllSketch::deserialize(v1.data(), len), CorruptProfileError) << len;
+    }
+  }
+}
+
+TEST(KllSketch, FlushEmptiesTheBufferWithinTheBoundAndLeavesExactSketchesAlone) {
+  KllSketch exact;
+  feed(exact, make_data(Shape::kNormal, 3000, 4));
+  const auto before = exact.serialize();
+  exact.flush();
+  EXPECT_EQ(exact.serialize(), before);
+  EXPECT_TRUE(exact.is_exact());
+
+  for (size_t n : {50000u, 1000000u}) {
+    const auto x = make_data(Shape::kNormal, n, 5);
+    KllSketch s(400, 7);
+    feed(s, x, 4999);  // blocks that leave items in the buffer
+    const size_t retained = s.num_retained();
+    s.flush();
+    EXPECT_EQ(s.n(), n);
+    EXPECT_LE(s.num_retained(), retained);
+    // What ships: the levels, at most about 3k items, tightly coded (under 8 bytes an item).
+    const auto bytes = s.serialize();
+    EXPECT_LT(bytes.size(), 3 * 400 * 8) << n;
+    std::vector<double> sorted = x;
+    std::sort(sorted.begin(), sorted.end());
+    ErrorTally tally;
+    check_accuracy(s, sorted, tally);
+    EXPECT_EQ(tally.failures, 0u) << n << ": max rank error " << tally.max_error;
+    // Flushing again changes nothing; the round trip keeps every answer.
+    s.flush();
+    EXPECT_EQ(s.serialize(), bytes);
+    const KllSketch back = KllSketch::deserialize(bytes.data(), bytes.size());
+    EXPECT_EQ(back.quantile(0.5), s.quantile(0.5));
+    EXPECT_EQ(back.serialize(), bytes);
+  }
+}
+
+TEST(KllSketch, IntegerItemsPackToAFewBytesEach) {
+  KllSketch ids(400, 1);
+  std::vector<double> x(1000000);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<double>(i + 1);
+  feed(ids, x);
+  ids.flush();
+  EXPECT_LT(ids.serialize().size(), 88 + ids.num_retained() * 3) << ids.to_string();
+}
+
+TEST(KllSketch, NegativeAndPositiveZeroRoundTrip) {
+  KllSketch s(8, 1);  // small k: levels compact, mixing -0.0 and 0.0 in sorted levels
+  std::mt19937_64 g(4);
+  for (int i = 0; i < 20000; ++i) s.update((g() % 3 == 0) ? -0.0 : (g() % 2 ? 0.0 : 1.0));
+  s.flush();
+  const auto bytes = s.serialize();
+  const KllSketch back = KllSketch::deserialize(bytes.data(), bytes.size());
+  EXPECT_EQ(back.serialize(), bytes);
+  EXPECT_EQ(back.quantile(0.3), s.quantile(0.3));
+  EXPECT_EQ(back.rank(0.0), s.rank(0.0));
 }
 
 TEST(KllSketch, RandomCorruptionsThrowOrYieldValidSketch) {
@@ -541,6 +666,7 @@ TEST(KllSketch, RandomCorruptionsThrowOrYieldValidSketch) {
     try {
       KllSketch r = KllSketch::deserialize(bytes.data(), bytes.size());
       ++accepted;
+      EXPECT_EQ(r.serialize(), bytes);  // canonical: what loads re-serializes to its bytes
       // A sketch that was accepted is fully usable.
       EXPECT_EQ(total(r.histogram(0, 1, 4)), r.n());
       if (!r.is_empty()) {

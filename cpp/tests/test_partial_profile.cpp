@@ -1005,10 +1005,17 @@ TEST(PartialProfile, VersionFourLoadsWithDefaultAlertThresholds) {
   o.alerts.zeros = 0.75;
   PartialProfile p(o);
   p.merge(multi_column_profile(250, 48));
-  const auto b = as_old_format(p.serialize(), PartialProfile::kFormatVersionNoAlerts);
+  const auto b = as_old_format(p.serialize(), PartialProfile::kFormatVersionUnpacked);
   const PartialProfile old = PartialProfile::deserialize(b.data(), b.size());
   EXPECT_EQ(old.options().alerts.zeros, AlertThresholds{}.zeros);
   EXPECT_EQ(fin(old)["columns"].dump(), fin(p)["columns"].dump());
+}
+
+TEST(PartialProfile, VersionFourLoadsIntoTheSameState) {
+  const PartialProfile p = multi_column_profile(3000, 49);
+  const auto b = as_old_format(p.serialize(), PartialProfile::kFormatVersionUnpacked);
+  const PartialProfile old = PartialProfile::deserialize(b.data(), b.size());
+  EXPECT_EQ(old.serialize(), p.serialize());
 }
 
 TEST(PartialProfile, VersionTwoLoadsWithDuplicatesUnavailable) {

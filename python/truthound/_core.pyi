@@ -29,7 +29,14 @@ class PartialProfile:
         """Merge ``other`` in place: other rows (default) or, with ``columns=True``, other
         columns; SchemaError on a type conflict."""
     def compact(self) -> None:
-        """Before the partial ships: fewer top-value counters where the error bound allows."""
+        """Before the partial ships: fewer top-value counters where the error bound allows,
+        and no buffered quantile items (every bound still holds)."""
+    def serialized_sizes(self) -> dict[str, dict[str, int]]:
+        """Bytes ``to_bytes()`` spends on each column: ``{name: {"total", "distinct",
+        "quantiles", "top_values"}}`` (its whole state and its three sketches)."""
+    @property
+    def duplicate_counter_bytes(self) -> int:
+        """Bytes ``to_bytes()`` spends on the table-wide duplicate-row counter."""
     def to_bytes(self) -> bytes:
         """The state as versioned, checksummed bytes."""
     @staticmethod

@@ -342,6 +342,15 @@ void ColumnState::serialize(ByteWriter& out) const {
   }
 }
 
+ColumnState::SerializedSizes ColumnState::serialized_sizes() const {
+  auto bytes = [](const auto& part) {
+    ByteWriter w;
+    part.serialize(w);
+    return w.size();
+  };
+  return {bytes(*this), bytes(hll_), bytes(kll_), bytes(freq_)};
+}
+
 ColumnState ColumnState::deserialize(ByteReader& in, const ProfileOptions& options) {
   std::string name(in.str());
   DataType type = DataType::deserialize(in);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "truthound/util/sorted_codec.hpp"
+
 namespace truthound {
 
 namespace {
@@ -104,25 +106,28 @@ void DuplicateCounter::serialize(ByteWriter& out) const {
   std::sort(entries.begin(), entries.end());
   out.u8(static_cast<uint8_t>(level_));
   out.u64(rows_);
-  out.u64(entries.size());
-  for (const auto& [h, c] : entries) {
-    out.u64(h);
-    out.u64(c);
-  }
+  std::vector<uint64_t> hashes(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) hashes[i] = entries[i].first;
+  write_sorted_u64(out, hashes);
+  for (const auto& e : entries) out.varint(e.second);
 }
 
-DuplicateCounter DuplicateCounter::deserialize(ByteReader& in, uint64_t exact_limit) {
+DuplicateCounter DuplicateCounter::deserialize(ByteReader& in, uint64_t exact_limit, bool coded) {
   DuplicateCounter d(exact_limit);
   const uint8_t level = in.u8();
   if (level > 63) in.corrupt("duplicate counter: level " + std::to_string(level) + " out of range");
   d.level_ = level;
   d.rows_ = in.u64();
-  const size_t n = in.count(16);
+  std::vector<uint64_t> hashes;
+  if (coded) hashes = read_sorted_u64(in, d.limit_, true);
+  // Each entry takes at least 16 bytes uncoded, or a byte for its count coded.
+  const size_t n = coded ? hashes.size() : in.count(16);
   if (n > d.limit_) in.corrupt("duplicate counter: more hashes than its limit");
+  if (coded && n > in.remaining()) in.corrupt("duplicate counter: truncated counts");
   uint64_t previous = 0, total = 0;
   for (size_t i = 0; i < n; ++i) {
-    const uint64_t h = in.u64();
-    const uint64_t c = in.u64();
+    const uint64_t h = coded ? hashes[i] : in.u64();
+    const uint64_t c = coded ? in.varint() : in.u64();
     if (i > 0 && h <= previous) in.corrupt("duplicate counter: hashes not ascending");
     if (c == 0 || c > d.rows_ - total) in.corrupt("duplicate counter: counts exceed the rows");
     if (!d.qualifies(h)) in.corrupt("duplicate counter: a hash does not belong to its level");

@@ -383,6 +383,12 @@ std::vector<uint8_t> PartialProfile::serialize() const {
   return out.take();
 }
 
+size_t PartialProfile::duplicate_counter_bytes() const {
+  ByteWriter w;
+  duplicates_.serialize(w);
+  return w.size();
+}
+
 PartialProfile PartialProfile::deserialize(const void* data, size_t size) {
   ByteReader in(data, size, "partial profile");
   auto magic = in.raw(4);
@@ -391,7 +397,7 @@ PartialProfile PartialProfile::deserialize(const void* data, size_t size) {
     in.corrupt("not a truthound partial profile (bad magic bytes)");
   }
   const uint8_t version = in.u8();
-  if (version != kFormatVersion && version != kFormatVersionNoAlerts &&
+  if (version != kFormatVersion && version != kFormatVersionUnpacked &&
       version != kFormatVersionRawTimeHashes && version != kFormatVersionOldRowHashes) {
     in.corrupt("format version " + std::to_string(version) + " is not supported (expected " +
                std::to_string(kFormatVersion) + ")");
@@ -413,7 +419,8 @@ PartialProfile PartialProfile::deserialize(const void* data, size_t size) {
   PartialProfile out(ProfileOptions::deserialize(p, version >= kFormatVersion));
   out.rows_ = p.u64();
   out.duplicates_available_ = p.u8() != 0;
-  out.duplicates_ = DuplicateCounter::deserialize(p, out.options_.duplicate_exact_limit);
+  out.duplicates_ = DuplicateCounter::deserialize(p, out.options_.duplicate_exact_limit,
+                                                  version == kFormatVersion);
   // Version 2 hashed rows another way: its duplicate counter cannot merge with ours.
   if (version == kFormatVersionOldRowHashes) out.duplicates_available_ = false;
   const size_t n_sources = p.count(8);
@@ -429,11 +436,11 @@ PartialProfile PartialProfile::deserialize(const void* data, size_t size) {
     const DataType& t = c.type().id == TypeId::kDictionary && !c.type().children.empty()
                             ? c.type().children[0].type
                             : c.type();
-    if (version < kFormatVersionNoAlerts && has_time_unit(t) && t.unit != TimeUnit::kSecond) {
+    if (version < kFormatVersionUnpacked && has_time_unit(t) && t.unit != TimeUnit::kSecond) {
       p.corrupt("column '" + c.name() + "' (" + c.type().to_string() + ") was hashed by format " +
                 std::to_string(version) +
                 ", which cannot merge with the timestamp hashes of format " +
-                std::to_string(kFormatVersionNoAlerts) + " and later; profile the data again");
+                std::to_string(kFormatVersionUnpacked) + " and later; profile the data again");
     }
     out.index_.emplace(c.name(), out.columns_.size());
     out.columns_.push_back(std::move(c));
@@ -448,9 +455,14 @@ PartialProfile PartialProfile::deserialize(const void* data, size_t size) {
   return out;
 }
 
+// A shipped column's top values take at most about this many bytes where the bound allows:
+// with its distinct-count registers (at most about 23 KiB at the default precision) and its
+// quantile items (up to about 8 KiB), a column in the sketch regime ships in 48 KiB.
+constexpr size_t kShippedTopValueBytes = 12 * 1024;
+
 void PartialProfile::compact_for_transport() {
   const size_t max_items = std::max<size_t>(64, options_.frequent_items_capacity / 16);
-  for (auto& c : columns_) c.compact_top_values(max_items);
+  for (auto& c : columns_) c.compact_for_transport(max_items, kShippedTopValueBytes);
 }
 
 std::vector<Alert> PartialProfile::alerts() const {

@@ -294,7 +294,38 @@ NB_MODULE(_core, m) {
             self.profile.compact_for_transport();
           },
           "Before the partial ships: columns past their exact top-value regime keep fewer "
-          "counters where the error bound allows (every bound still holds).")
+          "counters where the error bound allows, and quantile sketches past their exact regime "
+          "move their buffered items into their levels (every bound still holds).")
+      .def(
+          "serialized_sizes",
+          [](PyPartialProfile& self) {
+            std::vector<std::pair<std::string, truthound::ColumnState::SerializedSizes>> sizes;
+            {
+              nb::gil_scoped_release release;
+              std::lock_guard<std::mutex> lock(self.mutex);
+              for (const auto& c : self.profile.columns())
+                sizes.emplace_back(c.name(), c.serialized_sizes());
+            }
+            nb::dict columns;
+            for (const auto& [name, s] : sizes) {
+              nb::dict d;
+              d["total"] = s.total;
+              d["distinct"] = s.distinct;
+              d["quantiles"] = s.quantiles;
+              d["top_values"] = s.top_values;
+              columns[nb::str(name.c_str(), name.size())] = d;
+            }
+            return columns;
+          },
+          "Bytes to_bytes() spends on each column: {name: {total, distinct, quantiles, "
+          "top_values}} (its whole state and its three sketches), a size report.")
+      .def_prop_ro(
+          "duplicate_counter_bytes",
+          [](PyPartialProfile& self) {
+            return truthound::with_profile(
+                self, [](PartialProfile& p) { return p.duplicate_counter_bytes(); });
+          },
+          "Bytes to_bytes() spends on the table-wide duplicate-row counter (a size report).")
       .def(
           "to_bytes",
           [](PyPartialProfile& self) {

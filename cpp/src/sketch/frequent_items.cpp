@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "truthound/util/error.hpp"
+#include "truthound/util/sorted_codec.hpp"
 
 namespace truthound {
 
@@ -231,35 +232,42 @@ void FrequentItems::subtract_and_rebuild(uint64_t amount, std::span<const Entry>
   offset_ += amount;
 }
 
-uint64_t FrequentItems::compact(size_t max_items) {
-  if (is_exact() || active_ <= max_items) return 0;
-  std::vector<uint64_t> counts(active_);
+uint64_t FrequentItems::compact(size_t max_items, size_t max_bytes) {
+  if (is_exact() || active_ == 0) return 0;
+  // (count, serialized bytes) of every item: its value, about 7 bytes of coded hash, its
+  // counter and length.
+  constexpr uint64_t kItemOverhead = 12;
+  std::vector<std::pair<uint64_t, uint64_t>> items(active_);
   unsigned __int128 mass = 0;
+  uint64_t bytes = 0;
   for (size_t j = 0; j < active_; ++j) {
-    counts[j] = keys_[occupied_[j]].count;
-    mass += counts[j];
+    items[j] = {keys_[occupied_[j]].count, refs_[j].size + kItemOverhead};
+    mass += items[j].first;
+    bytes += items[j].second;
   }
+  if (active_ <= max_items && bytes <= max_bytes) return 0;
   // The weight purges removed beyond what the offset already accounts for: the room left.
   const unsigned __int128 removed = n_ > mass ? n_ - mass : 0;
   const unsigned __int128 used = static_cast<unsigned __int128>(offset_) * capacity_ / 2;
   if (removed < used) return 0;  // a sketch that does not satisfy the invariant: leave it
   const unsigned __int128 room = removed - used;
-  std::sort(counts.begin(), counts.end());
+  std::sort(items.begin(), items.end());
   // Threshold t = counts[i] drops counters 0..i and removes t from each of the rest: weight
   // removed R(t) = sum(counts[0..i]) + t * (rest). Allowed while t * capacity / 2 <= room + R(t),
   // which holds on an interval [0, t_max] (R is concave, its slope is the number of counters
   // above t).
   uint64_t best = 0;
   unsigned __int128 below = 0;
-  for (size_t i = 0; i < counts.size(); ++i) {
-    below += counts[i];
-    if (i + 1 < counts.size() && counts[i + 1] == counts[i]) continue;
-    const uint64_t t = counts[i];
-    const size_t rest = counts.size() - i - 1;
+  for (size_t i = 0; i < items.size(); ++i) {
+    below += items[i].first;
+    bytes -= items[i].second;
+    if (i + 1 < items.size() && items[i + 1].first == items[i].first) continue;
+    const uint64_t t = items[i].first;
+    const size_t rest = items.size() - i - 1;
     const unsigned __int128 weight_removed = below + static_cast<unsigned __int128>(t) * rest;
     if (static_cast<unsigned __int128>(t) * capacity_ / 2 > room + weight_removed) break;
     best = t;
-    if (rest <= max_items) break;
+    if (rest <= max_items && bytes <= max_bytes) break;
   }
   if (best == 0) return 0;
   subtract_and_rebuild(best, {}, nullptr);
@@ -380,9 +388,10 @@ void FrequentItems::serialize(ByteWriter& out) const {
   out.u32(capacity_);
   out.varint(n_);
   out.varint(offset_);
-  out.varint(items.size());
+  std::vector<uint64_t> hashes(items.size());
+  for (size_t i = 0; i < items.size(); ++i) hashes[i] = items[i].hash;
+  write_sorted_u64(out, hashes);
   for (const Entry& e : items) {
-    out.u64(e.hash);
     out.varint(e.count);
     out.varstr(std::string_view(e.data, e.size));
   }
@@ -401,12 +410,14 @@ FrequentItems FrequentItems::deserialize(ByteReader& in) {
                std::to_string(family));
   }
   const uint8_t version = in.u8();
-  if (version != 1 && version != kFormatVersion) {
+  if (version < kFormatVersionU64 || version > kFormatVersion) {
     in.corrupt("expected FrequentItems format version 1.." + std::to_string(kFormatVersion) +
                ", got " + std::to_string(version));
   }
-  // Version 1 (partial profiles of format version 3 and older) wrote every number as a u64.
-  const bool v1 = version == 1;
+  // Version 1 (partial profiles of format version 3 and older) wrote every number as a u64,
+  // versions 1 and 2 a count and every hash as a u64 beside its item.
+  const bool v1 = version == kFormatVersionU64;
+  const bool coded_hashes = version == kFormatVersion;
   auto number = [&] { return v1 ? in.u64() : in.varint(); };
   const uint32_t capacity = in.u32();
   if (capacity < 1 || capacity > kMaxCapacity) {
@@ -415,10 +426,12 @@ FrequentItems FrequentItems::deserialize(ByteReader& in) {
   }
   const uint64_t n = number();
   const uint64_t offset = number();
-  // Each item takes at least 24 (version 1) or 10 bytes, so the count cannot make us allocate
-  // beyond the input.
-  const uint64_t count = number();
-  const size_t min_item = v1 ? 24 : 10;
+  // Each item takes at least 24 (version 1), 10 (version 2) or 2 bytes besides its hash, so the
+  // count cannot make us allocate beyond the input.
+  std::vector<uint64_t> hashes;
+  if (coded_hashes) hashes = read_sorted_u64(in, capacity, true);
+  const uint64_t count = coded_hashes ? hashes.size() : number();
+  const size_t min_item = v1 ? 24 : coded_hashes ? 2 : 10;
   if (count > capacity) {
     in.corrupt("expected at most capacity = " + std::to_string(capacity) +
                " FrequentItems items, got " + std::to_string(count));
@@ -432,7 +445,7 @@ FrequentItems FrequentItems::deserialize(ByteReader& in) {
   items.reserve(count);
   unsigned __int128 sum = 0;
   for (size_t i = 0; i < count; ++i) {
-    const uint64_t hash = in.u64();
+    const uint64_t hash = coded_hashes ? hashes[i] : in.u64();
     const uint64_t c = number();
     const std::string_view value = v1 ? in.str() : in.varstr();
     if (c == 0)

@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "truthound/util/error.hpp"
+#include "truthound/util/rans.hpp"
+#include "truthound/util/sorted_codec.hpp"
 
 namespace truthound {
 
@@ -278,8 +280,10 @@ double HyperLogLog::upper_bound(int num_std_dev) const {
 }
 
 namespace {
-// The 4-bit value that marks a packed register as an exception.
+// Version 2's 4-bit value that marks a packed register as an exception.
 constexpr uint8_t kNibbleException = 15;
+constexpr uint8_t kFormatVersionNibbles = 2;
+constexpr uint8_t kFormatVersionBytes = 1;
 }  // namespace
 
 void HyperLogLog::serialize(ByteWriter& out) const {
@@ -289,31 +293,27 @@ void HyperLogLog::serialize(ByteWriter& out) const {
   out.u8(is_exact() ? kModeExact : kModeDense);
   out.u32(exact_limit_);
   if (is_exact()) {
-    const std::vector<uint64_t> hashes = sorted_exact();
-    out.array<uint64_t>(hashes);
-  } else {
-    // Packed (as DataSketches' HLL_4): 4 bits per register above the smallest register, and the
-    // rare registers 15 or more above it as exceptions. The same registers, half the bytes.
-    const uint8_t base = *std::min_element(registers_.begin(), registers_.end());
-    out.u8(base);
-    std::vector<uint8_t> nibbles(registers_.size() / 2);
-    uint64_t exceptions = 0;
-    for (size_t i = 0; i < registers_.size(); ++i) {
-      const uint8_t v = static_cast<uint8_t>(std::min(registers_[i] - base, int{kNibbleException}));
-      exceptions += v == kNibbleException;
-      nibbles[i / 2] |= static_cast<uint8_t>(v << (4 * (i % 2)));
-    }
-    out.raw(nibbles.data(), nibbles.size());
-    out.varint(exceptions);
-    size_t next = 0;  // index after the previous exception
-    for (size_t i = 0; i < registers_.size(); ++i) {
-      if (registers_[i] - base >= kNibbleException) {
-        out.varint(i - next);
-        out.u8(registers_[i]);
-        next = i + 1;
-      }
-    }
+    write_sorted_u64(out, sorted_exact());
+    return;
   }
+  const auto [lo_it, hi_it] = std::minmax_element(registers_.begin(), registers_.end());
+  const uint8_t lo = *lo_it, hi = *hi_it;
+  out.u8(lo);
+  out.u8(hi);
+  std::vector<uint64_t> counts(hi - lo + 1);
+  std::vector<uint8_t> symbols(registers_.size());
+  for (size_t i = 0; i < registers_.size(); ++i) {
+    symbols[i] = static_cast<uint8_t>(registers_[i] - lo);
+    ++counts[symbols[i]];
+  }
+  for (uint64_t c : counts) out.varint(c);
+  if (lo == hi) {
+    out.varint(0);
+    return;
+  }
+  const std::vector<uint8_t> coded = rans_encode(symbols, counts);
+  out.varint(coded.size());
+  out.raw(coded.data(), coded.size());
 }
 
 std::vector<uint8_t> HyperLogLog::serialize() const {
@@ -324,10 +324,44 @@ std::vector<uint8_t> HyperLogLog::serialize() const {
 
 namespace {
 
-// The registers of a packed dense sketch, checked to be in the one canonical form serialize
-// writes: base is the smallest register, every nibble 15 has its exception (in increasing
-// register order) and no other register has one, every exception is at least base + 15.
-std::vector<uint8_t> read_packed(ByteReader& in, size_t m, uint8_t max_rank) {
+// Version 3's registers (see the layout in hll.hpp), in the one canonical form serialize writes.
+std::vector<uint8_t> read_coded(ByteReader& in, size_t m, uint8_t max_rank) {
+  const uint8_t lo = in.u8();
+  const uint8_t hi = in.u8();
+  if (lo > hi || hi > max_rank || hi == 0) {
+    in.corrupt("expected HyperLogLog registers 0 <= lo <= hi <= " + std::to_string(max_rank) +
+               " with hi >= 1, got lo " + std::to_string(lo) + ", hi " + std::to_string(hi));
+  }
+  std::vector<uint64_t> counts(hi - lo + 1);
+  uint64_t total = 0;
+  for (uint64_t& c : counts) {
+    c = in.varint();
+    if (c > m - total) in.corrupt("expected register counts summing to " + std::to_string(m));
+    total += c;
+  }
+  if (total != m || counts.front() == 0 || counts.back() == 0) {
+    in.corrupt("expected register counts summing to " + std::to_string(m) +
+               ", with registers at lo and at hi, got " + std::to_string(total));
+  }
+  const uint64_t size = in.varint();
+  if ((lo == hi) != (size == 0) || size > in.remaining()) {
+    in.corrupt("expected " + std::string(lo == hi ? "no" : "some") +
+               " coded registers within the bytes left, got " + std::to_string(size) + " bytes");
+  }
+  std::vector<uint8_t> regs(m, 0);
+  if (lo != hi && !rans_decode(in.raw(static_cast<size_t>(size)), counts, regs)) {
+    in.corrupt("coded HyperLogLog registers do not decode to their counts");
+  }
+  if (lo != 0) {
+    for (uint8_t& r : regs) r = static_cast<uint8_t>(r + lo);
+  }
+  return regs;
+}
+
+// Version 2's packed registers, checked to be in the one canonical form it wrote: base is the
+// smallest register, every nibble 15 has its exception (in increasing register order) and no
+// other register has one, every exception is at least base + 15.
+std::vector<uint8_t> read_nibbles(ByteReader& in, size_t m, uint8_t max_rank) {
   const uint8_t base = in.u8();
   if (base > max_rank) {
     in.corrupt("expected HyperLogLog base register <= " + std::to_string(max_rank) + ", got " +
@@ -377,7 +411,7 @@ HyperLogLog HyperLogLog::deserialize(ByteReader& in) {
                std::to_string(family));
   }
   const uint8_t version = in.u8();
-  if (version != 1 && version != kFormatVersion) {
+  if (version < kFormatVersionBytes || version > kFormatVersion) {
     in.corrupt("expected HyperLogLog format version 1.." + std::to_string(kFormatVersion) +
                ", got " + std::to_string(version));
   }
@@ -396,7 +430,8 @@ HyperLogLog HyperLogLog::deserialize(ByteReader& in) {
   }
   HyperLogLog hll(p, limit);
   if (mode == kModeExact) {
-    const std::vector<uint64_t> hashes = in.array<uint64_t>(limit);
+    const std::vector<uint64_t> hashes =
+        version == kFormatVersion ? read_sorted_u64(in, limit, true) : in.array<uint64_t>(limit);
     for (size_t i = 1; i < hashes.size(); ++i) {
       if (hashes[i] <= hashes[i - 1]) {
         in.corrupt("expected strictly increasing HyperLogLog hashes, got " +
@@ -408,23 +443,29 @@ HyperLogLog HyperLogLog::deserialize(ByteReader& in) {
   } else {
     const size_t m = size_t{1} << p;
     const uint8_t max_rank = static_cast<uint8_t>(64 - p + 1);
-    // Version 1 stored one byte per register; version 2 packs them (see serialize).
-    const std::vector<uint8_t> unpacked =
-        version == 1 ? std::vector<uint8_t>() : read_packed(in, m, max_rank);
-    const std::span<const uint8_t> regs =
-        version == 1 ? in.raw(m) : std::span<const uint8_t>(unpacked);
-    bool any = false;
-    for (size_t i = 0; i < m; ++i) {
-      if (regs[i] > max_rank) {
-        in.corrupt("expected HyperLogLog register <= " + std::to_string(max_rank) + ", got " +
-                   std::to_string(regs[i]) + " at register " + std::to_string(i));
+    std::vector<uint8_t> regs;
+    if (version == kFormatVersion) {
+      regs = read_coded(in, m, max_rank);  // within 0..max_rank, not all 0: checked there
+    } else {
+      if (version == kFormatVersionNibbles) {
+        regs = read_nibbles(in, m, max_rank);
+      } else {
+        const std::span<const uint8_t> raw = in.raw(m);
+        regs.assign(raw.begin(), raw.end());
       }
-      any |= regs[i] != 0;
+      bool any = false;
+      for (size_t i = 0; i < m; ++i) {
+        if (regs[i] > max_rank) {
+          in.corrupt("expected HyperLogLog register <= " + std::to_string(max_rank) + ", got " +
+                     std::to_string(regs[i]) + " at register " + std::to_string(i));
+        }
+        any |= regs[i] != 0;
+      }
+      if (!any) in.corrupt("expected a dense HyperLogLog to have a non-zero register, got none");
     }
-    if (!any) in.corrupt("expected a dense HyperLogLog to have a non-zero register, got none");
     hll.table_ = std::vector<uint64_t>();
     hll.table_mask_ = 0;
-    hll.registers_.assign(regs.begin(), regs.end());
+    hll.registers_ = std::move(regs);
   }
   return hll;
 }

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "truthound/util/error.hpp"
+#include "truthound/util/sorted_codec.hpp"
 
 namespace truthound {
 
@@ -23,17 +24,6 @@ constexpr uint32_t kMinBufferCapacity = 4096;
 constexpr uint64_t kSamplerFactor = 2;
 constexpr uint64_t kSamplerMinN = 65536;
 constexpr uint64_t kSkipLimit = uint64_t{1} << 62;
-
-// Order-preserving map of a double onto uint64 (for the radix sort) and back.
-inline uint64_t to_key(double d) {
-  uint64_t b = std::bit_cast<uint64_t>(d);
-  uint64_t mask = static_cast<uint64_t>(static_cast<int64_t>(b) >> 63) | 0x8000000000000000ULL;
-  return b ^ mask;
-}
-inline double from_key(uint64_t k) {
-  uint64_t mask = ((k >> 63) - 1) | 0x8000000000000000ULL;
-  return std::bit_cast<double>(k ^ mask);
-}
 
 // The generator's start, from the seed and the first values: partial sketches of different
 // parts of a column then draw different coins. With one seed for all, their compactions chose
@@ -565,6 +555,10 @@ double KllSketch::normalized_rank_error() const {
   return is_exact() ? 0.0 : normalized_rank_error_for(k_);
 }
 
+void KllSketch::flush() {
+  if (!is_exact()) flush_buffer();
+}
+
 void KllSketch::serialize(ByteWriter& out) const {
   out.u8(kFamilyId);
   out.u8(kFormatVersion);
@@ -582,13 +576,17 @@ void KllSketch::serialize(ByteWriter& out) const {
   out.f64(pending_count_ ? pending_item_ : 0.0);
   out.u64(coin_pending_);
   out.u64(coin_last_);
-  uint32_t offset = 0;
-  out.u32(0);
-  for (const auto& l : levels_) out.u32(offset += static_cast<uint32_t>(l.size()));
-  out.u32(static_cast<uint32_t>(buffer_.size()));
+  std::vector<uint64_t> keys;
   for (const auto& l : levels_) {
-    for (double x : l) out.f64(x);
+    keys.resize(l.size());
+    std::transform(l.begin(), l.end(), keys.begin(), double_key);
+    // Sorted doubles are sorted keys, except -0.0 and 0.0 in either order (they compare equal):
+    // only those can move, and no answer can tell them apart.
+    if (!std::is_sorted(keys.begin(), keys.end())) std::sort(keys.begin(), keys.end());
+    write_sorted_u64(out, keys);
   }
+  // The buffer keeps its order: a merge feeds it to another sketch's buffer in that order.
+  out.varint(buffer_.size());
   for (double x : buffer_) out.f64(x);
 }
 
@@ -613,8 +611,9 @@ KllSketch KllSketch::deserialize(ByteReader& in) {
   expect(family == kFamilyId,
          "expected family id " + std::to_string(kFamilyId) + ", got " + std::to_string(family));
   const uint8_t version = in.u8();
-  expect(version == kFormatVersion, "expected format version " + std::to_string(kFormatVersion) +
-                                        ", got " + std::to_string(version));
+  expect(version == kFormatVersion || version == kFormatVersionRaw,
+         "expected format version " + std::to_string(kFormatVersionRaw) + ".." +
+             std::to_string(kFormatVersion) + ", got " + std::to_string(version));
   const uint16_t k = in.get<uint16_t>();
   expect(k >= kMinK, "expected k >= 8, got " + std::to_string(k));
   const uint8_t num_levels = in.u8();
@@ -656,50 +655,63 @@ KllSketch KllSketch::deserialize(ByteReader& in) {
            "expected the pending item within [min, max]");
   }
 
-  std::vector<uint32_t> offsets(num_levels + 1u);
-  for (auto& o : offsets) o = in.u32();
-  expect(offsets[0] == 0, "expected level offset 0 first, got " + std::to_string(offsets[0]));
-  for (size_t h = 0; h < num_levels; ++h) {
-    expect(offsets[h + 1] >= offsets[h], "expected monotone level offsets, level " +
-                                             std::to_string(h) + " ends before it starts");
-    const uint32_t size = offsets[h + 1] - offsets[h];
-    const uint32_t cap = s.level_capacity(h, num_levels);
-    expect(size <= cap, "expected at most " + std::to_string(cap) + " items at level " +
-                            std::to_string(h) + ", got " + std::to_string(size));
+  auto check_item = [&](double x) {
+    expect(std::isfinite(x) && x >= s.min_ && x <= s.max_, "expected items within [min, max]");
+  };
+  s.levels_.assign(num_levels, {});
+  std::vector<uint32_t> offsets;  // version 1 stores every level's end first
+  if (version == kFormatVersionRaw) {
+    offsets.resize(num_levels + 1u);
+    for (auto& o : offsets) o = in.u32();
+    expect(offsets[0] == 0, "expected level offset 0 first, got " + std::to_string(offsets[0]));
   }
-  const uint32_t buffer_count = in.u32();
+  for (size_t h = 0; h < num_levels; ++h) {
+    const uint32_t cap = s.level_capacity(h, num_levels);
+    auto& l = s.levels_[h];
+    if (version == kFormatVersionRaw) {
+      expect(offsets[h + 1] >= offsets[h], "expected monotone level offsets, level " +
+                                               std::to_string(h) + " ends before it starts");
+      const uint32_t size = offsets[h + 1] - offsets[h];
+      expect(size <= cap, "expected at most " + std::to_string(cap) + " items at level " +
+                              std::to_string(h) + ", got " + std::to_string(size));
+      l.resize(size);
+    } else {
+      const std::vector<uint64_t> keys = read_sorted_u64(in, cap, false);
+      l.resize(keys.size());
+      std::transform(keys.begin(), keys.end(), l.begin(), key_double);
+    }
+  }
+  const uint64_t buffer_count = version == kFormatVersionRaw ? in.u32() : in.varint();
   expect(buffer_count < s.buffer_capacity(),
          "expected fewer than " + std::to_string(s.buffer_capacity()) + " buffered items, got " +
              std::to_string(buffer_count));
-  const uint64_t total_items = uint64_t{offsets[num_levels]} + buffer_count;
-  expect(total_items <= in.remaining() / 8,
-         "truncated, expected " + std::to_string(total_items * 8) + " bytes of items, got " +
-             std::to_string(in.remaining()));
+  const uint64_t raw_items =
+      (version == kFormatVersionRaw ? uint64_t{offsets[num_levels]} : 0) + buffer_count;
+  expect(raw_items <= in.remaining() / 8, "truncated, expected " + std::to_string(raw_items * 8) +
+                                              " bytes of items, got " +
+                                              std::to_string(in.remaining()));
 
   // Weights must add up to n exactly (checked without overflow).
   unsigned __int128 weight = s.pending_count_;
   for (size_t h = 0; h < num_levels; ++h) {
-    weight += static_cast<unsigned __int128>(offsets[h + 1] - offsets[h]) << h;
+    weight += static_cast<unsigned __int128>(s.levels_[h].size()) << h;
   }
   weight += static_cast<unsigned __int128>(buffer_count) << shift;
   expect(weight == s.n_, "expected retained weights to sum to n = " + std::to_string(s.n_));
 
-  auto read_item = [&]() {
-    const double x = in.f64();
-    expect(std::isfinite(x) && x >= s.min_ && x <= s.max_, "expected items within [min, max]");
-    return x;
-  };
-  s.levels_.assign(num_levels, {});
   for (size_t h = 0; h < num_levels; ++h) {
     auto& l = s.levels_[h];
-    l.resize(offsets[h + 1] - offsets[h]);
     for (size_t i = 0; i < l.size(); ++i) {
-      l[i] = read_item();
+      if (version == kFormatVersionRaw) l[i] = in.f64();
+      check_item(l[i]);
       expect(i == 0 || l[i - 1] <= l[i], "expected level " + std::to_string(h) + " sorted");
     }
   }
   s.buffer_.resize(buffer_count);
-  for (auto& x : s.buffer_) x = read_item();
+  for (auto& x : s.buffer_) {
+    x = in.f64();
+    check_item(x);
+  }
   if (s.n_ > 0) {
     // min and max must be consistent with what the sketch holds while it is exact.
     if (s.is_exact()) {

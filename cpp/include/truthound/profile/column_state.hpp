@@ -121,11 +121,20 @@ class ColumnState {
   void merge(const ColumnState& other);
   // See FrequentItems::set_dense_slots: a profile of many columns keeps their tables small.
   void set_dense_slots(size_t slots) { freq_.set_dense_slots(slots); }
-  // See FrequentItems::compact: a partial about to ship keeps fewer top-value counters.
-  void compact_top_values(size_t max_items) { freq_.compact(max_items); }
+  // Before the state ships: fewer top-value counters (FrequentItems::compact) and no quantile
+  // buffer (KllSketch::flush), within every bound; exact sketches are left as they are.
+  void compact_for_transport(size_t max_top_values, size_t max_top_value_bytes) {
+    freq_.compact(max_top_values, max_top_value_bytes);
+    kll_.flush();
+  }
 
   void serialize(ByteWriter& out) const;
   static ColumnState deserialize(ByteReader& in, const ProfileOptions& options);
+  // Bytes serialize() writes, in all and for each sketch (size reports: bench/partial_sizes.py).
+  struct SerializedSizes {
+    size_t total = 0, distinct = 0, quantiles = 0, top_values = 0;
+  };
+  SerializedSizes serialized_sizes() const;
 
   // With `figures`, also what the alert rules read (profile/alerts.hpp): the figures the result
   // reports, worked out once for both.

@@ -36,9 +36,12 @@ class DuplicateCounter {
   uint64_t distinct_rows() const;
   uint64_t duplicate_rows() const;
 
-  // Layout: level u8 | rows u64 | n u64 | n x (hash u64, count u64), hashes ascending.
+  // Layout: level u8 | rows u64 | the n kept hashes ascending, as Rice-coded gaps
+  // (util/sorted_codec.hpp) | n x varint count, in the order of the hashes. `coded` false reads
+  // the layout of partial profile format 4 and older: level u8 | rows u64 | n u64 |
+  // n x (hash u64, count u64).
   void serialize(ByteWriter& out) const;
-  static DuplicateCounter deserialize(ByteReader& in, uint64_t exact_limit);
+  static DuplicateCounter deserialize(ByteReader& in, uint64_t exact_limit, bool coded = true);
 
  private:
   bool qualifies(uint64_t h) const { return level_ == 0 || (h >> (64 - level_)) == 0; }

@@ -34,13 +34,15 @@ enum class MergeMode : uint8_t {
 class PartialProfile {
  public:
   // 2: exact integer sums; 3: row hashes combined by multiplication (duplicates); 4: timestamps
-  // and durations hash by instant, whatever their unit (canonical_time); 5: the options carry
-  // the alert thresholds. Version 2 bytes still load, with duplicate rows unavailable (null),
-  // since their row hashes differ. Versions 2 and 3 load unless they hold a timestamp or
-  // duration column finer than seconds, whose hashes differ (CorruptProfileError saying to
-  // profile again). Versions 2 to 4 load with the default alert thresholds.
+  // and durations hash by instant, whatever their unit (canonical_time); 5: packed sketches
+  // (HyperLogLog registers entropy-coded, sorted hashes and quantile items as Rice-coded gaps,
+  // each sketch with its own format version), a packed duplicate-row counter, and the options
+  // carry the alert thresholds. Version 4 bytes load into the same state, with the default alert
+  // thresholds. Version 2 bytes still load, with duplicate rows unavailable (null), since their
+  // row hashes differ. Versions 2 and 3 load unless they hold a timestamp or duration column
+  // finer than seconds, whose hashes differ (CorruptProfileError saying to profile again).
   static constexpr uint8_t kFormatVersion = 5;
-  static constexpr uint8_t kFormatVersionNoAlerts = 4;
+  static constexpr uint8_t kFormatVersionUnpacked = 4;
   static constexpr uint8_t kFormatVersionRawTimeHashes = 3;
   static constexpr uint8_t kFormatVersionOldRowHashes = 2;
 
@@ -70,8 +72,13 @@ class PartialProfile {
   std::vector<uint8_t> serialize() const;
   // Before a partial ships to the process that merges it: the frequent-items sketches of
   // columns past their exact regime keep at most 1/16 of their capacity in counters where the
-  // error bound allows (FrequentItems::compact); exact columns are untouched. The bounds hold.
+  // error bound allows, their items within about 12 KiB (FrequentItems::compact), so a column
+  // in the sketch regime ships in at most 48 KiB, and the quantile sketches past theirs move
+  // their buffered items into their levels (KllSketch::flush); exact sketches are untouched.
+  // The bounds hold.
   void compact_for_transport();
+  // Bytes of the table-wide duplicate-row counter in serialize()'s output (size reports).
+  size_t duplicate_counter_bytes() const;
   // Throws CorruptProfileError on truncated, corrupted or unknown bytes.
   static PartialProfile deserialize(const void* data, size_t size);
 

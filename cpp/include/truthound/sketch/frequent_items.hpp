@@ -46,17 +46,19 @@
 //   offset  size        field
 //   ------  ----------  --------------------------------------------------------------------
 //   0       1           family id = 0x46 ('F')
-//   1       1           format version = 2 (version 1, still read, had u64 for every varint)
+//   1       1           format version = 3 (versions 1 and 2 still load, see below)
 //   2       4           u32 capacity, 1..kMaxCapacity
 //   6       1..10       varint n: total weight seen
 //   .       1..10       varint offset (maximum_error); offset * capacity <= 2 * n
-//   .       1..10       varint item count c, c <= capacity
-//   .       ...         c items, hashes strictly increasing (canonical: same state, same bytes):
-//                         8      u64 hash
+//   .       ...         the c <= capacity items' hashes, strictly increasing (canonical: same
+//                       state, same bytes), as Rice-coded gaps (util/sorted_codec.hpp)
+//   .       ...         c items, in the order of their hashes:
 //                         1..10  varint counter, >= 1 (sum <= n, == n when offset is 0)
 //                         1..10  varint value length L
 //                         L      value bytes
 //
+// Version 2 wrote a varint c, then per item a u64 hash before its counter; version 1 wrote
+// every varint as a u64.
 // (varint: unsigned LEB128, minimal, see ByteWriter::varint.)
 #pragma once
 
@@ -76,7 +78,8 @@ namespace truthound {
 class FrequentItems {
  public:
   static constexpr uint8_t kFamilyId = 0x46;  // 'F'
-  static constexpr uint8_t kFormatVersion = 2;
+  static constexpr uint8_t kFormatVersion = 3;
+  static constexpr uint8_t kFormatVersionU64 = 1;
   static constexpr uint32_t kDefaultCapacity = 16384;
   static constexpr uint32_t kMaxCapacity = 1u << 22;
 
@@ -112,11 +115,12 @@ class FrequentItems {
 
   // Sketch regime only (an exact sketch is left as it is): before a partial ships, drops the
   // counters at or below a threshold t and lowers the others by t (the offset grows by t), as a
-  // purge does, choosing the smallest t that leaves at most `max_items` counters, or the largest
-  // t the bound allows. The bound's invariant, offset * capacity / 2 <= n - (sum of counters)
-  // (every purge removed at least that much weight), is kept, so offset <= 2n / capacity holds
-  // here and after any merge. Returns the t applied (0: nothing dropped).
-  uint64_t compact(size_t max_items);
+  // purge does, choosing the smallest t that leaves at most `max_items` counters whose items
+  // serialize to at most about `max_bytes`, or the largest t the bound allows. The bound's
+  // invariant, offset * capacity / 2 <= n - (sum of counters) (every purge removed at least that
+  // much weight), is kept, so offset <= 2n / capacity holds here and after any merge. Returns
+  // the t applied (0: nothing dropped).
+  uint64_t compact(size_t max_items, size_t max_bytes = SIZE_MAX);
 
   bool is_empty() const { return n_ == 0; }
   // Total weight seen.

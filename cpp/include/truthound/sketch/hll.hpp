@@ -23,26 +23,33 @@
 // b.merge(a) agree. Different precisions cannot be merged (InvalidArgumentError).
 //
 // Serialized layout (little-endian). Deserialize checks every field against the bytes and throws
-// CorruptProfileError ("expected X, got Y"), never reads out of bounds:
+// CorruptProfileError ("expected X, got Y"), never reads out of bounds; what loads is in the one
+// canonical form serialize writes, so equal sketches have equal bytes:
 //
 //   offset  size        field
 //   ------  ----------  --------------------------------------------------------------------
 //   0       1           family id  = 0x48 ('H')
-//   1       1           format version = 1
+//   1       1           format version = 3 (1 and 2 still load, see below)
 //   2       1           precision p, 4..18
 //   3       1           mode: 0 = exact, 1 = dense
 //   4       4           u32 exact_limit, <= kMaxExactLimit
 //   exact mode:
-//   8       8           u64 count c of distinct hashes, c <= exact_limit
-//   16      8 * c       u64 hashes, strictly increasing (canonical: same set -> same bytes)
-//   dense mode (version 2; version 1, still read, stored the 2^p registers one byte each):
-//   8       1           base: the smallest register
-//   9       2^p / 2     4 bits a register (register 2i in the low bits of byte i): register -
-//                       base, or 15 when that is 15 or more (an exception)
-//   .       1..10       varint count of exceptions (= the registers marked 15)
-//   .       ...         per exception, in register order: varint gap (index - index after the
-//                       previous exception), u8 register value (base + 15 .. 64 - p + 1)
-//   (registers, each <= 64 - p + 1; the same registers as in memory, so the same estimates)
+//   8       ...         the c <= exact_limit distinct hashes, strictly increasing, as Rice-coded
+//                       gaps (util/sorted_codec.hpp; about 64 - log2(c) + 1.5 bits a hash)
+//   dense mode:
+//   8       1           lo: the smallest register
+//   9       1           hi: the largest register, lo <= hi <= 64 - p + 1, hi >= 1
+//   10      ...         hi - lo + 1 varints: how many registers hold lo, lo + 1, .., hi (those of
+//                       lo and hi >= 1; they sum to 2^p)
+//   .       1..10       varint S, bytes of the coded registers (0 when lo = hi)
+//   .       S           the 2^p registers minus lo, in register order, entropy-coded against
+//                       those counts (util/rans.hpp): about 2.8 bits a register once the sketch
+//                       has seen a few times 2^p values, 23 KiB at p = 16 instead of 64 KiB
+//   (the same registers as in memory, so the same estimates to the last digit)
+//
+// Older versions: version 2 (exact: u64 count and 8 bytes a hash; dense: the 4-bit packing of
+// DataSketches' HLL_4, a base and exceptions) and version 1 (dense: one byte a register) load into
+// the same sketch.
 #pragma once
 
 #include <cstddef>
@@ -58,7 +65,7 @@ namespace truthound {
 class HyperLogLog {
  public:
   static constexpr uint8_t kFamilyId = 0x48;  // 'H'
-  static constexpr uint8_t kFormatVersion = 2;
+  static constexpr uint8_t kFormatVersion = 3;
   static constexpr uint8_t kMinPrecision = 4;
   static constexpr uint8_t kMaxPrecision = 18;
   static constexpr uint8_t kDefaultPrecision = 16;
@@ -81,6 +88,9 @@ class HyperLogLog {
   // True while the sketch holds the distinct hashes themselves; estimate() is then exact.
   bool is_exact() const { return registers_.empty(); }
   uint8_t precision() const { return precision_; }
+  // The 2^p registers in dense mode (register i holds the largest rank of the hashes whose top
+  // p bits are i); empty while exact.
+  std::span<const uint8_t> registers() const { return registers_; }
   uint32_t exact_limit() const { return exact_limit_; }
 
   // Number of distinct hashes: exact while is_exact(), else Ertl's improved estimate.

@@ -38,12 +38,12 @@
 //   the same sketch, bytes included. The generator state is serialized, so a deserialized sketch
 //   continues exactly like the original.
 //
-// Serialized layout (little-endian), family id 0x4B ('K'), format version 1:
+// Serialized layout (little-endian), family id 0x4B ('K'), format version 2:
 //
 //   offset  size      field
 //   ------  --------  --------------------------------------------------------------
 //        0  1         family id = 0x4B
-//        1  1         format version = 1
+//        1  1         format version = 2 (1 still loads, see below)
 //        2  2         k (u16, 8..65535)
 //        4  1         H = number of levels (u8, 1..kMaxLevels)
 //        5  1         s = sampler shift (u8, s < 64)
@@ -59,14 +59,18 @@
 //       72  8         coin state: bit h set = the next compaction at level h takes the opposite
 //                     of the last offset (u64)
 //       80  8         last offsets: bit h = the last offset drawn at level h (u64)
-//       88  4·(H+1)   level offsets (u32): 0 = o[0] <= o[1] <= ... <= o[H]; level h holds items
-//                     o[h]..o[h+1]-1, sorted, at most capacity(h, H) of them
-//        …  4         buffer count b (u32, b < buffer capacity); buffer items have weight 2^s
-//        …  8·o[H]    level items (f64)
-//        …  8·b       buffer items (f64, unsorted)
-//   Checked on read: ids, k, H, s, every offset and count against the capacity and the bytes
-//   left, levels sorted, items finite and within [min, max], min <= max, and
-//   Σ |level h|·2^h + b·2^s + c = n without overflow.
+//       88  …         H levels, each its sorted items as order-preserving keys (double_key),
+//                     Rice-coded gaps (util/sorted_codec.hpp): at most capacity(h, H) items;
+//                     about 45 bits an item of random doubles, far fewer for integer values
+//        …  1..10     varint buffer count b (b < buffer capacity); buffer items have weight 2^s
+//        …  8·b       buffer items (f64, unsorted, in the sketch's order)
+//   Version 1 stored H + 1 u32 level offsets, a u32 buffer count, then every item as f64.
+//   Checked on read: ids, k, H, s, every count against the capacity and the bytes left, levels
+//   sorted, items finite and within [min, max], min <= max, and Σ |level h|·2^h + b·2^s + c = n
+//   without overflow.
+//
+// A partial that ships calls flush() first: the buffer (up to 4,095 items, 32 KiB) joins the
+// levels, so what travels is at most about 3k sorted items.
 #pragma once
 
 #include <cstdint>
@@ -84,7 +88,8 @@ class KllSketch {
   static constexpr uint16_t kMinK = 8;
   static constexpr uint64_t kDefaultSeed = 0x6b6c6c5f73656564ULL;  // "kll_seed"
   static constexpr uint8_t kFamilyId = 0x4B;
-  static constexpr uint8_t kFormatVersion = 1;
+  static constexpr uint8_t kFormatVersion = 2;
+  static constexpr uint8_t kFormatVersionRaw = 1;
   static constexpr uint32_t kMaxLevels = 64;
 
   // k in [8, 65535], else InvalidArgumentError. Larger k: more accurate, more memory (~3k + 4096
@@ -102,6 +107,10 @@ class KllSketch {
   // milliseconds: factor 1000). Order is kept, so every rank and bound stays as it was; each
   // item is rounded once, as the scaled input itself would be. Otherwise InvalidArgumentError.
   void scale(double factor);
+  // Sorts the buffered items into the levels and compacts what overflows, as when the buffer
+  // fills (the error bound is that of any compaction): the sketch then holds only its levels.
+  // An exact sketch is left as it is, so its answers stay exact.
+  void flush();
 
   bool is_empty() const { return n_ == 0; }
   uint64_t n() const { return n_; }
