@@ -380,7 +380,9 @@ def _histogram(c: ColumnProfile, h: Histogram) -> str:
     box = ""
     q = c.quantiles or {}
     marks = [q.get(k) for k in ("p05", "p25", "p50", "p75", "p95")]
-    if hi > lo and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in marks):
+    # numeric edges only: a temporal column's edges and quantiles are ISO 8601 text
+    if isinstance(lo, (int, float)) and isinstance(hi, (int, float)) and hi > lo and \
+            all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in marks):
         x = [(float(v) - lo) / (hi - lo) * _W for v in marks]  # type: ignore[arg-type]
         y = _H + 8
         box = (f'<g class="box"><title>p05 {_value(marks[0])} · p25 {_value(marks[1])} · '
