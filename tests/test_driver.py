@@ -3,6 +3,7 @@ partition, and the CSV type-conflict retry in planning."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from truthound.profiler.distributed import (
     RunObserver,
 )
 from truthound.profiler.distributed import csv_ranges as csv_ranges_module
+from truthound.profiler.distributed import driver
 
 Call = tuple[Any, ...]
 
@@ -112,6 +114,46 @@ def test_a_run_tells_the_observer_every_partition_in_order(tmp_path: Path,
     assert rows == result.row_count == 20_000
     assert result.execution is not None and result.execution.num_partitions == 2
     assert result.execution.executor == ("processes" if use_processes else "threads")
+
+
+def test_one_worker_profiles_on_the_callers_thread_and_reports_progress(tmp_path: Path) -> None:
+    # One worker needs no thread: the driver's thread profiles each task between its events
+    # (a thread hand-off per batch cost a single-worker run about a fifth of its time).
+    path = _ten_row_groups(tmp_path)
+    on_thread: list[str] = []
+
+    class OnThread(Recorder):
+        def partition_progress(self, partition: int, attempt: int, *, rows_processed: int,
+                               total_rows: int | None) -> None:
+            on_thread.append(threading.current_thread().name)
+            super().partition_progress(partition, attempt, rows_processed=rows_processed,
+                                       total_rows=total_rows)
+
+    seen = OnThread()
+    one = LocalBackend(num_workers=1).profile(str(path), batch_size=500, monitor=seen)
+    me = threading.current_thread().name
+    parts = {c[1] for c in seen.calls if c[0] == "submitted"}
+    assert parts
+    for p in parts:
+        mine = seen.of(p)
+        kinds = [c[0] for c in mine]
+        assert kinds[:2] == ["submitted", "started"] and kinds[-1] == "completed", kinds
+        assert "progress" in kinds[2:-1], kinds  # while the task ran, before it completed
+        assert mine[1][3] == me  # the worker is the caller's thread
+    assert set(on_thread) == {me}
+    assert one.row_count == 20_000
+    assert_equivalent(one, LocalBackend(num_workers=2).profile(str(path), batch_size=500))
+
+
+def test_task_progress_reaches_the_driver_at_most_once_an_interval() -> None:
+    now = [0.0]
+    got: list[int] = []
+    report = driver.Throttled(got.append, interval=0.1, clock=lambda: now[0])
+    for rows, step in enumerate([0.0, 0.05, 0.04, 0.02, 0.3, 0.01]):
+        now[0] += step
+        report(rows)
+    # at 0 (the first), 0.11 (0.1 after it), 0.41; not 0.05, 0.09 or 0.42
+    assert got == [0, 3, 4]
 
 
 def _csv_with_a_bad_row(root: Path) -> None:

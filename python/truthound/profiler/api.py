@@ -160,11 +160,11 @@ def profile(
     """
     from truthound.profiler.distributed import driver
     from truthound.profiler.distributed.config import check_num_workers
-    from truthound.profiler.distributed.local import ThreadExecutor
+    from truthound.profiler.distributed.local import local_threads
 
     workers = check_num_workers(num_workers)
     return driver.run(
-        source, ThreadExecutor(workers), observer=monitor, progress=progress, columns=columns,
+        source, local_threads(workers), observer=monitor, progress=progress, columns=columns,
         top_n=top_n, histogram_bins=histogram_bins, patterns=patterns,
         pattern_threshold=pattern_threshold, correlations=correlations, batch_size=batch_size,
         format=format, encoding=encoding, storage_options=storage_options, **engine_opts,

@@ -27,10 +27,6 @@ __all__ = ["TaskResult", "run_file_task", "run_frame_task", "run_local_task"]
 # (rows profiled, serialized partials (one per bucket), worker, seconds)
 TaskResult = tuple[int, tuple[bytes, ...], str, float]
 
-# Row reports of one try are sent at most this often (each is a message to the scheduler).
-_PROGRESS_INTERVAL_SECONDS = 0.25
-
-
 class _Reporter:
     """Sends a try's start and its rows read to the driver's topic (a no-op off a Dask worker)."""
 
@@ -49,16 +45,15 @@ class _Reporter:
             except (ImportError, ValueError):  # not on a distributed worker
                 self._log = None
         self.topic = topic
-        self._last = 0.0
+        # each report is a message to the scheduler
+        self.rows = driver.Throttled(self._send_rows, interval=0.25)
 
     def started(self) -> None:
         if self._log is not None:
             self._log(self.topic or "", ("started", self.key, self.worker, self.token))
 
-    def rows(self, n: int) -> None:
-        now = time.monotonic()
-        if self._log is not None and now - self._last >= _PROGRESS_INTERVAL_SECONDS:
-            self._last = now
+    def _send_rows(self, n: int) -> None:
+        if self._log is not None:
             self._log(self.topic or "", ("progress", self.key, self.worker, self.token, n))
 
 

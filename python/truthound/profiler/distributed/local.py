@@ -2,7 +2,9 @@
 
 Both are executors of the one driver (:mod:`.driver`), which plans, merges and assembles.
 Threads: each worker thread takes a task, profiles it into a fresh engine partial (the engine
-releases the GIL; each worker decodes on its own thread) and reports rows after every batch.
+releases the GIL; each worker decodes on its own thread) and reports its rows read (at most every
+``driver.PROGRESS_INTERVAL_SECONDS``). One worker is the caller's thread itself
+(:class:`InlineExecutor`): no hand-off between threads.
 Processes: a ``ProcessPoolExecutor`` (``forkserver``, else ``spawn``: no engine or thread state
 is forked) runs a task per call and returns its serialized partial; rows read come back through a
 queue. Either way every report reaches the driver's thread as an event.
@@ -10,6 +12,7 @@ queue. Either way every report reaches the driver's thread as an event.
 
 from __future__ import annotations
 
+import collections
 import multiprocessing
 import os
 import queue
@@ -17,6 +20,7 @@ import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing.context import BaseContext
+from collections.abc import Iterator
 from typing import Any
 
 from truthound.errors import ConfigurationError
@@ -35,7 +39,7 @@ from truthound.profiler.distributed.observer import RunObserver
 from truthound.profiler.distributed.partitioners import Partitioner
 from truthound.profiler.model import ColumnProfile, TableProfile
 
-__all__ = ["LocalBackend", "ThreadExecutor", "ProcessExecutor"]
+__all__ = ["LocalBackend", "InlineExecutor", "ThreadExecutor", "ProcessExecutor", "local_threads"]
 
 # Tasks an executor holds beyond the ones running, per worker: a worker never waits for the
 # driver to hand it the next one.
@@ -100,6 +104,11 @@ class QueuedExecutor:
         return events
 
 
+def local_threads(num_workers: int) -> InlineExecutor | ThreadExecutor:
+    """The executor of ``num_workers`` threads of this process (one: the caller's thread)."""
+    return InlineExecutor() if num_workers == 1 else ThreadExecutor(num_workers)
+
+
 class ThreadExecutor(QueuedExecutor):
     """Worker threads of this process, each profiling one task at a time."""
 
@@ -136,10 +145,15 @@ class ThreadExecutor(QueuedExecutor):
             key = task.key
             self._events.put(TaskStarted(key, name))
             began = time.perf_counter()
-            def on_rows(n: int, key: tuple[int, int, int] = key) -> None:
+            def progress(n: int, key: tuple[int, int, int] = key) -> None:
+                self._events.put(TaskProgress(key, n))
+
+            report = driver.Throttled(progress)
+
+            def on_rows(n: int) -> None:
                 if self._cancel.is_set():
                     raise _Cancelled  # the run failed: stop at the next batch
-                self._events.put(TaskProgress(key, n))
+                report(n)
 
             try:
                 out = driver.run_task(task, self._options, on_rows=on_rows)
@@ -148,6 +162,51 @@ class ThreadExecutor(QueuedExecutor):
                                               partials=tuple(out.states)))
             except BaseException as exc:  # noqa: BLE001 - re-raised by the driver
                 self._events.put(TaskFailed(key, exc))
+
+
+class InlineExecutor:
+    """One worker: the driver's own thread, running each task as the driver takes its events
+    (a task's progress after each batch, as a worker thread reports it). With a single worker
+    a thread only adds hand-offs: the batches stay on one core, as a direct call keeps them."""
+
+    backend = "local"
+    mode = "threads"
+    num_workers = 1
+
+    def start(self, engine_options: str) -> None:
+        self._options = engine_options
+        self._tasks: collections.deque[Task] = collections.deque()
+
+    def capacity(self) -> int:
+        return 1 - len(self._tasks)
+
+    def submit(self, task: Task) -> None:
+        self._tasks.append(task)
+
+    def events(self, timeout: float) -> Iterator[TaskEvent]:
+        if not self._tasks:
+            return
+        task = self._tasks.popleft()
+        key, name = task.key, threading.current_thread().name
+        yield TaskStarted(key, name)
+        began = time.perf_counter()
+        try:
+            steps = driver.task_steps(task, self._options)
+            while True:
+                try:
+                    rows = next(steps)
+                except StopIteration as done:
+                    out = done.value
+                    break
+                yield TaskProgress(key, rows)
+        except BaseException as exc:  # noqa: BLE001 - re-raised by the driver
+            yield TaskFailed(key, exc)
+            return
+        yield TaskFinished(key, name, out.total_rows, time.perf_counter() - began,
+                           partials=tuple(out.states))
+
+    def close(self, cancel: bool) -> None:
+        self._tasks.clear()
 
 
 # --------------------------------------------------------------------------- processes
@@ -173,7 +232,7 @@ def _run_in_child(task: Task, engine_options: str) -> tuple[tuple[bytes, ...], i
         if _child_events is not None:
             _child_events.put(("progress", key, n))
 
-    out = driver.run_task(task, engine_options, on_rows=on_rows)
+    out = driver.run_task(task, engine_options, on_rows=driver.Throttled(on_rows))
     return out.payloads(), out.total_rows, time.perf_counter() - began, worker
 
 
@@ -279,11 +338,11 @@ class LocalBackend(BaseBackend):
         mode = "processes" if self.use_processes else "threads"
         return f"LocalBackend(num_workers={self.num_workers}, {mode}, strategy={self.partition_strategy})"
 
-    def executor(self) -> ThreadExecutor | ProcessExecutor:
+    def executor(self) -> InlineExecutor | ThreadExecutor | ProcessExecutor:
         """The executor the driver runs this backend's partitions on."""
         if self.use_processes:
             return ProcessExecutor(self.num_workers)
-        return ThreadExecutor(self.num_workers)
+        return local_threads(self.num_workers)
 
     def profile(
         self,

@@ -175,9 +175,10 @@ def _run_on_ray(
     ray.get(reporter.started.remote(key, worker, pid))
     began = time.perf_counter()
     first = [True]
+    progress = driver.Throttled(lambda n: reporter.progress.remote(key, n))
 
     def on_rows(n: int) -> None:
-        reporter.progress.remote(key, n)
+        progress(n)
         if first[0] and after_first_batch is not None:
             first[0] = False
             after_first_batch(task, pid)

@@ -10,7 +10,7 @@ engine does (the bucket of a row too: the engine's row hash).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,7 @@ from truthound.profiler.distributed.pieces import (
 __all__ = [
     "profile_partition",
     "run_partition",
+    "partition_steps",
     "PartitionOutput",
     "partition_batches",
     "new_state",
@@ -239,11 +240,30 @@ def run_partition(
     on_rows: Callable[[int], None] | None = None,
 ) -> PartitionOutput:
     """Profile the partition's rows (or the given ``batches``): the one thing every executor
-    runs for a task.
+    runs for a task. ``on_rows`` is called after each batch with the rows read so far (every
+    bucket's); see :func:`partition_steps`."""
+    steps = partition_steps(partition, engine_options, batches=batches)
+    while True:
+        try:
+            read = next(steps)
+        except StopIteration as done:
+            return done.value
+        if on_rows is not None:
+            on_rows(read)
+
+
+def partition_steps(
+    partition: Partition,
+    engine_options: dict[str, Any] | str | None,
+    *,
+    batches: Iterable[pa.RecordBatch] | None = None,
+) -> Generator[int, None, PartitionOutput]:
+    """:func:`run_partition` one batch at a time: yields the rows read so far (every bucket's)
+    after each batch and returns the output, so a caller can report progress between batches on
+    its own thread.
 
     Each bucket's partial is given the partition's columns first, with no rows, so every column
-    appears with its declared type (whatever encoding the batches use). ``on_rows`` is called
-    after each batch with the rows read so far (every bucket's).
+    appears with its declared type (whatever encoding the batches use).
     """
     n = partition.num_buckets
     out = PartitionOutput([new_state(engine_options) for _ in range(n)], [0] * n)
@@ -257,8 +277,7 @@ def run_partition(
                 out.states[bucket].consume_batch(batch)  # the engine releases the GIL
                 out.rows[bucket] += batch.num_rows
         read += whole.num_rows
-        if on_rows is not None:
-            on_rows(read)
+        yield read
     return out
 
 
