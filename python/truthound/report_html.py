@@ -19,8 +19,6 @@ import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from truthound.report_values import num, pct
-from truthound.report_values import size as byte_size
 from truthound._html import page, text
 from truthound.profiler.model import (
     Alert,
@@ -31,6 +29,8 @@ from truthound.profiler.model import (
     TableProfile,
     ValueCount,
 )
+from truthound.report_values import num, pct
+from truthound.report_values import size as byte_size
 
 __all__ = ["render_html", "write_html"]
 
