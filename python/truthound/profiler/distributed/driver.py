@@ -29,6 +29,8 @@ import pyarrow as pa
 from truthound import _core
 from truthound.errors import ConfigurationError, one_line
 from truthound.profiler.distributed.config import PartitionStrategy
+from truthound.profiler.distributed.grouping import split_rows
+from truthound.profiler.distributed.memory import memory_column_groups
 from truthound.profiler.distributed.merger import merge_states
 from truthound.profiler.distributed.observer import NullObserver, RunObserver
 from truthound.profiler.distributed.partitioners import (
@@ -237,6 +239,8 @@ def partition_plan(
     """The partitions ``num_workers`` workers run for ``strategy``.
 
     With correlations on, column groups are not split (a correlation needs both columns).
+    Row-based: a Parquet source too wide for one task per row part within
+    :data:`~.memory.TASK_MEMORY_BUDGET` is cut into column groups as well (:mod:`.memory`).
     """
     if isinstance(strategy, Partitioner):
         return strategy.partition(plan)
@@ -245,6 +249,12 @@ def partition_plan(
     split_columns = not engine_options.get("correlations", False)
     units = num_workers * (UNITS_PER_WORKER if plan.kind == "files" else 1)
     if strategy is PartitionStrategy.ROW_BASED:
+        if split_columns:
+            # a wide Parquet source: column groups whose tasks fit the memory budget
+            row_parts = split_rows(plan, num_workers)
+            bounded = memory_column_groups(plan, row_parts)
+            if bounded is not None:
+                return Partitioner._make(plan, row_parts, bounded, shipped=True)
         return RowBasedPartitioner(num_workers, min_units=units).partition(plan)
     if strategy is PartitionStrategy.COLUMN_BASED:
         groups = min(num_workers, ncols) if split_columns else 1

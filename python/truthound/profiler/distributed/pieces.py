@@ -177,6 +177,11 @@ class Partition:
     ``pieces`` is empty for a partition of a stream: the backend routes the stream's batches to it
     (batch ``k`` goes to row part ``k % row_parts``). A partition of an engine's frame holds
     :class:`ExternalPiece` s: the engine's executor feeds their batches.
+
+    ``shipped``: the task returns its partials as they ship (compacted and rebuilt from their
+    bytes, :func:`~.worker.shipped_bytes`) even to a driver in its own process, which then holds
+    a finished task's partials in a fraction of a working state's memory (a plan cut into
+    column groups to bound memory sets it: :mod:`.memory`).
     """
 
     index: int
@@ -191,6 +196,7 @@ class Partition:
     column_groups: int = 1
     num_buckets: int = 1
     key_columns: tuple[str, ...] | None = None
+    shipped: bool = False
 
     @property
     def num_rows(self) -> int | None:

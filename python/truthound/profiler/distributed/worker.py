@@ -9,10 +9,13 @@ engine does (the bucket of a row too: the engine's row hash).
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import json
+import sys
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -263,7 +266,8 @@ def partition_steps(
     its own thread.
 
     Each bucket's partial is given the partition's columns first, with no rows, so every column
-    appears with its declared type (whatever encoding the batches use).
+    appears with its declared type (whatever encoding the batches use). A ``shipped`` partition
+    returns its partials as they ship (:attr:`Partition.shipped`).
     """
     n = partition.num_buckets
     out = PartitionOutput([new_state(engine_options) for _ in range(n)], [0] * n)
@@ -278,7 +282,34 @@ def partition_steps(
                 out.rows[bucket] += batch.num_rows
         read += whole.num_rows
         yield read
+    if partition.shipped:
+        out.states = [_core.PartialProfile.from_bytes(shipped_bytes(state)) for state in out.states]
+        release_free_memory()
     return out
+
+
+def release_free_memory() -> None:
+    """Hand the heap's free pages back to the system (glibc's ``malloc_trim``; nothing
+    elsewhere): a task's working state is freed in its worker thread's malloc arena, which
+    otherwise keeps the pages for that thread alone, so the process's RSS stays at the sum of
+    every thread's peak."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return cast(Callable[[int], int], trim)
 
 
 def profile_partition(partition: Partition, engine_options: dict[str, Any] | str | None = None) -> bytes:
