@@ -121,3 +121,19 @@ def test_column_groups_profile_like_one_task(wide_file: Path, monkeypatch: pytes
     assert [(t.value, t.count) for t in grouped["s3"].top_values[:3]] == \
         [(d["values"], d["counts"]) for d in top]
     assert grouped["s3"].distinct_count == len(counts)
+
+
+def test_the_groups_state_is_their_column_union(wide_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The groups are finalized one by one and kept as bytes; the engine state rebuilt from them
+    on demand (their column union) gives the same profile, and it serializes and merges."""
+    monkeypatch.setattr(memory, "TASK_MEMORY_BUDGET", BUDGET)
+    grouped = profile(str(wide_file), num_workers=2)
+    assert grouped.has_state and grouped._state is None and len(grouped._state_parts) > 2
+    united = TableProfile._from_state(grouped._require_state("test"), source=grouped.source)
+    skip = {"profiled_at", "profile_duration_ms", "execution"}
+    assert {k: v for k, v in united.to_dict().items() if k not in skip} == \
+        {k: v for k, v in grouped.to_dict().items() if k not in skip}
+    again = TableProfile.from_bytes(grouped.to_bytes())
+    assert again.columns == grouped.columns and again.row_count == ROWS
+    twice = grouped.merge(again)
+    assert twice.row_count == 2 * ROWS and twice["s3"].distinct_count == grouped["s3"].distinct_count

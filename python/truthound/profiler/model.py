@@ -385,6 +385,9 @@ class TableProfile(_Record):
     columns: list[ColumnProfile] = field(default_factory=list)
     # The engine's mergeable state (a _core.PartialProfile); None for a profile read from JSON.
     _state: Any = field(default=None, compare=False)
+    # Or the serialized states of disjoint column groups of the same rows (a profile planned in
+    # column groups to bound memory, see distributed/memory.py), united into _state on first use.
+    _state_parts: tuple[bytes, ...] = field(default=(), compare=False)
 
     _converters: ClassVar[dict[str, Any]] = {
         "execution": lambda v, what: _from_mapping(Execution, v, what),
@@ -415,6 +418,17 @@ class TableProfile(_Record):
         except (ValueError, UnicodeDecodeError) as exc:
             raise CorruptProfileError(f"profile JSON is malformed: {exc}") from exc
         return cls.from_dict(data)
+
+    @classmethod
+    def _from_column_groups(
+        cls, result: dict[str, Any], parts: tuple[bytes, ...], *, source: str | None
+    ) -> TableProfile:
+        """The profile of a run planned in column groups: ``result`` is the groups' finalized
+        results assembled (distributed.memory.assemble_columns), ``parts`` their states."""
+        result = dict(result, source=source, profiled_at=_utc_now_iso(), profile_duration_ms=None)
+        profile = cls.from_dict(result)
+        profile._state_parts = parts
+        return profile
 
     @classmethod
     def _from_state(
@@ -452,9 +466,15 @@ class TableProfile(_Record):
     @property
     def has_state(self) -> bool:
         """Whether this profile carries the engine's mergeable state (False after from_json)."""
-        return self._state is not None
+        return self._state is not None or bool(self._state_parts)
 
     def _require_state(self, action: str) -> Any:
+        if self._state is None and self._state_parts:
+            # the column groups united as the engine merges column partitions
+            states = [_core.PartialProfile.from_bytes(b) for b in self._state_parts]
+            for other in states[1:]:
+                states[0].merge(other, columns=True)
+            self._state, self._state_parts = states[0], ()
         if self._state is None:
             raise TruthoundError(
                 f"cannot {action} a profile without engine state (one loaded from JSON/YAML); "

@@ -30,7 +30,7 @@ from truthound import _core
 from truthound.errors import ConfigurationError, one_line
 from truthound.profiler.distributed.config import PartitionStrategy
 from truthound.profiler.distributed.grouping import split_rows
-from truthound.profiler.distributed.memory import memory_column_groups
+from truthound.profiler.distributed.memory import assemble_columns, memory_column_groups
 from truthound.profiler.distributed.merger import merge_states
 from truthound.profiler.distributed.observer import NullObserver, RunObserver
 from truthound.profiler.distributed.partitioners import (
@@ -337,8 +337,12 @@ def run(
                 csv_types[exc.column] = pa.large_string()
                 attempt = current.next_attempt()
         merge_started = time.perf_counter()
-        state.add_source(plan.description)
-        result = TableProfile._from_state(state, source=plan.description)
+        if isinstance(state, _GroupResults):
+            result = TableProfile._from_column_groups(assemble_columns(state.results),
+                                                      state.parts, source=plan.description)
+        else:
+            state.add_source(plan.description)
+            result = TableProfile._from_state(state, source=plan.description)
         watcher.merge_completed(partitions=len(partitions),
                                 duration_seconds=time.perf_counter() - merge_started)
     except BaseException:
@@ -353,6 +357,15 @@ def run(
     result.profile_duration_ms = (time.perf_counter() - started) * 1000.0
     watcher.run_finished(success=True, duration_seconds=time.perf_counter() - started, rows=rows)
     return result
+
+
+@dataclass
+class _GroupResults:
+    """A run planned in column groups to bound memory: each group's finalized result (the
+    engine's JSON, parsed) and serialized state, in group order."""
+
+    results: list[dict[str, Any]]
+    parts: tuple[bytes, ...]
 
 
 @dataclass
@@ -407,6 +420,11 @@ class _Run:
         self.next_to_merge = 0  # partitions before it are merged into `groups`
         # column group -> merged partial per bucket
         self.groups: dict[int, list[_core.PartialProfile]] = {}
+        # a plan cut into column groups to bound memory (.memory): each group, once complete, is
+        # finalized and kept as (result, bytes) here instead of as a working state
+        self.finalize_groups = bool(partitions) and partitions[0].shipped \
+            and partitions[0].column_groups > 1 and partitions[0].num_buckets == 1
+        self.finals: dict[int, tuple[dict[str, Any], bytes]] = {}
 
     # ------------------------------------------------------------------ issuing
 
@@ -576,6 +594,16 @@ class _Run:
                 self.groups[group] = _merged(self.groups.get(group), part.states)
                 part.states = None
             self.next_to_merge += 1
+            if self.finalize_groups and group in self.groups and (
+                    self.next_to_merge == len(self.parts)
+                    or self.partitions[self.next_to_merge].column_group != group):
+                self._finalize_group(group)
+
+    def _finalize_group(self, group: int) -> None:
+        """A complete column group: its result and bytes, its working state dropped."""
+        (state,) = self.groups.pop(group)
+        state.add_source(self.plan.description)
+        self.finals[group] = (json.loads(state.finalize()), bytes(state.to_bytes()))
 
     def _complete_empty(self) -> None:
         """Partitions that got no task (a stream with fewer chunks than partitions) still
@@ -612,7 +640,11 @@ class _Run:
 
     def _result(self) -> Any:
         """The merged partial: in each column group its buckets by rows, in bucket order, then
-        the groups by columns."""
+        the groups by columns (a plan of finalized groups: their results and bytes)."""
+        if self.finalize_groups:
+            order = sorted(self.finals)
+            return _GroupResults([self.finals[g][0] for g in order],
+                                 tuple(self.finals[g][1] for g in order))
         groups = [(g, state) for g in sorted(self.groups) for state in self.groups[g]]
         return merge_states([state for _, state in groups], [g for g, _ in groups])
 
