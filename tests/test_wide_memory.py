@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 
@@ -61,7 +62,7 @@ def test_an_in_memory_or_csv_source_is_not_cut(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setattr(memory, "TASK_MEMORY_BUDGET", 1024)
     table = pa.table({f"c{j}": pa.array(np.arange(1000.0)) for j in range(20)})
     csv = tmp_path / "t.csv"
-    pa.csv.write_csv(table, csv)
+    pa_csv.write_csv(table, csv)
     for source in (table, str(csv)):
         parts = partition_plan(plan_source(source, min_units=8), "row_based", 2, {})
         assert {p.column_groups for p in parts} == {1}
@@ -137,3 +138,16 @@ def test_the_groups_state_is_their_column_union(wide_file: Path, monkeypatch: py
     assert again.columns == grouped.columns and again.row_count == ROWS
     twice = grouped.merge(again)
     assert twice.row_count == 2 * ROWS and twice["s3"].distinct_count == grouped["s3"].distinct_count
+
+
+def test_worker_processes_profile_the_groups_alike(wide_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worker processes ship their partials as bytes anyway: the same plan gives the same
+    profile as threads."""
+    from truthound.profiler.distributed.local import LocalBackend
+
+    monkeypatch.setattr(memory, "TASK_MEMORY_BUDGET", BUDGET)
+    threads = profile(str(wide_file), num_workers=2)
+    processes = LocalBackend(2, use_processes=True).profile(str(wide_file))
+    assert processes.execution is not None and threads.execution is not None
+    assert processes.execution.num_partitions == threads.execution.num_partitions > 2
+    assert processes.columns == threads.columns and processes.duplicate_row_count is None
