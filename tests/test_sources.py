@@ -116,8 +116,16 @@ def test_parquet_row_count_known_up_front(tmp_path: Path) -> None:
     sizes = [b.num_rows for b in src.batches()]
     assert sum(sizes) == N and max(sizes) <= 64, "streamed in batches, not read whole"
     seen = []
-    profile(path, batch_size=64, progress=lambda done, total: seen.append((done, total)))
+    # one worker (the caller's thread) reports after every batch; worker threads at most every
+    # driver.PROGRESS_INTERVAL_SECONDS
+    profile(path, batch_size=64, num_workers=1,
+            progress=lambda done, total: seen.append((done, total)))
     assert seen[-1] == (N, N) and len(seen) == len(sizes)
+    seen.clear()
+    profile(path, batch_size=64, num_workers=2,
+            progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (N, N) and 1 <= len(seen) <= len(sizes)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 
 def test_hive_partitioned_directory(tmp_path: Path, expected: TableProfile) -> None:
